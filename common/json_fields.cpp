@@ -1,0 +1,316 @@
+#include "common/json_fields.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace meshsim {
+namespace {
+
+std::string show(const nlohmann::json& value) {
+  std::string text = value.dump();
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return text;
+}
+
+std::string show_number(double v) {
+  std::ostringstream out;
+  out.precision(10);
+  out << v;
+  return out.str();
+}
+
+// JSON pointer escaping (RFC 6901).
+std::string escape_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Converts a byte offset in `text` to "line L, column C" (1-based).
+std::string line_column(const std::string& text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      std::size_t cost = (a[i - 1] == b[j - 1]) ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string json_type_name(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+      return "an integer";
+    case nlohmann::json::value_t::number_float:
+      return "a number";
+    default:
+      return "an unsupported value";
+  }
+}
+
+nlohmann::json parse_json_text(const std::string& text, const std::string& origin) {
+  bool blank = std::all_of(text.begin(), text.end(),
+                           [](unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
+  if (blank) throw InputError({origin, "", ""}, "the file is empty", "", "a JSON object");
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann's message ends with the reason after "]"; keep only the reason.
+    std::string reason = e.what();
+    auto bracket = reason.find("] ");
+    if (bracket != std::string::npos) reason = reason.substr(bracket + 2);
+    auto colon = reason.find(": ");
+    if (reason.rfind("parse error", 0) == 0 && colon != std::string::npos) {
+      reason = reason.substr(colon + 2);
+    }
+    std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
+    throw InputError({origin, line_column(text, offset), ""}, "not valid JSON: " + reason);
+  }
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) {
+    throw InputError({path, "", ""}, "no such file", "", "a path to a readable JSON file");
+  }
+  if (fs::is_directory(status)) {
+    throw InputError({path, "", ""}, "is a directory, not a file", "", "a path to a JSON file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw InputError({path, "", ""}, std::string("cannot be read: ") + std::strerror(errno));
+  }
+  constexpr std::uintmax_t kMaxBytes = 64ull << 20;  // no input of ours is near this
+  if (fs::is_regular_file(status) && fs::file_size(path, ec) > kMaxBytes) {
+    throw InputError({path, "", ""}, "file too large", std::to_string(fs::file_size(path, ec)) + " bytes",
+                     "at most 64 MiB");
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw InputError({path, "", ""}, "cannot be read (I/O error)");
+  return parse_json_text(buffer.str(), path);
+}
+
+std::string did_you_mean(std::string_view word, const std::set<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& candidate : candidates) {
+    std::size_t d = edit_distance(word, candidate);
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+JsonObject::JsonObject(const nlohmann::json& value, std::string file, std::string pointer)
+    : value_(value), file_(std::move(file)), pointer_(std::move(pointer)) {
+  if (!value_.is_object()) {
+    throw InputError({file_, pointer_.empty() ? "/" : pointer_, ""}, "expected a JSON object",
+                     json_type_name(value_), "an object {...}");
+  }
+}
+
+bool JsonObject::has(std::string_view key) const { return value_.contains(std::string(key)); }
+
+std::string JsonObject::child_pointer(std::string_view key) const {
+  return pointer_ + "/" + escape_token(key);
+}
+
+ErrorSite JsonObject::site(std::string_view key) const {
+  return ErrorSite{file_, child_pointer(key), std::string(key)};
+}
+
+const nlohmann::json& JsonObject::get(std::string_view key) {
+  seen_.insert(std::string(key));
+  auto it = value_.find(std::string(key));
+  if (it == value_.end()) throw InputError(site(key), "missing required field");
+  return *it;
+}
+
+double JsonObject::number(std::string_view key, double lo, double hi) {
+  const auto& v = get(key);
+  std::string range = "a number in [" + show_number(lo) + ", " + show_number(hi) + "]";
+  if (!v.is_number()) throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), range);
+  double x = v.get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi) throw InputError(site(key), "out of range", show(v), range);
+  return x;
+}
+
+std::int64_t JsonObject::integer(std::string_view key, std::int64_t lo, std::int64_t hi) {
+  const auto& v = get(key);
+  std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  if (v.is_number_float()) {
+    double x = v.get<double>();
+    if (!(std::trunc(x) == x) || std::fabs(x) > 9e15) {
+      throw InputError(site(key), "not an integer", show(v), range);
+    }
+    auto i = static_cast<std::int64_t>(x);
+    if (i < lo || i > hi) throw InputError(site(key), "out of range", show(v), range);
+    return i;
+  }
+  if (v.is_number_unsigned()) {
+    auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(hi)) throw InputError(site(key), "out of range", show(v), range);
+    return static_cast<std::int64_t>(u);
+  }
+  if (!v.is_number_integer()) {
+    throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), range);
+  }
+  auto i = v.get<std::int64_t>();
+  if (i < lo || i > hi) throw InputError(site(key), "out of range", show(v), range);
+  return i;
+}
+
+bool JsonObject::boolean(std::string_view key) {
+  const auto& v = get(key);
+  if (!v.is_boolean()) throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), "true or false");
+  return v.get<bool>();
+}
+
+std::string JsonObject::string(std::string_view key) {
+  const auto& v = get(key);
+  if (!v.is_string()) throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), "a string");
+  return v.get<std::string>();
+}
+
+std::string JsonObject::enumeration(std::string_view key,
+                                    std::initializer_list<std::string_view> allowed) {
+  std::string list;
+  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  const auto& v = get(key);
+  if (!v.is_string()) throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), list);
+  std::string s = v.get<std::string>();
+  for (auto a : allowed) {
+    if (a == s) return s;
+  }
+  throw InputError(site(key), "unknown value", show(v), list);
+}
+
+double JsonObject::quantity(std::string_view key, QuantityKind kind, double lo, double hi) {
+  const auto& v = get(key);
+  if (!v.is_string()) {
+    throw InputError(site(key), "wrong type: a quantity is a string with a unit",
+                     json_type_name(v) + " " + show(v), accepted_units(kind));
+  }
+  double x;
+  try {
+    x = parse_quantity(v.get<std::string>(), kind);
+  } catch (const InputError& e) {
+    throw e.located(site(key));
+  }
+  if (x < lo || x > hi) {
+    throw InputError(site(key), "out of range", show(v),
+                     "between " + format_quantity(lo, kind) + " and " + format_quantity(hi, kind));
+  }
+  return x;
+}
+
+JsonObject JsonObject::object(std::string_view key) {
+  const auto& v = get(key);
+  return JsonObject(v, file_, child_pointer(key));
+}
+
+const nlohmann::json& JsonObject::array(std::string_view key) {
+  const auto& v = get(key);
+  if (!v.is_array()) throw InputError(site(key), "wrong type", json_type_name(v), "an array [...]");
+  return v;
+}
+
+const nlohmann::json& JsonObject::raw(std::string_view key) { return get(key); }
+
+double JsonObject::number_or(std::string_view key, double fallback, double lo, double hi) {
+  if (!has(key)) {
+    seen_.insert(std::string(key));
+    return fallback;
+  }
+  return number(key, lo, hi);
+}
+
+std::int64_t JsonObject::integer_or(std::string_view key, std::int64_t fallback, std::int64_t lo,
+                                    std::int64_t hi) {
+  if (!has(key)) {
+    seen_.insert(std::string(key));
+    return fallback;
+  }
+  return integer(key, lo, hi);
+}
+
+bool JsonObject::boolean_or(std::string_view key, bool fallback) {
+  if (!has(key)) {
+    seen_.insert(std::string(key));
+    return fallback;
+  }
+  return boolean(key);
+}
+
+std::string JsonObject::string_or(std::string_view key, std::string fallback) {
+  if (!has(key)) {
+    seen_.insert(std::string(key));
+    return fallback;
+  }
+  return string(key);
+}
+
+void JsonObject::reject_unknown_fields() const {
+  for (const auto& [key, unused] : value_.items()) {
+    if (seen_.count(key)) continue;
+    std::string suggestion = did_you_mean(key, seen_);
+    std::string known;
+    for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
+    throw InputError(ErrorSite{file_, child_pointer(key), key},
+                     suggestion.empty() ? "unknown field" : "unknown field (did you mean '" + suggestion + "'?)",
+                     "", "known fields: " + known);
+  }
+}
+
+}  // namespace meshsim

@@ -1,0 +1,66 @@
+#pragma once
+// A hardware profile (DESIGN §3): one chip and one interconnect, every figure with its source.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/cost_model.hpp"
+
+namespace meshsim {
+
+struct ChipSpec {
+  double peak_bf16_flop_per_s = 0;  // dense
+  double peak_fp32_flop_per_s = 0;  // dense
+  double hbm_bytes = 0;
+  double hbm_bandwidth_bytes_per_s = 0;
+};
+
+enum class InterconnectKind { Torus, GpuCluster };
+
+struct TorusInterconnect {
+  int dimensions = 3;                     // 2 (v5e) or 3 (v4, v5p)
+  int links_per_chip = 6;                 // 2 x dimensions
+  double link_bandwidth_bytes_per_s = 0;  // one direction of one link
+  double link_latency_s = 0;              // per hop
+  // A slice dimension has wrap-around links when its size is a multiple of this (4 on v4/v5p: full
+  // cubes; 16 on v5e: a full pod axis).
+  int wraparound_multiple = 4;
+  std::vector<int> max_shape;  // largest slice, e.g. {16, 16, 16}
+  std::int64_t max_chips = 0;
+};
+
+struct GpuClusterInterconnect {
+  int gpus_per_node = 8;                    // NVLink/NVSwitch island
+  double nvlink_bandwidth_bytes_per_s = 0;  // per GPU, one direction
+  double nvlink_latency_s = 0;
+  double nic_bandwidth_bytes_per_s = 0;  // per GPU (one NIC each), one direction
+  double network_latency_s = 0;
+  int leaf_switch_ports = 64;   // down-ports of a leaf switch in the rail-optimized fat-tree
+  double oversubscription = 1;  // leaf uplink oversubscription (1 = non-blocking)
+  std::int64_t max_gpus = 0;
+};
+
+struct SourceNote {
+  std::string field;   // JSON pointer of the figure, e.g. "/chip/peak_bf16"
+  std::string source;  // where the figure comes from
+};
+
+struct HardwareProfile {
+  std::string name;          // "tpu-v4"
+  std::string display_name;  // "TPU v4"
+  std::string file;
+  ChipSpec chip;
+  CostModel cost;
+  InterconnectKind kind = InterconnectKind::Torus;
+  TorusInterconnect torus;      // when kind == Torus
+  GpuClusterInterconnect gpu;   // when kind == GpuCluster
+  std::optional<double> price_per_chip_hour_usd;
+  std::vector<SourceNote> sources;
+};
+
+// Loads a profile by name ("tpu-v4") or a user file by path; validates every field.
+HardwareProfile load_hardware(const std::string& name_or_path);
+std::vector<std::string> zoo_hardware_names();
+
+}  // namespace meshsim

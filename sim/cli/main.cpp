@@ -1,0 +1,40 @@
+// meshsim: the command line (DESIGN §5). Exit codes: 0 success, 2 bad input, 1 internal error.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/version.hpp"
+#include "sim/cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "meshsim: discrete-event simulator and performance model of ViT-22B-class training on TPU "
+      "and GPU meshes.\nExit codes: 0 success, 2 bad input, 1 internal error.",
+      "meshsim"};
+  app.set_version_flag("--version", std::string("meshsim ") + meshsim::kVersion);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  meshsim::cli::add_model_commands(app);
+  meshsim::cli::add_hardware_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "meshsim: %s (see 'meshsim --help')\n", e.what());
+    return 2;
+  } catch (const meshsim::InputError& e) {
+    std::fprintf(stderr, "meshsim: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "meshsim: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
