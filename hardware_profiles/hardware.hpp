@@ -53,8 +53,8 @@ struct HardwareProfile {
   ChipSpec chip;
   CostModel cost;
   InterconnectKind kind = InterconnectKind::Torus;
-  TorusInterconnect torus;      // when kind == Torus
-  GpuClusterInterconnect gpu;   // when kind == GpuCluster
+  TorusInterconnect torus;     // when kind == Torus
+  GpuClusterInterconnect gpu;  // when kind == GpuCluster
   std::optional<double> price_per_chip_hour_usd;
   std::vector<SourceNote> sources;
 };
