@@ -13,7 +13,8 @@ namespace meshsim {
 namespace {
 
 std::string show(const nlohmann::json& value) {
-  std::string text = value.dump();
+  // Input strings may hold invalid UTF-8: replace it rather than throw while reporting an error.
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() > 60)
     text = text.substr(0, 57) + "...";
   return text;
@@ -116,6 +117,13 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
     }
     std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
     throw InputError({origin, line_column(text, offset), ""}, "not valid JSON: " + reason);
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range 406: a number literal beyond double's range ("1e999").
+    std::string reason = e.what();
+    auto bracket = reason.find("] ");
+    if (bracket != std::string::npos)
+      reason = reason.substr(bracket + 2);
+    throw InputError({origin, "", ""}, "not valid JSON: " + reason, "", "numbers within +-1.8e308");
   }
 }
 
