@@ -13,7 +13,8 @@ namespace {
 struct UnitEntry {
   std::string_view symbol;
   QuantityKind kind;
-  double factor;  // to SI base units
+  double factor;       // to SI base units: value * factor / divisor
+  double divisor = 1;  // sub-unit prefixes divide, so "10 us" is exactly 1e-5, not 9.999e-06
 };
 
 // Decimal prefixes are powers of 1000, binary ones (Ki, Mi, ...) powers of 1024 (IEC 80000-13).
@@ -45,24 +46,24 @@ constexpr std::array kUnits = {
     UnitEntry{"MiB/s", QuantityKind::Bandwidth, kMi},
     UnitEntry{"GiB/s", QuantityKind::Bandwidth, kGi},
     UnitEntry{"TiB/s", QuantityKind::Bandwidth, kTi},
-    UnitEntry{"bit/s", QuantityKind::Bandwidth, 1.0 / 8},
-    UnitEntry{"b/s", QuantityKind::Bandwidth, 1.0 / 8},
-    UnitEntry{"kb/s", QuantityKind::Bandwidth, 1e3 / 8},
-    UnitEntry{"Kb/s", QuantityKind::Bandwidth, 1e3 / 8},
-    UnitEntry{"Mb/s", QuantityKind::Bandwidth, 1e6 / 8},
-    UnitEntry{"Gb/s", QuantityKind::Bandwidth, 1e9 / 8},
-    UnitEntry{"Tb/s", QuantityKind::Bandwidth, 1e12 / 8},
-    UnitEntry{"bps", QuantityKind::Bandwidth, 1.0 / 8},
-    UnitEntry{"kbps", QuantityKind::Bandwidth, 1e3 / 8},
-    UnitEntry{"Mbps", QuantityKind::Bandwidth, 1e6 / 8},
-    UnitEntry{"Gbps", QuantityKind::Bandwidth, 1e9 / 8},
-    UnitEntry{"Tbps", QuantityKind::Bandwidth, 1e12 / 8},
+    UnitEntry{"bit/s", QuantityKind::Bandwidth, 1, 8},
+    UnitEntry{"b/s", QuantityKind::Bandwidth, 1, 8},
+    UnitEntry{"kb/s", QuantityKind::Bandwidth, 1e3, 8},
+    UnitEntry{"Kb/s", QuantityKind::Bandwidth, 1e3, 8},
+    UnitEntry{"Mb/s", QuantityKind::Bandwidth, 1e6, 8},
+    UnitEntry{"Gb/s", QuantityKind::Bandwidth, 1e9, 8},
+    UnitEntry{"Tb/s", QuantityKind::Bandwidth, 1e12, 8},
+    UnitEntry{"bps", QuantityKind::Bandwidth, 1, 8},
+    UnitEntry{"kbps", QuantityKind::Bandwidth, 1e3, 8},
+    UnitEntry{"Mbps", QuantityKind::Bandwidth, 1e6, 8},
+    UnitEntry{"Gbps", QuantityKind::Bandwidth, 1e9, 8},
+    UnitEntry{"Tbps", QuantityKind::Bandwidth, 1e12, 8},
     UnitEntry{"s", QuantityKind::Time, 1},
-    UnitEntry{"ms", QuantityKind::Time, 1e-3},
-    UnitEntry{"us", QuantityKind::Time, 1e-6},
-    UnitEntry{"\xC2\xB5s", QuantityKind::Time, 1e-6},  // "µs" in UTF-8
-    UnitEntry{"ns", QuantityKind::Time, 1e-9},
-    UnitEntry{"ps", QuantityKind::Time, 1e-12},
+    UnitEntry{"ms", QuantityKind::Time, 1, 1e3},
+    UnitEntry{"us", QuantityKind::Time, 1, 1e6},
+    UnitEntry{"\xC2\xB5s", QuantityKind::Time, 1, 1e6},  // "µs" in UTF-8
+    UnitEntry{"ns", QuantityKind::Time, 1, 1e9},
+    UnitEntry{"ps", QuantityKind::Time, 1, 1e12},
     UnitEntry{"min", QuantityKind::Time, 60},
     UnitEntry{"h", QuantityKind::Time, 3600},
     UnitEntry{"FLOP", QuantityKind::Flop, 1},
@@ -183,7 +184,7 @@ double parse_quantity(std::string_view text, QuantityKind kind) {
                            to_string(kind),
                        quoted(text), allowed);
     }
-    double si = value * unit.factor;
+    double si = value * unit.factor / unit.divisor;
     if (!std::isfinite(si))
       throw InputError({}, "number out of range", quoted(text), allowed);
     return si;
