@@ -111,6 +111,12 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
     }
     std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
     throw InputError({origin, line_column(text, offset), ""}, "not valid JSON: " + reason);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond double range (e.g. 1e400) is reported this way, without a position.
+    std::string reason = e.what();
+    auto bracket = reason.find("] ");
+    if (bracket != std::string::npos) reason = reason.substr(bracket + 2);
+    throw InputError({origin, "", ""}, "not valid JSON: " + reason);
   }
 }
 
@@ -200,7 +206,10 @@ std::int64_t JsonObject::integer(std::string_view key, std::int64_t lo, std::int
   }
   if (v.is_number_unsigned()) {
     auto u = v.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(hi)) throw InputError(site(key), "out of range", show(v), range);
+    // nlohmann stores every non-negative integer as unsigned, so the lower bound matters here too.
+    if (u > static_cast<std::uint64_t>(hi) || static_cast<std::int64_t>(u) < lo) {
+      throw InputError(site(key), "out of range", show(v), range);
+    }
     return static_cast<std::int64_t>(u);
   }
   if (!v.is_number_integer()) {

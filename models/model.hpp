@@ -69,8 +69,8 @@ FlopPerToken flop_per_token(const ModelConfig& model);
 
 // One linear layer of an encoder block at full (unsharded) size: y = A x, A is out x in.
 struct Linear {
-  std::string
-      name;  // "fused_in_proj", "fused_out_proj" (parallel); "qkv", "attn_out", "mlp_in", "mlp_out"
+  // "fused_in_proj", "fused_out_proj" (parallel); "qkv", "attn_out", "mlp_in", "mlp_out"
+  std::string name;
   std::int64_t in_features = 0;
   std::int64_t out_features = 0;
   bool bias = false;
