@@ -174,11 +174,12 @@ TEST_CASE("layer_ops: bytes follow the operands at bytes_per_element", "[models]
   }
   // ViT-B/16 has a QKV bias: the qkv matmul reads it (3D elements) after X and W.
   const auto b = load_model("vit-b16");
-  const auto& qkv = find(layer_ops(b, shape(1, 1)), "qkv", Pass::Forward);
+  const auto base_ops = layer_ops(b, shape(1, 1));
+  const auto& qkv = find(base_ops, "qkv", Pass::Forward);
   CHECK(qkv.bytes_read == 2.0 * (197.0 * 768 + 768.0 * 2304 + 2304));
   // ViT-22B has none.
-  const auto& in =
-      find(layer_ops(load_model("vit-22b"), shape(1, 1)), "fused_in_proj", Pass::Forward);
+  const auto big_ops = layer_ops(load_model("vit-22b"), shape(1, 1));
+  const auto& in = find(big_ops, "fused_in_proj", Pass::Forward);
   CHECK(in.bytes_read == 2.0 * (256.0 * 6144 + 6144.0 * 43008));
   CHECK(in.bytes_written == 2.0 * 256.0 * 43008);
 }
