@@ -200,7 +200,9 @@ std::int64_t JsonObject::integer(std::string_view key, std::int64_t lo, std::int
   }
   if (v.is_number_unsigned()) {
     auto u = v.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(hi)) throw InputError(site(key), "out of range", show(v), range);
+    if (u > static_cast<std::uint64_t>(hi) || static_cast<std::int64_t>(u) < lo) {
+      throw InputError(site(key), "out of range", show(v), range);
+    }
     return static_cast<std::int64_t>(u);
   }
   if (!v.is_number_integer()) {

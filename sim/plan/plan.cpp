@@ -126,9 +126,13 @@ std::int64_t MeshShape::size(MeshAxis axis) const {
 }
 
 std::string MeshShape::text() const {
-  std::string out = std::to_string(data) + "x" + std::to_string(model1);
-  if (two_model_axes)
-    out += "x" + std::to_string(model2);
+  std::string out = std::to_string(data);
+  out += 'x';
+  out += std::to_string(model1);
+  if (two_model_axes) {
+    out += 'x';
+    out += std::to_string(model2);
+  }
   return out;
 }
 
