@@ -161,3 +161,24 @@ TEST_CASE("plan validation: plans that cannot apply are rejected with the reason
       CHECK_THAT(message, Catch::Contains(word));
   }
 }
+
+TEST_CASE("plan validation: with the zoo's TPU v4 and H100 profiles", "[plan]") {
+  HardwareProfile v4 = load_hardware("tpu-v4");
+  Plan plan = finalize_plan(
+      load_plan_file(std::string(MESHSIM_SOURCE_DIR) + "/plans/vit22b-tpuv4-256x4.json"),
+      test::vit22b(), test::vit22b_linears(), v4, 1024);
+  CHECK(plan.mapping.text() == "data: x16 y16, model: z4");
+  std::string too_many;
+  try {
+    finalize_plan(flags_plan("8192x1"), test::vit22b(), test::vit22b_linears(), v4, 0);
+  } catch (const InputError& e) {
+    too_many = e.what();
+  }
+  CHECK_THAT(too_many, Catch::Contains("more chips than the largest TPU v4"));
+  HardwareProfile h100 = load_hardware("h100-sxm");
+  Plan gpu = finalize_plan(
+      load_plan_file(std::string(MESHSIM_SOURCE_DIR) + "/plans/vit22b-h100-128x8.json"),
+      test::vit22b(), test::vit22b_linears(), h100, 1024);
+  CHECK(gpu.mapping.model_in_node == (h100.gpu.gpus_per_node % 8 == 0));
+  CHECK(gpu.global_batch == 65536);
+}
