@@ -127,3 +127,38 @@ TEST_CASE("memory: orderings that follow from the formulas", "[plan]") {
   CHECK(replicated.optimizer_state_bytes == Approx(256 * adam.optimizer_state_bytes));
   CHECK(replicated.weight_gather_buffer_bytes == 0);
 }
+
+TEST_CASE("memory: sequential block activations by hand (ViT-B/16-like, k = 4)", "[plan]") {
+  ModelConfig m = test::vit22b();
+  m.block = BlockKind::Sequential;
+  m.width = 768;
+  m.mlp_dim = 3072;
+  m.heads = 12;
+  m.head_dim = 64;
+  m.depth = 12;
+  m.tokens = 196;
+  m.qk_norm = false;
+  std::vector<Linear> linears{{"qkv", 768, 2304, true},
+                              {"attn_out", 768, 768, true},
+                              {"mlp_in", 768, 3072, true},
+                              {"mlp_out", 3072, 768, true}};
+  PlanFlags f = flags_with({{&PlanFlags::mesh, "8x4"}, {&PlanFlags::batch, "64"}});
+  Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), m, linears, test::tpu_v4(), 0);
+  // auto: qkv row (gathers 768), attn_out tie -> row (gathers 768), mlp_in row, mlp_out column.
+  // none keeps: x 192 + qkv input 768 + qkv output 576 + softmax 12*196/4 = 588 + attn_out input
+  // 768
+  // + residual 192 + mlp_in input 768 + mlp_in output 768 + mlp_out input 768 (local: 3072/4).
+  const double none_elements = 192 + 768 + 576 + 588 + 768 + 192 + 768 + 768 + 768;
+  const double tokens = 64.0 / 8 * 196;
+  ParamCounts params;
+  params.transformer = 12LL * (768 * 2304 + 768 * 768 + 2 * 768 * 3072);
+  params.total = params.transformer;
+  auto mem = memory_per_chip(m, linears, params, plan, 16e9);
+  CHECK(mem.activations_bytes == Approx(12 * 2 * none_elements * tokens));
+  // selective drops softmax, attn_out input and mlp_out input for all but one layer.
+  plan.remat = Remat::Selective;
+  auto sel = memory_per_chip(m, linears, params, plan, 16e9);
+  const double dropped = 588 + 768 + 768;
+  CHECK(sel.activations_bytes ==
+        Approx(12 * 2 * (none_elements - dropped) * tokens + 2 * dropped * tokens));
+}
