@@ -21,7 +21,10 @@ constexpr double kGeluFlopPerElement = 8.0;     // tanh approximation: cube, fma
 constexpr double kAddFlopPerElement = 1.0;
 
 std::string dims(std::int64_t rows, std::int64_t cols) {
-  return "[" + std::to_string(rows) + "x" + std::to_string(cols) + "]";
+  // Built by append: gcc 12 raises a false -Wrestrict on "[" + std::string&& (GCC bug 105329).
+  std::string out = "[";
+  out.append(std::to_string(rows)).append("x").append(std::to_string(cols)).append("]");
+  return out;
 }
 
 class LayerBuilder {
