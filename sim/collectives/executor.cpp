@@ -26,7 +26,6 @@ CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule
       dependents_[fill[schedule.deps[d]]++] = static_cast<std::uint32_t>(t);
     }
   }
-  issued_at_.resize(n);
 }
 
 void CollectiveRun::start() {
@@ -46,31 +45,18 @@ void CollectiveRun::start() {
 
 void CollectiveRun::issue(std::uint32_t transfer) {
   const Transfer& t = schedule_->transfers[transfer];
-  issued_at_[transfer] = network_->simulator().now();
+  const auto now = network_->simulator().now();
   bytes_sent_ += t.bytes;
-  network_->send(
+  engine::SimTime floor;
+  const auto arrival = network_->send(
       t.src_chip, t.dst_chip, t.bytes,
       [](void* self, std::uint64_t index) { static_cast<CollectiveRun*>(self)->on_arrival(index); },
-      this, transfer);
+      this, transfer, &floor);
+  min_slack_ps_ = std::min(min_slack_ps_, (arrival - now - floor).ps());
 }
 
 void CollectiveRun::on_arrival(std::uint64_t transfer) {
-  const auto now = network_->simulator().now();
-  const Transfer& t = schedule_->transfers[transfer];
-  bytes_delivered_ += t.bytes;
-  // Invariant bookkeeping: the transfer took at least bytes / bottleneck of its path.
-  const auto& topology = network_->topology();
-  topology.route(t.src_chip, t.dst_chip, route_);
-  if (!route_.empty()) {
-    double bottleneck = topology.links()[static_cast<std::size_t>(route_[0])].bandwidth_bytes_per_s;
-    for (auto link : route_) {
-      bottleneck = std::min(bottleneck,
-                            topology.links()[static_cast<std::size_t>(link)].bandwidth_bytes_per_s);
-    }
-    const auto floor_ps =
-        static_cast<std::int64_t>(static_cast<double>(t.bytes) * 1e12 / bottleneck);
-    min_slack_ps_ = std::min(min_slack_ps_, (now - issued_at_[transfer]).ps() - floor_ps);
-  }
+  bytes_delivered_ += schedule_->transfers[transfer].bytes;
   for (std::uint32_t d = dependent_offsets_[transfer]; d < dependent_offsets_[transfer + 1]; ++d) {
     const std::uint32_t next = dependents_[d];
     if (--waiting_for_[next] == 0) {

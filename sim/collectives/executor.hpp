@@ -30,7 +30,8 @@ class CollectiveRun {
   std::int64_t bytes_sent() const { return bytes_sent_; }
   std::int64_t bytes_delivered() const { return bytes_delivered_; }
   // Smallest (arrival - issue) - bytes / path bottleneck over all transfers, in ps: never negative
-  // if no transfer beat its links (an invariant the tests check).
+  // if no transfer beat its links (an invariant the tests check). Known at issue, since the
+  // sharing rule fixes the arrival time when a message is sent.
   std::int64_t min_slack_ps() const { return min_slack_ps_; }
 
  private:
@@ -45,8 +46,6 @@ class CollectiveRun {
   std::uint64_t arg_;
   std::vector<std::uint32_t> waiting_for_;  // per transfer: dependencies not yet arrived
   std::vector<std::uint32_t> dependent_offsets_, dependents_;  // reverse of schedule deps (CSR)
-  std::vector<engine::SimTime> issued_at_;
-  std::vector<std::int32_t> route_;
   std::size_t arrived_ = 0;
   bool started_ = false;
   engine::SimTime start_time_, end_time_;

@@ -149,7 +149,7 @@ void append_ring(Schedule& schedule, const Group& group, const std::vector<int>&
         if (step == 0) {
           schedule.add(src, dst, bytes, ready.data(), ready.size());
         } else {
-          schedule.add(src, dst, bytes, {index(step - 1, from, j)});
+          schedule.add_after(src, dst, bytes, index(step - 1, from, j));
         }
       }
     }
@@ -192,6 +192,22 @@ std::vector<RingPhase> plan_ring_phases(RingAlgorithm algorithm, CollectiveOp op
 
 Schedule build_ring_phases(const Group& group, const std::vector<RingPhase>& phases) {
   Schedule schedule;
+  // Reserve the exact size up front: at 8192 chips a ring all-reduce has 134M transfers, and
+  // doubling growth would briefly need twice that memory.
+  std::size_t transfers = 0;
+  for (const auto& phase : phases) {
+    for (const auto& ring : phase.rings) {
+      const auto n = ring.size();
+      if (n >= 2) {
+        const std::size_t steps = phase.pass == RingPass::AllReduce ? 2 * (n - 1) : n - 1;
+        const std::size_t ways = phase.bidirectional && n > 2 ? 2 : 1;
+        transfers += ways * steps * n * static_cast<std::size_t>(phase.pieces_per_shard);
+      }
+    }
+  }
+  schedule.transfers.reserve(transfers);
+  schedule.dep_offsets.reserve(transfers + 1);
+  schedule.deps.reserve(transfers);
   Frontier in(static_cast<std::size_t>(group.size()));
   for (const auto& phase : phases) {
     Frontier out(in.size());

@@ -43,13 +43,17 @@ std::uint32_t Schedule::add(std::int32_t src_chip, std::int32_t dst_chip, std::i
   const auto index = static_cast<std::uint32_t>(transfers.size());
   for (std::size_t i = 0; i < dep_count; ++i) {
     if (first_dep[i] >= index) {
-      throw std::logic_error("Schedule: a dependency must be an earlier transfer");
+      dependency_error();
     }
   }
   transfers.push_back({src_chip, dst_chip, bytes});
   deps.insert(deps.end(), first_dep, first_dep + dep_count);
   dep_offsets.push_back(static_cast<std::uint32_t>(deps.size()));
   return index;
+}
+
+void Schedule::dependency_error() {
+  throw std::logic_error("Schedule: a dependency must be an earlier transfer");
 }
 
 std::int64_t Schedule::total_bytes() const {

@@ -46,8 +46,23 @@ struct Schedule {
                     std::initializer_list<std::uint32_t> dependencies) {
     return add(src_chip, dst_chip, bytes, dependencies.begin(), dependencies.size());
   }
+  // The common case, inline: one dependency (an earlier transfer).
+  std::uint32_t add_after(std::int32_t src_chip, std::int32_t dst_chip, std::int64_t bytes,
+                          std::uint32_t dependency) {
+    const auto index = static_cast<std::uint32_t>(transfers.size());
+    if (dependency >= index) {
+      dependency_error();
+    }
+    transfers.push_back({src_chip, dst_chip, bytes});
+    deps.push_back(dependency);
+    dep_offsets.push_back(static_cast<std::uint32_t>(deps.size()));
+    return index;
+  }
   std::size_t size() const { return transfers.size(); }
   std::int64_t total_bytes() const;
+
+ private:
+  [[noreturn]] static void dependency_error();
 };
 
 // Bytes of part `index` when `total` bytes are cut into `parts` near-equal parts (the first

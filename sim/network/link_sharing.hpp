@@ -22,8 +22,9 @@ class LinkSharing {
   explicit LinkSharing(const std::vector<Link>& links);
   // Reserves the links of `path` for a message of `bytes` issued at `issue`; returns the arrival
   // time of its last byte and adds `bytes` to every link it crosses.
+  // `floor` (optional) receives bytes / bottleneck, the least time the message could take.
   engine::SimTime transmit(const std::int32_t* path, std::size_t hops, std::int64_t bytes,
-                           engine::SimTime issue);
+                           engine::SimTime issue, engine::SimTime* floor = nullptr);
   std::int64_t bytes_carried(std::int32_t link) const {
     return bytes_[static_cast<std::size_t>(link)];
   }

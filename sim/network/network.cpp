@@ -8,10 +8,11 @@ Network::Network(engine::Simulator& sim, const Topology& topology)
 }
 
 engine::SimTime Network::send(std::int32_t src, std::int32_t dst, std::int64_t bytes,
-                              engine::EventFn on_arrival, void* context, std::uint64_t arg) {
+                              engine::EventFn on_arrival, void* context, std::uint64_t arg,
+                              engine::SimTime* floor) {
   topology_->route(src, dst, route_);
   const engine::SimTime arrival =
-      sharing_.transmit(route_.data(), route_.size(), bytes, sim_->now());
+      sharing_.transmit(route_.data(), route_.size(), bytes, sim_->now(), floor);
   ++messages_;
   sim_->schedule_at(arrival, on_arrival, context, arg);
   return arrival;

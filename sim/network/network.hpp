@@ -19,9 +19,11 @@ class Network {
   Network& operator=(const Network&) = delete;
 
   // Sends `bytes` from chip `src` to chip `dst` now; `on_arrival(context, arg)` runs when the last
-  // byte has arrived. Returns that arrival time.
+  // byte has arrived. Returns that arrival time; `floor` (optional) receives bytes / bottleneck
+  // bandwidth of the path, the least time any message of that size could take on it.
   engine::SimTime send(std::int32_t src, std::int32_t dst, std::int64_t bytes,
-                       engine::EventFn on_arrival, void* context, std::uint64_t arg);
+                       engine::EventFn on_arrival, void* context, std::uint64_t arg,
+                       engine::SimTime* floor = nullptr);
 
   engine::Simulator& simulator() { return *sim_; }
   const Topology& topology() const { return *topology_; }

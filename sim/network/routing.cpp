@@ -22,33 +22,36 @@ void Topology::route(std::int32_t src, std::int32_t dst, std::vector<std::int32_
 // wraps, go the shorter way; at exactly half-way round, go the + way (deterministic).
 void Topology::route_torus(std::int32_t src, std::int32_t dst,
                            std::vector<std::int32_t>& out) const {
+  // Coordinates come from a table (no divisions on the hot path). While dimension d is corrected,
+  // the current chip's d-coordinate is still src's, since only earlier dimensions have moved.
   const int dims = static_cast<int>(shape_.size());
+  const std::int16_t* from_coord = &torus_coord_[static_cast<std::size_t>(src * dims)];
+  const std::int16_t* to_coord = &torus_coord_[static_cast<std::size_t>(dst * dims)];
   std::int32_t at = src;
-  std::int32_t stride = 1;
   for (int d = 0; d < dims; ++d) {
-    const int n = shape_[static_cast<std::size_t>(d)];
-    const int from = (at / stride) % n;
-    const int to = (dst / stride) % n;
-    if (from != to) {
-      int plus_steps = to - from;
-      int direction = 0;  // 0 = +, 1 = -
-      int steps = plus_steps;
-      if (wraparound_[static_cast<std::size_t>(d)] && n > 2) {
-        plus_steps = (plus_steps + n) % n;
-        steps = plus_steps <= n - plus_steps ? plus_steps : n - plus_steps;
-        direction = plus_steps <= n - plus_steps ? 0 : 1;
-      } else if (plus_steps < 0) {
-        steps = -plus_steps;
-        direction = 1;
-      }
-      for (int s = 0; s < steps; ++s) {
-        const std::int32_t link =
-            torus_link_[static_cast<std::size_t>(at * 2 * dims + 2 * d + direction)];
-        out.push_back(link);
-        at = links_[static_cast<std::size_t>(link)].to;
-      }
+    const int from = from_coord[d];
+    const int to = to_coord[d];
+    if (from == to) {
+      continue;
     }
-    stride *= n;
+    const int n = shape_[static_cast<std::size_t>(d)];
+    int plus_steps = to - from;
+    int direction = 0;  // 0 = +, 1 = -
+    int steps = plus_steps;
+    if (torus_wraps_[static_cast<std::size_t>(d)]) {
+      plus_steps = (plus_steps + n) % n;
+      direction = plus_steps <= n - plus_steps ? 0 : 1;
+      steps = direction == 0 ? plus_steps : n - plus_steps;
+    } else if (plus_steps < 0) {
+      steps = -plus_steps;
+      direction = 1;
+    }
+    for (int s = 0; s < steps; ++s) {
+      const std::int32_t link =
+          torus_link_[static_cast<std::size_t>(at * 2 * dims + 2 * d + direction)];
+      out.push_back(link);
+      at = links_[static_cast<std::size_t>(link)].to;
+    }
   }
 }
 

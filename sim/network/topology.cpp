@@ -93,11 +93,17 @@ Topology make_torus(const std::vector<int>& shape, const std::vector<bool>& wrap
   const int dims = static_cast<int>(shape.size());
   t.torus_link_.assign(static_cast<std::size_t>(chips) * 2 * static_cast<std::size_t>(dims), -1);
   GraphBuilder builder(t.chip_count_);
+  t.torus_coord_.resize(static_cast<std::size_t>(chips) * static_cast<std::size_t>(dims));
+  for (int d = 0; d < dims; ++d) {
+    t.torus_wraps_.push_back(wraparound[static_cast<std::size_t>(d)] &&
+                             shape[static_cast<std::size_t>(d)] > 2);
+  }
   std::int64_t stride = 1;
   for (int d = 0; d < dims; ++d) {
     const int n = shape[static_cast<std::size_t>(d)];
     for (std::int32_t chip = 0; chip < t.chip_count_; ++chip) {
       const int coord = static_cast<int>((chip / stride) % n);
+      t.torus_coord_[static_cast<std::size_t>(chip * dims + d)] = static_cast<std::int16_t>(coord);
       const bool has_plus = coord + 1 < n || (wraparound[static_cast<std::size_t>(d)] && n > 2);
       if (!has_plus) {
         continue;

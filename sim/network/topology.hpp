@@ -64,6 +64,8 @@ class Topology {
   // Torus: link index of chip c's neighbour in dimension d, direction s (0 = +, 1 = -), at
   // [c * 2 * dims + 2 * d + s]; -1 where there is none.
   std::vector<std::int32_t> torus_link_;
+  std::vector<std::int16_t> torus_coord_;  // [c * dims + d]: chip c's coordinate in dimension d
+  std::vector<std::uint8_t> torus_wraps_;  // per dimension: wraps and longer than 2
   // GPU cluster tables, indexed by GPU, leaf (rail * leaves_per_rail + group) or leaf * spines + s.
   int gpus_per_node_ = 0, nodes_ = 0, leaves_per_rail_ = 0, spines_ = 0, leaf_ports_ = 0;
   std::vector<std::int32_t> gpu_to_nvswitch_, nvswitch_to_gpu_, gpu_to_leaf_, leaf_to_gpu_;
