@@ -10,5 +10,6 @@ namespace meshsim::cli {
 void add_model_commands(CLI::App& app);      // models, model show
 void add_hardware_commands(CLI::App& app);   // hardware, hardware show
 void add_collective_command(CLI::App& app);  // collective
+void add_run_commands(CLI::App& app);        // run, compare
 
 }  // namespace meshsim::cli

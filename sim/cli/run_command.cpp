@@ -1,0 +1,183 @@
+// `meshsim run` (one what-if run of a training step) and `meshsim compare` (several plans side by
+// side). The JSON schemas meshsim.run/v1 and meshsim.compare/v1 are documented in docs/run-json.md.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/execution/step.hpp"
+#include "sim/plan/plan.hpp"
+#include "sim/report/run_report.hpp"
+
+namespace meshsim::cli {
+namespace {
+
+struct RunOptions {
+  std::string model = "vit-22b";
+  std::string hardware = "tpu-v4";
+  std::int64_t chips = 0;
+  std::vector<std::string> plan_files;
+  PlanFlags flags;
+  std::string trace_path;
+  int trace_chips = 8;
+  std::string output_path;
+  bool json = false;
+};
+
+// Plan flags shared by run and compare (DESIGN §5).
+void add_plan_flags(CLI::App* cmd, RunOptions& o) {
+  cmd->add_option("--mesh", o.flags.mesh,
+                  "Logical mesh DATAxMODEL, e.g. 256x4 (default: chips x 1)");
+  cmd->add_option("--sharding", o.flags.sharding,
+                  "auto|row|column, optionally per linear: auto,fused_out_proj=column (row = "
+                  "all-gather input, column = reduce-scatter output)");
+  cmd->add_option("--async", o.flags.async, "Collective matmul overlapped chunk by chunk: on|off");
+  cmd->add_option("--bidirectional", o.flags.bidirectional,
+                  "Bidirectional model-axis rings: on|off");
+  cmd->add_option("--fsdp", o.flags.fsdp,
+                  "Shard weights/gradients/optimizer over the data axis: on|off");
+  cmd->add_option("--remat", o.flags.remat, "Rematerialization: none|full|selective");
+  cmd->add_option("--optimizer", o.flags.optimizer, "adam|adafactor|sgd");
+  cmd->add_option("--master-weights", o.flags.master_weights, "fp32 master weights: on|off");
+  cmd->add_option("--grad-dtype", o.flags.gradient_dtype, "Gradient dtype: bf16|fp32");
+  cmd->add_option("--weight-grad-input", o.flags.weight_grad_input,
+                  "Input of the weight-gradient matmul: keep|regather");
+  cmd->add_option("--microbatches", o.flags.microbatches,
+                  "Microbatches per step (gradient accumulation)");
+  cmd->add_option("--batch", o.flags.batch,
+                  "Global batch in images (default: the model's published batch)");
+}
+
+void add_common(CLI::App* cmd, RunOptions& o) {
+  cmd->add_option("--model", o.model, "Model: zoo name (see 'meshsim models') or JSON file")
+      ->capture_default_str();
+  cmd->add_option("--hardware", o.hardware,
+                  "Hardware profile: name (see 'meshsim hardware') or JSON file")
+      ->capture_default_str();
+  cmd->add_option("--chips", o.chips, "Chip count (default: the mesh's product)");
+  cmd->add_flag("--json", o.json, "Print JSON instead of a table");
+  cmd->add_option("-o,--output", o.output_path, "Also write the JSON report to FILE (atomically)");
+}
+
+struct Prepared {
+  ModelConfig model;
+  HardwareProfile hardware;
+  std::vector<Plan> plans;
+};
+
+Prepared prepare(const RunOptions& o) {
+  // Output paths are checked before anything is simulated.
+  if (!o.output_path.empty())
+    check_output_path(o.output_path, "--output");
+  if (!o.trace_path.empty())
+    check_output_path(o.trace_path, "--trace");
+  if (o.trace_chips < 1 || o.trace_chips > 4096) {
+    throw InputError({"--trace-chips", "", "trace-chips"}, "out of range",
+                     std::to_string(o.trace_chips), "1 to 4096");
+  }
+  if (o.chips < 0) {
+    throw InputError({"--chips", "", "chips"}, "must be positive", std::to_string(o.chips),
+                     "1 or more");
+  }
+  Prepared p;
+  p.model = load_model(o.model);
+  p.hardware = load_hardware(o.hardware);
+  std::vector<Plan> bases;
+  if (o.plan_files.empty()) {
+    Plan base;
+    base.name = "command line";
+    bases.push_back(base);
+  }
+  for (const auto& file : o.plan_files)
+    bases.push_back(load_plan_file(file));
+  for (const auto& base : bases) {
+    p.plans.push_back(finalize_plan(apply_plan_flags(base, o.flags), p.model, p.hardware, o.chips));
+  }
+  return p;
+}
+
+void warn_if_not_fitting(const Plan& plan, const execution::StepResult& r) {
+  if (r.memory.fits)
+    return;
+  std::fprintf(stderr,
+               "meshsim: warning: plan '%s' does not fit in memory: %.4g GB per chip needed, %.4g "
+               "GB available (%.4g GB over); timings are shown for reference only\n",
+               plan.name.c_str(), r.memory.total_bytes / 1e9, r.memory.capacity_bytes / 1e9,
+               r.memory.overflow_bytes / 1e9);
+}
+
+void run_command(const RunOptions& o) {
+  Prepared p = prepare(o);
+  const Plan& plan = p.plans.front();
+  execution::TraceOptions trace;
+  trace.enabled = !o.trace_path.empty();
+  trace.chips = o.trace_chips;
+  const auto result = execution::simulate_step(p.model, p.hardware, plan, trace);
+  const report::RunInputs inputs{&p.model, &p.hardware, &plan};
+  const std::string json = report::run_json(inputs, result);
+  if (!o.trace_path.empty())
+    write_file_atomically(o.trace_path, report::trace_json(inputs, result));
+  if (!o.output_path.empty())
+    write_file_atomically(o.output_path, json);
+  warn_if_not_fitting(plan, result);
+  std::fputs(o.json ? json.c_str() : report::run_text(inputs, result).c_str(), stdout);
+}
+
+void compare_command(const RunOptions& o) {
+  if (o.plan_files.size() < 2) {
+    throw InputError({"--plan", "", "plan"}, "compare needs at least two plans",
+                     std::to_string(o.plan_files.size()) + " given",
+                     "--plan A.json --plan B.json [...]");
+  }
+  Prepared p = prepare(o);
+  std::vector<execution::StepResult> results;
+  std::vector<report::RunInputs> inputs;
+  for (const auto& plan : p.plans) {
+    results.push_back(execution::simulate_step(p.model, p.hardware, plan));
+    inputs.push_back({&p.model, &p.hardware, &plan});
+  }
+  const std::string json = report::compare_json(inputs, results);
+  if (!o.output_path.empty())
+    write_file_atomically(o.output_path, json);
+  for (std::size_t i = 0; i < results.size(); ++i)
+    warn_if_not_fitting(p.plans[i], results[i]);
+  std::fputs(o.json ? json.c_str() : report::compare_text(inputs, results).c_str(), stdout);
+}
+
+}  // namespace
+
+void add_run_commands(CLI::App& app) {
+  auto run_opts = std::make_shared<RunOptions>();
+  auto* run = app.add_subcommand(
+      "run",
+      "Simulate one training step of a plan on every chip: step time, throughput, MFU/HFU, "
+      "exposed communication per axis, memory per chip, per-linear table, critical path.");
+  add_common(run, *run_opts);
+  run->add_option("--plan", run_opts->plan_files,
+                  "Plan JSON file (schema meshsim.plan/v1); flags override it")
+      ->expected(0, 1);
+  add_plan_flags(run, *run_opts);
+  run->add_option("--trace", run_opts->trace_path,
+                  "Write a Chrome trace-event JSON (open in Perfetto)");
+  run->add_option("--trace-chips", run_opts->trace_chips, "Chips given trace tracks (the first N)")
+      ->capture_default_str();
+  run->callback([run_opts] { run_command(*run_opts); });
+
+  auto cmp_opts = std::make_shared<RunOptions>();
+  auto* cmp = app.add_subcommand(
+      "compare",
+      "Simulate two or more plans on the same model and hardware and show them side by side, "
+      "the winner (highest throughput among plans that fit) marked.");
+  add_common(cmp, *cmp_opts);
+  cmp->add_option("--plan", cmp_opts->plan_files, "Plan JSON file; give two or more")->required();
+  add_plan_flags(cmp, *cmp_opts);
+  cmp->callback([cmp_opts] { compare_command(*cmp_opts); });
+}
+
+}  // namespace meshsim::cli

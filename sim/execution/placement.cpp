@@ -1,0 +1,111 @@
+#include "sim/execution/placement.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "sim/collectives/ring_phases.hpp"
+
+namespace meshsim::execution {
+namespace {
+
+std::vector<int> factor_shape(const std::vector<TorusFactor>& factors) {
+  std::vector<int> shape;
+  for (const auto& f : factors) {
+    if (f.size > 1)
+      shape.push_back(static_cast<int>(f.size));
+  }
+  if (shape.empty())
+    shape.push_back(1);
+  return shape;
+}
+
+}  // namespace
+
+network::Topology build_topology(const HardwareProfile& hardware, const Plan& plan) {
+  if (hardware.kind == InterconnectKind::GpuCluster) {
+    return network::make_gpu_cluster(hardware.gpu, plan.mesh.chips());
+  }
+  std::vector<int> shape;
+  std::vector<bool> wrap;
+  const int multiple = std::max(1, hardware.torus.wraparound_multiple);
+  for (std::int64_t n : plan.mapping.torus_shape) {
+    shape.push_back(static_cast<int>(n));
+    wrap.push_back(n % multiple == 0);
+  }
+  return network::make_torus(shape, wrap, hardware.torus.link_bandwidth_bytes_per_s,
+                             hardware.torus.link_latency_s);
+}
+
+Placement place(const Plan& plan, const network::Topology& topology) {
+  Placement p;
+  p.data = plan.mesh.data;
+  p.model = plan.mesh.model();
+  if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
+    throw std::logic_error("place: two model axes are not simulated yet");
+  }
+  p.chip.assign(static_cast<std::size_t>(p.data * p.model), 0);
+  if (topology.kind() == network::TopologyKind::GpuCluster) {
+    // Model-major ranks (docs/plans.md "Mapping"): rank = d * k + m, GPU id = rank.
+    for (std::int64_t i = 0; i < p.data * p.model; ++i) {
+      p.chip[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
+    }
+    p.model_shape = {static_cast<int>(p.model)};
+    // Data-axis members that share a node come first in the group's shape, so the hierarchical
+    // algorithm's inner (NVLink) dimension is right.
+    const std::int64_t per_node = topology.shape().empty() ? 1 : topology.shape()[0];
+    const std::int64_t data_per_node = std::max<std::int64_t>(1, per_node / p.model);
+    if (data_per_node > 1 && p.data > data_per_node && p.data % data_per_node == 0) {
+      p.data_shape = {static_cast<int>(data_per_node), static_cast<int>(p.data / data_per_node)};
+    } else {
+      p.data_shape = {static_cast<int>(p.data)};
+    }
+  } else {
+    // Each axis fills its torus factors (innermost first) with its index in mixed radix; axes
+    // listed first (model, then data) take the inner positions of a shared dimension.
+    const auto& shape = plan.mapping.torus_shape;
+    std::vector<std::int64_t> stride(shape.size(), 1);
+    for (std::size_t dim = 1; dim < shape.size(); ++dim)
+      stride[dim] = stride[dim - 1] * shape[dim - 1];
+    for (std::int64_t d = 0; d < p.data; ++d) {
+      for (std::int64_t m = 0; m < p.model; ++m) {
+        std::vector<std::int64_t> coord(shape.size(), 0), filled(shape.size(), 1);
+        auto fill = [&](const std::vector<TorusFactor>& factors, std::int64_t index) {
+          for (const auto& f : factors) {
+            auto dim = static_cast<std::size_t>(f.dim);
+            coord[dim] += (index % f.size) * filled[dim];
+            filled[dim] *= f.size;
+            index /= f.size;
+          }
+        };
+        fill(plan.mapping.model1, m);
+        fill(plan.mapping.data, d);
+        std::int64_t id = 0;
+        for (std::size_t dim = 0; dim < shape.size(); ++dim)
+          id += coord[dim] * stride[dim];
+        p.chip[static_cast<std::size_t>(d * p.model + m)] = static_cast<std::int32_t>(id);
+      }
+    }
+    p.model_shape = factor_shape(plan.mapping.model1);
+    p.data_shape = factor_shape(plan.mapping.data);
+  }
+  p.model_ring = collectives::snake_order(p.model_shape);
+  return p;
+}
+
+collectives::Group Placement::model_group(std::int64_t d) const {
+  collectives::Group g;
+  for (std::int64_t m = 0; m < model; ++m)
+    g.chips.push_back(chip[static_cast<std::size_t>(d * model + m)]);
+  g.shape = model_shape;
+  return g;
+}
+
+collectives::Group Placement::data_group(std::int64_t m) const {
+  collectives::Group g;
+  for (std::int64_t d = 0; d < data; ++d)
+    g.chips.push_back(chip[static_cast<std::size_t>(d * model + m)]);
+  g.shape = data_shape;
+  return g;
+}
+
+}  // namespace meshsim::execution

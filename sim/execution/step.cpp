@@ -1,0 +1,872 @@
+#include "sim/execution/step.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <tuple>
+
+#include "hardware_profiles/cost_model.hpp"
+#include "sim/collectives/executor.hpp"
+#include "sim/collectives/registry.hpp"
+#include "sim/engine/simulator.hpp"
+#include "sim/execution/placement.hpp"
+#include "sim/network/network.hpp"
+
+namespace meshsim::execution {
+namespace {
+
+using collectives::CollectiveOp;
+using engine::SimTime;
+
+// ---- The per-chip program ------------------------------------------------------------------
+// Every chip runs the same instruction list; chip-specific values (ring neighbours, groups) are
+// looked up when an instruction runs. The compute stream executes in program order; sends and
+// collectives are issued without blocking it, and waits block it until the data has arrived.
+
+enum class Kind : std::uint8_t { Compute, Send, WaitRecv, Collective, WaitCollective };
+enum class Axis : std::uint8_t { None, Model, Data };
+enum class Phase : std::uint8_t { Forward, Backward, Recompute, Optimizer };
+
+struct Instr {
+  Kind kind = Kind::Compute;
+  Axis axis = Axis::None;
+  Phase phase = Phase::Forward;
+  std::int8_t direction = 0;  // Send: +1 to the next ring neighbour, -1 to the previous
+  CollectiveOp op = CollectiveOp::AllGather;
+  std::int32_t slot = 0;         // receive slot (Send, WaitRecv) or collective slot
+  std::int32_t count = 0;        // WaitRecv: receptions needed in that slot
+  std::int32_t row = -1;         // statistics row: 2 * linear + (backward ? 1 : 0); -1 = other ops
+  std::int32_t name = 0;         // index into Program::names
+  std::int64_t bytes = 0;        // Send, Collective (the full buffer)
+  std::int64_t duration_ps = 0;  // Compute
+  double flop = 0;               // Compute
+};
+
+struct Program {
+  std::vector<Instr> code;
+  std::vector<std::string> names;
+  std::int32_t recv_slots = 0;
+  std::int32_t collective_slots = 0;
+};
+
+// What the program builder needs to know about the plan, per chip.
+struct Context {
+  const ModelConfig* model = nullptr;
+  const HardwareProfile* hardware = nullptr;
+  const Plan* plan = nullptr;
+  std::vector<ResolvedLinear> linears;
+  std::int64_t k = 1;  // model axis
+  std::int64_t t = 1;  // data axis
+  std::int64_t microbatch_images = 1;
+  std::int64_t microbatch_tokens = 1;
+  double layer_weight_bytes = 0;    // this chip's model shard of one layer's weights (bf16)
+  double layer_gradient_bytes = 0;  // the same in the gradient dtype
+};
+
+class ProgramBuilder {
+ public:
+  explicit ProgramBuilder(const Context& ctx) : ctx_(ctx) {}
+
+  Program take() {
+    flush();
+    return std::move(program_);
+  }
+  std::int32_t new_recv_slot() { return program_.recv_slots++; }
+  std::int32_t new_collective_slot() { return program_.collective_slots++; }
+
+  // Consecutive memory-bound ops of one row and phase become one compute instruction (one event).
+  void compute(const std::string& name, double seconds, double flop, std::int32_t row, Phase phase,
+               bool mergeable) {
+    if (!mergeable || !pending_ || pending_row_ != row || pending_phase_ != phase) {
+      flush();
+    }
+    if (!pending_) {
+      pending_ = true;
+      pending_instr_ = Instr{};
+      pending_instr_.kind = Kind::Compute;
+      pending_instr_.phase = phase;
+      pending_instr_.row = row;
+      pending_instr_.name = name_index(mergeable ? std::string("layer ops") : name);
+      pending_row_ = row;
+      pending_phase_ = phase;
+    }
+    pending_instr_.duration_ps += SimTime::from_seconds(seconds).ps();
+    pending_instr_.flop += flop;
+    if (!mergeable)
+      flush();
+  }
+  void send(int direction, std::int64_t bytes, std::int32_t slot, std::int32_t row, Phase phase) {
+    Instr i;
+    i.kind = Kind::Send;
+    i.axis = Axis::Model;
+    i.direction = static_cast<std::int8_t>(direction);
+    i.bytes = bytes;
+    i.slot = slot;
+    i.row = row;
+    i.phase = phase;
+    push(i);
+  }
+  void wait_recv(std::int32_t slot, std::int32_t count, std::int32_t row, Phase phase) {
+    Instr i;
+    i.kind = Kind::WaitRecv;
+    i.axis = Axis::Model;
+    i.slot = slot;
+    i.count = count;
+    i.row = row;
+    i.phase = phase;
+    push(i);
+  }
+  void collective(Axis axis, CollectiveOp op, std::int64_t bytes, std::int32_t slot,
+                  std::int32_t row, Phase phase, const std::string& name) {
+    Instr i;
+    i.kind = Kind::Collective;
+    i.axis = axis;
+    i.op = op;
+    i.bytes = bytes;
+    i.slot = slot;
+    i.row = row;
+    i.phase = phase;
+    i.name = name_index(name);
+    push(i);
+  }
+  void wait_collective(Axis axis, std::int32_t slot, std::int32_t row, Phase phase) {
+    Instr i;
+    i.kind = Kind::WaitCollective;
+    i.axis = axis;
+    i.slot = slot;
+    i.row = row;
+    i.phase = phase;
+    push(i);
+  }
+
+ private:
+  void push(const Instr& i) {
+    flush();
+    program_.code.push_back(i);
+  }
+  void flush() {
+    if (pending_)
+      program_.code.push_back(pending_instr_);
+    pending_ = false;
+  }
+  std::int32_t name_index(const std::string& name) {
+    auto it = std::find(program_.names.begin(), program_.names.end(), name);
+    if (it != program_.names.end())
+      return static_cast<std::int32_t>(it - program_.names.begin());
+    program_.names.push_back(name);
+    return static_cast<std::int32_t>(program_.names.size() - 1);
+  }
+
+  const Context& ctx_;
+  Program program_;
+  bool pending_ = false;
+  Instr pending_instr_;
+  std::int32_t pending_row_ = -1;
+  Phase pending_phase_ = Phase::Forward;
+};
+
+double op_seconds(const Context& ctx, const Op& op) {
+  return op_time_s(ctx.hardware->cost, ctx.hardware->chip, op);
+}
+
+// One of k equal chunks of a matmul (collective matmul splits along the sharded dimension).
+Op chunk_of(const Op& op, std::int64_t k) {
+  Op c = op;
+  const auto kd = static_cast<double>(k);
+  c.flop /= kd;
+  c.bytes_read /= kd;
+  c.bytes_written /= kd;
+  return c;
+}
+
+// Emits the ops of one layer pass (forward or backward) with every linear's model-axis traffic,
+// as collective matmul (async) or collective-then-matmul (sync), DESIGN §2.
+class LayerEmitter {
+ public:
+  LayerEmitter(const Context& ctx, ProgramBuilder& b) : ctx_(ctx), b_(b) {}
+
+  // An all-gather of `block_bytes` per chip, overlapped with the k chunks of `op`.
+  void gather_then_matmul(const Op& op, double block_bytes, std::int32_t row, Phase phase) {
+    const std::int64_t k = ctx_.k;
+    if (k == 1 || block_bytes <= 0) {
+      b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
+      return;
+    }
+    const auto block = static_cast<std::int64_t>(std::llround(block_bytes));
+    if (!ctx_.plan->async_collective_matmul) {
+      const auto slot = b_.new_collective_slot();
+      b_.collective(Axis::Model, CollectiveOp::AllGather, block * k, slot, row, phase,
+                    op.name + " all-gather");
+      b_.wait_collective(Axis::Model, slot, row, phase);
+      b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
+      return;
+    }
+    const Op chunk = chunk_of(op, k);
+    const double chunk_s = op_seconds(ctx_, chunk);
+    const auto slot = b_.new_recv_slot();
+    const bool bidi = ctx_.plan->bidirectional && k > 2;
+    for (std::int64_t j = 0; j < k; ++j) {
+      if (j < k - 1) {
+        // Pass the block in hand on while multiplying it (bidirectional: half each way).
+        if (bidi) {
+          b_.send(+1, block / 2, slot, row, phase);
+          b_.send(-1, block - block / 2, slot, row, phase);
+        } else {
+          b_.send(-1, block, slot, row, phase);
+        }
+      }
+      b_.compute(op.name, chunk_s, chunk.flop, row, phase, false);
+      if (j < k - 1) {
+        b_.wait_recv(slot, static_cast<std::int32_t>((j + 1) * (bidi ? 2 : 1)), row, phase);
+      }
+    }
+  }
+
+  // The k chunks of `op`, each producing a partial sum for one output block that is passed on
+  // and accumulated (a reduce-scatter of `block_bytes` per chip per step).
+  void matmul_then_scatter(const Op& op, double block_bytes, std::int32_t row, Phase phase) {
+    const std::int64_t k = ctx_.k;
+    if (k == 1 || block_bytes <= 0) {
+      b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
+      return;
+    }
+    const auto block = static_cast<std::int64_t>(std::llround(block_bytes));
+    if (!ctx_.plan->async_collective_matmul) {
+      b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
+      const auto slot = b_.new_collective_slot();
+      b_.collective(Axis::Model, CollectiveOp::ReduceScatter, block * k, slot, row, phase,
+                    op.name + " reduce-scatter");
+      b_.wait_collective(Axis::Model, slot, row, phase);
+      return;
+    }
+    const Op chunk = chunk_of(op, k);
+    const double chunk_s = op_seconds(ctx_, chunk);
+    const auto slot = b_.new_recv_slot();
+    const bool bidi = ctx_.plan->bidirectional && k > 2;
+    for (std::int64_t j = 0; j < k; ++j) {
+      b_.compute(op.name, chunk_s, chunk.flop, row, phase, false);
+      if (j > 0)
+        b_.wait_recv(slot, static_cast<std::int32_t>(j * (bidi ? 2 : 1)), row, phase);
+      if (j < k - 1) {
+        if (bidi) {
+          b_.send(+1, block / 2, slot, row, phase);
+          b_.send(-1, block - block / 2, slot, row, phase);
+        } else {
+          b_.send(+1, block, slot, row, phase);
+        }
+      }
+    }
+  }
+
+  // Bytes each chip sends per ring step for a move: the move's per-token volume is (k-1) blocks.
+  double block_bytes(const LinearMove& move) const {
+    return move.bytes_per_token / static_cast<double>(ctx_.k - 1) *
+           static_cast<double>(ctx_.microbatch_tokens);
+  }
+
+  void linear_op(const Op& op, const ResolvedLinear& r, std::int32_t row, Phase phase) {
+    const std::vector<LinearMove>* moves = &r.forward;
+    if (op.pass == Pass::BackwardInput)
+      moves = &r.backward_input;
+    if (op.pass == Pass::BackwardWeight)
+      moves = &r.backward_weight;
+    const LinearMove* model_move = nullptr;
+    for (const auto& m : *moves) {
+      if (m.axis == MeshAxis::Model1)
+        model_move = &m;
+    }
+    if (model_move == nullptr || ctx_.k == 1) {
+      b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
+    } else if (model_move->kind == MoveKind::AllGather) {
+      gather_then_matmul(op, block_bytes(*model_move), row, phase);
+    } else {
+      matmul_then_scatter(op, block_bytes(*model_move), row, phase);
+    }
+  }
+
+  // Emits `ops` (one pass of one layer); `only` restricts to ops with those names (selective
+  // recomputation); `phase` labels the work.
+  void emit(const std::vector<Op>& ops, Phase phase,
+            const std::vector<std::string>* only = nullptr) {
+    for (const auto& op : ops) {
+      if (only && std::find(only->begin(), only->end(), op.name) == only->end())
+        continue;
+      const bool backward = op.pass != Pass::Forward;
+      if (op.kind == OpKind::Matmul && !op.linear.empty()) {
+        const auto idx = linear_index(op.linear);
+        const auto row = static_cast<std::int32_t>(2 * idx + (backward ? 1 : 0));
+        linear_op(op, ctx_.linears[idx], row, phase);
+      } else {
+        b_.compute(op.name, op_seconds(ctx_, op), op.flop, -1, phase, true);
+      }
+    }
+  }
+
+ private:
+  std::size_t linear_index(const std::string& name) const {
+    for (std::size_t i = 0; i < ctx_.linears.size(); ++i) {
+      if (ctx_.linears[i].name == name)
+        return i;
+    }
+    throw std::logic_error("step: op of unknown linear " + name);
+  }
+  const Context& ctx_;
+  ProgramBuilder& b_;
+};
+
+// The whole step: microbatches x (forward, backward), data-axis weight gathers (FSDP, prefetched
+// one layer ahead) and gradient reduction, then the optimizer update.
+Program build_program(const Context& ctx) {
+  ProgramBuilder b(ctx);
+  LayerEmitter emitter(ctx, b);
+  const auto& model = *ctx.model;
+  const auto& plan = *ctx.plan;
+  const auto ops = layer_ops(model, LayerShape{ctx.microbatch_images, ctx.k, 2});
+  std::vector<Op> forward, backward;
+  for (const auto& op : ops)
+    (op.pass == Pass::Forward ? forward : backward).push_back(op);
+  // Selective recomputation rebuilds what the memory model does not keep (docs/plans.md).
+  const std::vector<std::string> selective = {"qk_norm", "attn_scores", "softmax", "attn_values",
+                                              "gelu"};
+  const std::int64_t layers = model.depth;
+  const bool data_traffic = ctx.t > 1;
+  const auto weight_bytes = static_cast<std::int64_t>(std::llround(ctx.layer_weight_bytes));
+  const auto grad_bytes = static_cast<std::int64_t>(std::llround(ctx.layer_gradient_bytes));
+  const bool fsdp = plan.fsdp && data_traffic;
+
+  std::vector<std::int32_t> grad_slots;
+  for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
+    // Forward: the gather of layer l+1 is issued when layer l starts (prefetch one ahead).
+    std::vector<std::int32_t> gather(static_cast<std::size_t>(layers), -1);
+    auto issue_gather = [&](std::int64_t l, Phase phase) {
+      if (!fsdp || l < 0 || l >= layers)
+        return;
+      gather[static_cast<std::size_t>(l)] = b.new_collective_slot();
+      b.collective(Axis::Data, CollectiveOp::AllGather, weight_bytes,
+                   gather[static_cast<std::size_t>(l)], -1, phase, "weights all-gather");
+    };
+    issue_gather(0, Phase::Forward);
+    for (std::int64_t l = 0; l < layers; ++l) {
+      issue_gather(l + 1, Phase::Forward);
+      if (fsdp)
+        b.wait_collective(Axis::Data, gather[static_cast<std::size_t>(l)], -1, Phase::Forward);
+      emitter.emit(forward, Phase::Forward);
+    }
+    issue_gather(layers - 1, Phase::Backward);
+    for (std::int64_t l = layers - 1; l >= 0; --l) {
+      issue_gather(l - 1, Phase::Backward);
+      if (fsdp) {
+        b.wait_collective(Axis::Data, gather[static_cast<std::size_t>(l)], -1, Phase::Backward);
+      }
+      if (plan.remat == Remat::Full)
+        emitter.emit(forward, Phase::Recompute);
+      if (plan.remat == Remat::Selective)
+        emitter.emit(forward, Phase::Recompute, &selective);
+      emitter.emit(backward, Phase::Backward);
+      if (data_traffic && mb == plan.microbatches - 1) {
+        // Gradients of layer l leave as soon as its last microbatch's backward is done.
+        const auto slot = b.new_collective_slot();
+        grad_slots.push_back(slot);
+        b.collective(Axis::Data, fsdp ? CollectiveOp::ReduceScatter : CollectiveOp::AllReduce,
+                     grad_bytes, slot, -1, Phase::Backward,
+                     fsdp ? "gradients reduce-scatter" : "gradients all-reduce");
+      }
+    }
+  }
+  for (auto slot : grad_slots)
+    b.wait_collective(Axis::Data, slot, -1, Phase::Optimizer);
+  return b.take();
+}
+
+// ---- The interpreter ---------------------------------------------------------------------
+
+class StepSim {
+ public:
+  StepSim(const Program& program, const Placement& placement, const network::Topology& topology,
+          const TraceOptions& trace)
+      : program_(program),
+        placement_(placement),
+        network_(sim_, topology),
+        trace_(trace),
+        chips_(placement.data * placement.model) {
+    const auto n = static_cast<std::size_t>(chips_);
+    pc_.assign(n, 0);
+    blocked_.assign(n, 0);
+    block_start_.assign(n, SimTime::zero());
+    finish_.assign(n, SimTime::zero());
+    recv_.assign(n * static_cast<std::size_t>(std::max(1, program.recv_slots)), 0);
+    coll_done_.assign(n * static_cast<std::size_t>(std::max(1, program.collective_slots)), 0);
+    model_arrivals_.assign(static_cast<std::size_t>(placement.data) *
+                               static_cast<std::size_t>(std::max(1, program.collective_slots)),
+                           0);
+    data_arrivals_.assign(static_cast<std::size_t>(placement.model) *
+                              static_cast<std::size_t>(std::max(1, program.collective_slots)),
+                          0);
+    stats_.assign(n, ChipStats{});
+    // Ring neighbours on the model axis.
+    const auto k = placement.model;
+    ring_pos_.assign(static_cast<std::size_t>(k), 0);
+    for (std::int64_t i = 0; i < k; ++i) {
+      ring_pos_[static_cast<std::size_t>(placement.model_ring[static_cast<std::size_t>(i)])] =
+          static_cast<int>(i);
+    }
+    for (std::int64_t d = 0; d < placement.data; ++d)
+      model_groups_.push_back(placement.model_group(d));
+    for (std::int64_t m = 0; m < k; ++m)
+      data_groups_.push_back(placement.data_group(m));
+  }
+
+  void run() {
+    for (std::int64_t c = 0; c < chips_; ++c) {
+      sim_.schedule_at(SimTime::zero(), &StepSim::resume_event, this,
+                       static_cast<std::uint64_t>(c));
+    }
+    sim_.run();
+    for (std::int64_t c = 0; c < chips_; ++c) {
+      if (pc_[static_cast<std::size_t>(c)] != program_.code.size()) {
+        throw std::logic_error("step: chip " + std::to_string(c) + " deadlocked at instruction " +
+                               std::to_string(pc_[static_cast<std::size_t>(c)]));
+      }
+    }
+  }
+
+  struct RowStats {
+    double compute_ps = 0, comm_ps = 0, exposed_ps = 0, bytes = 0;
+  };
+  struct ChipStats {
+    double compute_ps = 0, recompute_ps = 0, optimizer_ps = 0;
+    double exposed_ps[3] = {0, 0, 0};  // by Axis
+    double bytes_sent[3] = {0, 0, 0};  // by Axis
+    double flop = 0;
+    std::vector<RowStats> rows;
+  };
+
+  const std::vector<ChipStats>& stats() const { return stats_; }
+  const std::vector<SimTime>& finish() const { return finish_; }
+  network::Network& network() { return network_; }
+  engine::Simulator& simulator() { return sim_; }
+  std::vector<TraceEvent>& trace_events() { return trace_events_; }
+  std::int64_t collective_transfers() const { return collective_transfers_; }
+
+ private:
+  static void resume_event(void* self, std::uint64_t chip) {
+    static_cast<StepSim*>(self)->execute(static_cast<std::int64_t>(chip));
+  }
+  static void compute_done(void* self, std::uint64_t chip) {
+    auto* s = static_cast<StepSim*>(self);
+    ++s->pc_[chip];
+    s->execute(static_cast<std::int64_t>(chip));
+  }
+  static void arrival(void* self, std::uint64_t arg) {
+    auto* s = static_cast<StepSim*>(self);
+    const auto slots = static_cast<std::uint64_t>(s->program_.recv_slots);
+    const auto chip = static_cast<std::int64_t>(arg / slots);
+    const auto slot = static_cast<std::int32_t>(arg % slots);
+    auto& count = s->recv_[static_cast<std::size_t>(chip) * slots + static_cast<std::size_t>(slot)];
+    ++count;
+    if (!s->blocked_[static_cast<std::size_t>(chip)])
+      return;
+    const auto& in = s->program_.code[s->pc_[static_cast<std::size_t>(chip)]];
+    if (in.kind == Kind::WaitRecv && in.slot == slot && count >= in.count) {
+      s->unblock(chip);
+    }
+  }
+  static void collective_done(void* self, std::uint64_t arg) {
+    auto* s = static_cast<StepSim*>(self);
+    s->finish_collective(arg);
+  }
+
+  ChipStats& stats_of(std::int64_t c) { return stats_[static_cast<std::size_t>(c)]; }
+  RowStats& row_of(std::int64_t c, std::int32_t row) {
+    auto& rows = stats_of(c).rows;
+    if (rows.size() <= static_cast<std::size_t>(row))
+      rows.resize(static_cast<std::size_t>(row) + 1);
+    return rows[static_cast<std::size_t>(row)];
+  }
+  bool traced(std::int64_t c) const { return trace_.enabled && c < trace_.chips; }
+  void record(std::int64_t c, int track, const std::string& name, const char* category,
+              SimTime start, SimTime end) {
+    trace_events_.push_back(TraceEvent{name, category, placement_.chip[static_cast<std::size_t>(c)],
+                                       track, start.seconds(), (end - start).seconds()});
+  }
+
+  void unblock(std::int64_t c) {
+    const auto& in = program_.code[pc_[static_cast<std::size_t>(c)]];
+    const auto waited =
+        static_cast<double>((sim_.now() - block_start_[static_cast<std::size_t>(c)]).ps());
+    stats_of(c).exposed_ps[static_cast<int>(in.axis)] += waited;
+    if (in.row >= 0)
+      row_of(c, in.row).exposed_ps += waited;
+    if (traced(c) && waited > 0) {
+      record(c, 0, in.axis == Axis::Model ? "wait model axis" : "wait data axis", "wait",
+             block_start_[static_cast<std::size_t>(c)], sim_.now());
+    }
+    blocked_[static_cast<std::size_t>(c)] = 0;
+    ++pc_[static_cast<std::size_t>(c)];
+    execute(c);
+  }
+
+  std::int32_t neighbour(std::int64_t c, int direction) const {
+    const auto k = placement_.model;
+    const std::int64_t d = c / k, m = c % k;
+    const auto pos = ring_pos_[static_cast<std::size_t>(m)];
+    const auto next_pos = ((pos + direction) % k + k) % k;
+    const auto m2 = placement_.model_ring[static_cast<std::size_t>(next_pos)];
+    return static_cast<std::int32_t>(d * k + m2);
+  }
+
+  const collectives::Schedule& schedule_for(Axis axis, std::int64_t group, CollectiveOp op,
+                                            std::int64_t bytes) {
+    auto key = std::make_tuple(static_cast<int>(axis), group, static_cast<int>(op), bytes);
+    auto it = schedules_.find(key);
+    if (it != schedules_.end())
+      return it->second;
+    const auto& g = axis == Axis::Model ? model_groups_[static_cast<std::size_t>(group)]
+                                        : data_groups_[static_cast<std::size_t>(group)];
+    const auto name = collectives::default_collective_algorithm(op, network_.topology(), g);
+    const auto& algorithm = collectives::find_collective_algorithm(name, op);
+    return schedules_.emplace(key, algorithm.build(op, g, bytes, 1)).first->second;
+  }
+
+  void start_collective(std::int64_t c, const Instr& in) {
+    const auto slots = static_cast<std::size_t>(program_.collective_slots);
+    const std::int64_t group = in.axis == Axis::Model ? c / placement_.model : c % placement_.model;
+    const std::int64_t size = in.axis == Axis::Model ? placement_.model : placement_.data;
+    auto& arrivals = in.axis == Axis::Model ? model_arrivals_ : data_arrivals_;
+    auto& n = arrivals[static_cast<std::size_t>(group) * slots + static_cast<std::size_t>(in.slot)];
+    // Bytes each member sends: (p-1)/p of the buffer for AG/RS, twice for AR (ring algorithms).
+    const double share = static_cast<double>(size - 1) / static_cast<double>(size);
+    const double factor = in.op == CollectiveOp::AllReduce ? 2.0 : 1.0;
+    stats_of(c).bytes_sent[static_cast<int>(in.axis)] +=
+        factor * share * static_cast<double>(in.bytes);
+    if (in.row >= 0)
+      row_of(c, in.row).bytes += factor * share * static_cast<double>(in.bytes);
+    if (++n < size)
+      return;  // the collective starts when its last member reaches it
+    const auto arg = (static_cast<std::uint64_t>(in.axis) << 62) |
+                     (static_cast<std::uint64_t>(group) << 32) |
+                     static_cast<std::uint64_t>(in.slot);
+    const auto& schedule = schedule_for(in.axis, group, in.op, in.bytes);
+    collective_transfers_ += static_cast<std::int64_t>(schedule.size());
+    auto run = std::make_unique<collectives::CollectiveRun>(network_, schedule,
+                                                            &StepSim::collective_done, this, arg);
+    auto* raw = run.get();
+    runs_.emplace(arg, std::move(run));
+    run_names_[arg] = in.name;
+    run_rows_[arg] = in.row;
+    raw->start();
+  }
+
+  void finish_collective(std::uint64_t arg) {
+    const auto axis = static_cast<Axis>(arg >> 62);
+    const auto group = static_cast<std::int64_t>((arg >> 32) & 0x3fffffff);
+    const auto slot = static_cast<std::int32_t>(arg & 0xffffffff);
+    auto it = runs_.find(arg);
+    const SimTime start = it->second->start_time();
+    const std::int32_t row = run_rows_[arg];
+    const std::string& name = program_.names[static_cast<std::size_t>(run_names_[arg])];
+    const auto slots = static_cast<std::size_t>(program_.collective_slots);
+    const std::int64_t size = axis == Axis::Model ? placement_.model : placement_.data;
+    for (std::int64_t i = 0; i < size; ++i) {
+      const std::int64_t c =
+          axis == Axis::Model ? group * placement_.model + i : i * placement_.model + group;
+      coll_done_[static_cast<std::size_t>(c) * slots + static_cast<std::size_t>(slot)] = 1;
+      if (row >= 0)
+        row_of(c, row).comm_ps += static_cast<double>((sim_.now() - start).ps());
+      if (traced(c))
+        record(c, 2, name, axis == Axis::Model ? "model-comm" : "data-comm", start, sim_.now());
+      if (!blocked_[static_cast<std::size_t>(c)])
+        continue;
+      const auto& in = program_.code[pc_[static_cast<std::size_t>(c)]];
+      if (in.kind == Kind::WaitCollective && in.slot == slot)
+        unblock(c);
+    }
+    runs_.erase(it);
+    run_names_.erase(arg);
+    run_rows_.erase(arg);
+  }
+
+  // Runs chip c's program from its program counter until it blocks, starts a compute op, or ends.
+  void execute(std::int64_t c) {
+    const auto ci = static_cast<std::size_t>(c);
+    const auto recv_slots = static_cast<std::size_t>(program_.recv_slots);
+    const auto coll_slots = static_cast<std::size_t>(program_.collective_slots);
+    while (pc_[ci] < program_.code.size()) {
+      const Instr& in = program_.code[pc_[ci]];
+      switch (in.kind) {
+        case Kind::Compute: {
+          auto& st = stats_of(c);
+          const auto d = static_cast<double>(in.duration_ps);
+          st.compute_ps += d;
+          st.flop += in.flop;
+          if (in.phase == Phase::Recompute)
+            st.recompute_ps += d;
+          if (in.phase == Phase::Optimizer)
+            st.optimizer_ps += d;
+          if (in.row >= 0)
+            row_of(c, in.row).compute_ps += d;
+          const SimTime end = sim_.now() + SimTime::from_ps(in.duration_ps);
+          if (traced(c)) {
+            record(c, 0, program_.names[static_cast<std::size_t>(in.name)], "compute", sim_.now(),
+                   end);
+          }
+          sim_.schedule_at(end, &StepSim::compute_done, this, ci);
+          return;
+        }
+        case Kind::Send: {
+          const auto dst = neighbour(c, in.direction);
+          const SimTime now = sim_.now();
+          const SimTime arrive = network_.send(
+              placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)], in.bytes,
+              &StepSim::arrival, this,
+              static_cast<std::uint64_t>(dst) * recv_slots + static_cast<std::uint64_t>(in.slot));
+          auto& st = stats_of(c);
+          st.bytes_sent[static_cast<int>(Axis::Model)] += static_cast<double>(in.bytes);
+          if (in.row >= 0) {
+            row_of(c, in.row).comm_ps += static_cast<double>((arrive - now).ps());
+            row_of(c, in.row).bytes += static_cast<double>(in.bytes);
+          }
+          if (traced(c)) {
+            record(c, 1, "send", "model-comm", now, arrive);
+            // The link-class track shows the first hop's class (ICI, NVLink, NIC).
+            network_.topology().route(placement_.chip[ci],
+                                      placement_.chip[static_cast<std::size_t>(dst)], route_);
+            if (!route_.empty()) {
+              const auto cls =
+                  network_.topology().links()[static_cast<std::size_t>(route_[0])].link_class;
+              trace_events_.push_back(
+                  TraceEvent{"chip " + std::to_string(placement_.chip[ci]) + " -> " +
+                                 std::to_string(placement_.chip[static_cast<std::size_t>(dst)]),
+                             network::to_string(cls), -1, static_cast<int>(cls), now.seconds(),
+                             (arrive - now).seconds()});
+            }
+          }
+          break;
+        }
+        case Kind::WaitRecv:
+          if (recv_[ci * recv_slots + static_cast<std::size_t>(in.slot)] < in.count) {
+            blocked_[ci] = 1;
+            block_start_[ci] = sim_.now();
+            return;
+          }
+          break;
+        case Kind::Collective:
+          start_collective(c, in);
+          break;
+        case Kind::WaitCollective:
+          if (!coll_done_[ci * coll_slots + static_cast<std::size_t>(in.slot)]) {
+            blocked_[ci] = 1;
+            block_start_[ci] = sim_.now();
+            return;
+          }
+          break;
+      }
+      ++pc_[ci];
+    }
+    finish_[ci] = sim_.now();
+  }
+
+  const Program& program_;
+  const Placement& placement_;
+  engine::Simulator sim_;
+  network::Network network_;
+  TraceOptions trace_;
+  std::int64_t chips_;
+  std::vector<std::size_t> pc_;
+  std::vector<std::uint8_t> blocked_;
+  std::vector<SimTime> block_start_, finish_;
+  std::vector<std::int32_t> recv_;
+  std::vector<std::uint8_t> coll_done_;
+  std::vector<std::int32_t> model_arrivals_, data_arrivals_;
+  std::vector<ChipStats> stats_;
+  std::vector<int> ring_pos_;
+  std::vector<collectives::Group> model_groups_, data_groups_;
+  std::map<std::tuple<int, std::int64_t, int, std::int64_t>, collectives::Schedule> schedules_;
+  std::map<std::uint64_t, std::unique_ptr<collectives::CollectiveRun>> runs_;
+  std::map<std::uint64_t, std::int32_t> run_names_, run_rows_;
+  std::vector<TraceEvent> trace_events_;
+  std::vector<std::int32_t> route_;  // scratch for trace link classes
+  std::int64_t collective_transfers_ = 0;
+};
+
+// Per-chip bandwidth an axis can use to leave a chip, for the communication lower bound: on a
+// torus two directions of every dimension the axis spans; on a GPU cluster NVLink inside a node,
+// the NIC across nodes.
+double axis_injection_bandwidth(const HardwareProfile& hw, const Plan& plan, MeshAxis axis) {
+  if (hw.kind == InterconnectKind::Torus) {
+    const auto& factors = axis == MeshAxis::Data ? plan.mapping.data : plan.mapping.model1;
+    std::vector<int> dims;
+    for (const auto& f : factors) {
+      if (f.size > 1 && std::find(dims.begin(), dims.end(), f.dim) == dims.end())
+        dims.push_back(f.dim);
+    }
+    return 2.0 * static_cast<double>(std::max<std::size_t>(1, dims.size())) *
+           hw.torus.link_bandwidth_bytes_per_s;
+  }
+  const std::int64_t k = plan.mesh.model();
+  const bool in_node = axis == MeshAxis::Model1 ? k <= hw.gpu.gpus_per_node
+                                                : plan.mesh.chips() <= hw.gpu.gpus_per_node;
+  return in_node ? hw.gpu.nvlink_bandwidth_bytes_per_s : hw.gpu.nic_bandwidth_bytes_per_s;
+}
+
+}  // namespace
+
+StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardware,
+                         const Plan& plan, const TraceOptions& trace) {
+  if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
+    throw InputError(plan.site("mesh"),
+                     "two model axes (data x model1 x model2) are not simulated yet",
+                     plan.mesh.text(), "a data x model mesh");
+  }
+  Context ctx;
+  ctx.model = &model;
+  ctx.hardware = &hardware;
+  ctx.plan = &plan;
+  ctx.linears = resolve_sharding(model, plan);
+  ctx.k = plan.mesh.model();
+  ctx.t = plan.mesh.data;
+  ctx.microbatch_images = plan.global_batch / (ctx.t * plan.microbatches);
+  ctx.microbatch_tokens = ctx.microbatch_images * model.tokens;
+  const ParamCounts params = count_params(model);
+  const double layer_params = static_cast<double>(params.transformer + params.biases_and_norms) /
+                              static_cast<double>(model.depth);
+  ctx.layer_weight_bytes = layer_params / static_cast<double>(ctx.k) * 2.0;
+  ctx.layer_gradient_bytes = layer_params / static_cast<double>(ctx.k) *
+                             (plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0);
+
+  Program program = build_program(ctx);
+  // Optimizer update: memory-bound over this chip's shard (docs/execution.md).
+  StepResult result;
+  result.memory = memory_per_chip(model, hardware, plan);
+  {
+    const double state_bytes = result.memory.weights_bytes + result.memory.master_weights_bytes +
+                               result.memory.optimizer_state_bytes + result.memory.gradients_bytes;
+    Op update;
+    update.name = "optimizer update";
+    update.kind = OpKind::Elementwise;
+    update.bytes_read = state_bytes;
+    update.bytes_written = state_bytes - result.memory.gradients_bytes;
+    Instr in;
+    in.kind = Kind::Compute;
+    in.phase = Phase::Optimizer;
+    in.duration_ps = SimTime::from_seconds(op_time_s(hardware.cost, hardware.chip, update)).ps();
+    program.names.push_back(update.name);
+    in.name = static_cast<std::int32_t>(program.names.size() - 1);
+    program.code.push_back(in);
+  }
+
+  const network::Topology topology = build_topology(hardware, plan);
+  const Placement placement = place(plan, topology);
+  StepSim sim(program, placement, topology, trace);
+  sim.run();
+
+  // ---- Results ----
+  const auto& stats = sim.stats();
+  const auto& finish = sim.finish();
+  std::size_t slowest = 0;
+  for (std::size_t c = 1; c < finish.size(); ++c) {
+    if (finish[c] > finish[slowest])
+      slowest = c;
+  }
+  const double step = finish[slowest].seconds();
+  const auto chips = plan.mesh.chips();
+  result.step_time_s = step;
+  result.chips = chips;
+  result.global_batch = plan.global_batch;
+  result.microbatch_images = ctx.microbatch_images;
+  const double tokens = static_cast<double>(plan.global_batch) * static_cast<double>(model.tokens);
+  result.tokens_per_s = tokens / step;
+  result.images_per_s = static_cast<double>(plan.global_batch) / step;
+  result.tokens_per_s_per_chip = result.tokens_per_s / static_cast<double>(chips);
+  result.images_per_s_per_chip = result.images_per_s / static_cast<double>(chips);
+  result.model_flop = flop_per_token(model).train * tokens;
+  double executed = 0, model_bytes = 0, data_bytes = 0, compute_max = 0;
+  for (const auto& s : stats) {
+    executed += s.flop;
+    model_bytes += s.bytes_sent[static_cast<int>(Axis::Model)];
+    data_bytes += s.bytes_sent[static_cast<int>(Axis::Data)];
+    compute_max = std::max(compute_max, s.compute_ps * 1e-12);
+  }
+  result.executed_flop = executed;
+  const double peak = hardware.chip.peak_bf16_flop_per_s;
+  result.mfu = result.model_flop / (static_cast<double>(chips) * peak * step);
+  result.hfu = executed / (static_cast<double>(chips) * peak * step);
+  result.compute_only_s = compute_max;
+  const auto n = static_cast<double>(chips);
+  result.model_axis.bytes_sent_per_chip = model_bytes / n;
+  result.data_axis.bytes_sent_per_chip = data_bytes / n;
+  const auto& slow = stats[slowest];
+  result.model_axis.exposed_s = slow.exposed_ps[static_cast<int>(Axis::Model)] * 1e-12;
+  result.data_axis.exposed_s = slow.exposed_ps[static_cast<int>(Axis::Data)] * 1e-12;
+  result.compute_lower_bound_s = slow.flop / peak;
+  result.comm_lower_bound_s =
+      std::max(slow.bytes_sent[static_cast<int>(Axis::Model)] /
+                   axis_injection_bandwidth(hardware, plan, MeshAxis::Model1),
+               slow.bytes_sent[static_cast<int>(Axis::Data)] /
+                   axis_injection_bandwidth(hardware, plan, MeshAxis::Data));
+  result.lower_bound_s = std::max(result.compute_lower_bound_s, result.comm_lower_bound_s);
+
+  auto class_bytes = sim.network().bytes_per_link_class();
+  for (std::size_t i = 0; i < class_bytes.size(); ++i) {
+    result.bytes_per_link_class[i] = static_cast<double>(class_bytes[i]);
+  }
+  const auto& links = topology.links();
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    const double busy = sim.network().link_busy_time(static_cast<std::int32_t>(i)).seconds();
+    auto& u = result.link_utilization[static_cast<std::size_t>(links[i].link_class)];
+    u = std::max(u, busy / step);
+  }
+
+  // Per-linear table, per layer (averaged over layers and microbatches) on the slowest chip.
+  const double per_layer = 1e-12 / static_cast<double>(model.depth * plan.microbatches);
+  double row_compute = 0;
+  for (std::size_t i = 0; i < ctx.linears.size(); ++i) {
+    const auto& r = ctx.linears[i];
+    LinearTiming lt;
+    lt.name = r.name;
+    lt.sharding = to_string(r.chosen);
+    lt.communicates = r.communicates;
+    auto row = [&](std::size_t index) {
+      return index < slow.rows.size() ? slow.rows[index] : StepSim::RowStats{};
+    };
+    const auto f = row(2 * i), b = row(2 * i + 1);
+    lt.forward_compute_s = f.compute_ps * per_layer;
+    lt.backward_compute_s = b.compute_ps * per_layer;
+    lt.forward_comm_s = f.comm_ps * per_layer;
+    lt.backward_comm_s = b.comm_ps * per_layer;
+    lt.forward_exposed_s = f.exposed_ps * per_layer;
+    lt.backward_exposed_s = b.exposed_ps * per_layer;
+    lt.bytes_per_layer = (f.bytes + b.bytes) / static_cast<double>(model.depth * plan.microbatches);
+    row_compute += f.compute_ps + b.compute_ps;
+    result.linears.push_back(lt);
+  }
+  result.other_compute_per_layer_s =
+      (slow.compute_ps - slow.optimizer_ps - row_compute) * per_layer;
+
+  ChipBreakdown& cb = result.slowest;
+  cb.chip = placement.chip[slowest];
+  cb.data_index = static_cast<std::int64_t>(slowest) / placement.model;
+  cb.model_index = static_cast<std::int64_t>(slowest) % placement.model;
+  cb.finish_s = step;
+  cb.compute_s = slow.compute_ps * 1e-12;
+  cb.exposed_model_s = result.model_axis.exposed_s;
+  cb.exposed_data_s = result.data_axis.exposed_s;
+  cb.optimizer_s = slow.optimizer_ps * 1e-12;
+  cb.recompute_s = slow.recompute_ps * 1e-12;
+  if (cb.compute_s >= cb.exposed_model_s && cb.compute_s >= cb.exposed_data_s) {
+    result.bottleneck = "compute";
+  } else {
+    result.bottleneck = cb.exposed_model_s >= cb.exposed_data_s ? "model-axis communication"
+                                                                : "data-axis communication";
+  }
+  result.topology = topology.description();
+  result.mapping = plan.mapping.text();
+  result.events = sim.simulator().events_run();
+  result.transfers = sim.network().messages_sent();
+  result.trace = std::move(sim.trace_events());
+  return result;
+}
+
+}  // namespace meshsim::execution

@@ -1,0 +1,92 @@
+#pragma once
+// One training step of a plan, simulated on every chip of the physical machine (DESIGN §4
+// "Execution", docs/execution.md). Each chip runs the same program (forward through every layer,
+// backward, data-axis gradient sync, optimizer update) on one compute stream; sends go over the
+// shared network, so model- and data-axis traffic contend where they share links.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/plan/memory.hpp"
+#include "sim/plan/plan.hpp"
+#include "sim/plan/sharding.hpp"
+
+namespace meshsim::execution {
+
+// Per linear of one layer (averaged over layers and microbatches, on the slowest chip).
+struct LinearTiming {
+  std::string name;
+  std::string sharding;      // "row" / "column"
+  std::string communicates;  // "all-gather input", "reduce-scatter output", "nothing"
+  double forward_compute_s = 0, backward_compute_s = 0;
+  double forward_comm_s = 0, backward_comm_s = 0;  // model-axis transfer time (busy, not exposed)
+  double forward_exposed_s = 0, backward_exposed_s = 0;  // compute stream waiting on it
+  double bytes_per_layer = 0;  // model-axis bytes this chip sends for it, forward + backward
+};
+
+struct AxisTraffic {
+  double bytes_sent_per_chip = 0;  // average over chips
+  double exposed_s = 0;            // on the slowest chip: compute stream stalled on this axis
+};
+
+// A chip's timeline, summed.
+struct ChipBreakdown {
+  std::int32_t chip = 0;
+  std::int64_t data_index = 0, model_index = 0;
+  double finish_s = 0;
+  double compute_s = 0;  // busy compute stream (forward, backward, recompute, optimizer)
+  double exposed_model_s = 0;
+  double exposed_data_s = 0;
+  double optimizer_s = 0;
+  double recompute_s = 0;
+};
+
+struct TraceOptions {
+  bool enabled = false;
+  int chips = 8;  // the first N chips (mesh order) get tracks
+};
+
+struct TraceEvent {
+  std::string name;
+  std::string category;   // "compute", "model-comm", "data-comm", "wait"
+  std::int32_t chip = 0;  // -1: the "links" process, `track` is then the link class
+  int track = 0;          // 0 compute stream, 1 model-axis sends, 2 data-axis collectives
+  double start_s = 0, duration_s = 0;
+};
+
+struct StepResult {
+  double step_time_s = 0;
+  std::int64_t chips = 0;
+  std::int64_t global_batch = 0;
+  std::int64_t microbatch_images = 0;  // per chip-group per microbatch
+  double tokens_per_s = 0, images_per_s = 0;
+  double tokens_per_s_per_chip = 0, images_per_s_per_chip = 0;
+  double model_flop = 0;     // per step, all chips: train FLOP per token x tokens (DESIGN §1)
+  double executed_flop = 0;  // per step, all chips: with recomputation
+  double mfu = 0, hfu = 0;
+  double compute_only_s = 0;  // one chip's compute stream busy time: the step with free links
+  double lower_bound_s = 0;   // max(FLOP / peak, bytes / link bandwidth) per chip
+  double compute_lower_bound_s = 0, comm_lower_bound_s = 0;
+  AxisTraffic model_axis, data_axis;
+  std::array<double, 4> bytes_per_link_class{};  // ici, nvlink, nic, leaf-spine (link crossings)
+  std::array<double, 4> link_utilization{};      // busiest link of each class: busy / step time
+  std::vector<LinearTiming> linears;
+  double other_compute_per_layer_s = 0;  // norms, attention, GELU, residual: fwd + bwd per layer
+  ChipBreakdown slowest;                 // the critical chip
+  std::string bottleneck;  // what dominates the slowest chip: compute / model-axis / data-axis
+  MemoryBreakdown memory;
+  std::string topology;
+  std::string mapping;
+  std::uint64_t events = 0;
+  std::int64_t transfers = 0;
+  std::vector<TraceEvent> trace;
+};
+
+// Simulates one step. `plan` must be finalized (finalize_plan) for `model` and `hardware`.
+StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardware,
+                         const Plan& plan, const TraceOptions& trace = {});
+
+}  // namespace meshsim::execution

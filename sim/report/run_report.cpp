@@ -1,0 +1,363 @@
+#include "sim/report/run_report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "common/units.hpp"
+#include "common/version.hpp"
+#include "sim/network/topology.hpp"
+
+namespace meshsim::report {
+namespace {
+
+using nlohmann::json;
+
+const char* on_off(bool v) {
+  return v ? "on" : "off";
+}
+
+json plan_json(const Plan& plan) {
+  json p;
+  p["name"] = plan.name;
+  p["source"] = plan.source;
+  p["mesh"] = plan.mesh.text();
+  p["mapping"] = plan.mapping.text();
+  p["sharding"] = to_string(plan.sharding);
+  json overrides = json::object();
+  for (const auto& [name, s] : plan.sharding_overrides)
+    overrides[name] = to_string(s);
+  p["sharding_overrides"] = overrides;
+  p["async"] = plan.async_collective_matmul;
+  p["bidirectional"] = plan.bidirectional;
+  p["fsdp"] = plan.fsdp;
+  p["remat"] = to_string(plan.remat);
+  p["optimizer"] = to_string(plan.optimizer.kind);
+  p["master_weights_fp32"] = plan.optimizer.master_weights_fp32;
+  p["gradient_dtype"] = to_string(plan.gradient_dtype);
+  p["weight_grad_input"] = to_string(plan.weight_grad_input);
+  p["microbatches"] = plan.microbatches;
+  p["global_batch"] = plan.global_batch;
+  return p;
+}
+
+json memory_json(const MemoryBreakdown& m) {
+  json j;
+  j["per_chip_bytes"] = m.total_bytes;
+  j["capacity_bytes"] = m.capacity_bytes;
+  j["fits"] = m.fits;
+  j["headroom_bytes"] = m.headroom_bytes;
+  j["overflow_bytes"] = m.overflow_bytes;
+  j["breakdown"] = {{"weights_bytes", m.weights_bytes},
+                    {"weight_gather_buffer_bytes", m.weight_gather_buffer_bytes},
+                    {"gradient_buffer_bytes", m.gradient_buffer_bytes},
+                    {"master_weights_bytes", m.master_weights_bytes},
+                    {"optimizer_state_bytes", m.optimizer_state_bytes},
+                    {"gradients_bytes", m.gradients_bytes},
+                    {"activations_bytes", m.activations_bytes},
+                    {"runtime_reserve_bytes", m.runtime_reserve_bytes}};
+  j["params_per_chip"] = m.params_per_chip;
+  j["microbatch_images"] = m.microbatch_images;
+  return j;
+}
+
+json result_json(const RunInputs& in, const execution::StepResult& r) {
+  json j;
+  j["model"] = in.model->name;
+  j["hardware"] = in.hardware->name;
+  j["chips"] = r.chips;
+  j["topology"] = r.topology;
+  j["plan"] = plan_json(*in.plan);
+  j["step_time_s"] = r.step_time_s;
+  j["tokens_per_s"] = r.tokens_per_s;
+  j["images_per_s"] = r.images_per_s;
+  j["tokens_per_s_per_chip"] = r.tokens_per_s_per_chip;
+  j["images_per_s_per_chip"] = r.images_per_s_per_chip;
+  j["mfu"] = r.mfu;
+  j["hfu"] = r.hfu;
+  j["model_flop_per_step"] = r.model_flop;
+  j["executed_flop_per_step"] = r.executed_flop;
+  j["compute_only_s"] = r.compute_only_s;
+  j["lower_bound_s"] = r.lower_bound_s;
+  j["compute_lower_bound_s"] = r.compute_lower_bound_s;
+  j["comm_lower_bound_s"] = r.comm_lower_bound_s;
+  j["microbatch_images"] = r.microbatch_images;
+  j["axes"] = {{"model",
+                {{"bytes_sent_per_chip", r.model_axis.bytes_sent_per_chip},
+                 {"exposed_s", r.model_axis.exposed_s}}},
+               {"data",
+                {{"bytes_sent_per_chip", r.data_axis.bytes_sent_per_chip},
+                 {"exposed_s", r.data_axis.exposed_s}}}};
+  json classes = json::object();
+  for (std::size_t i = 0; i < r.bytes_per_link_class.size(); ++i) {
+    if (r.bytes_per_link_class[i] <= 0)
+      continue;
+    classes[network::to_string(static_cast<network::LinkClass>(i))] = {
+        {"bytes", r.bytes_per_link_class[i]}, {"max_utilization", r.link_utilization[i]}};
+  }
+  j["link_classes"] = classes;
+  j["memory"] = memory_json(r.memory);
+  json linears = json::array();
+  for (const auto& l : r.linears) {
+    linears.push_back({{"name", l.name},
+                       {"sharding", l.sharding},
+                       {"communicates", l.communicates},
+                       {"compute_s", l.forward_compute_s + l.backward_compute_s},
+                       {"comm_s", l.forward_comm_s + l.backward_comm_s},
+                       {"exposed_s", l.forward_exposed_s + l.backward_exposed_s},
+                       {"forward",
+                        {{"compute_s", l.forward_compute_s},
+                         {"comm_s", l.forward_comm_s},
+                         {"exposed_s", l.forward_exposed_s}}},
+                       {"backward",
+                        {{"compute_s", l.backward_compute_s},
+                         {"comm_s", l.backward_comm_s},
+                         {"exposed_s", l.backward_exposed_s}}},
+                       {"model_axis_bytes_per_layer", l.bytes_per_layer}});
+  }
+  j["linears"] = linears;
+  j["other_ops_compute_per_layer_s"] = r.other_compute_per_layer_s;
+  j["critical_path"] = {{"chip", r.slowest.chip},
+                        {"data_index", r.slowest.data_index},
+                        {"model_index", r.slowest.model_index},
+                        {"finish_s", r.slowest.finish_s},
+                        {"compute_s", r.slowest.compute_s},
+                        {"exposed_model_s", r.slowest.exposed_model_s},
+                        {"exposed_data_s", r.slowest.exposed_data_s},
+                        {"recompute_s", r.slowest.recompute_s},
+                        {"optimizer_s", r.slowest.optimizer_s},
+                        {"bottleneck", r.bottleneck}};
+  j["simulation"] = {{"events", r.events}, {"transfers", r.transfers}};
+  return j;
+}
+
+std::string dump(const json& j) {
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string seconds(double s) {
+  return format_quantity(s, QuantityKind::Time);
+}
+std::string bytes(double b) {
+  return format_quantity(b, QuantityKind::Bytes);
+}
+
+}  // namespace
+
+std::string run_json(const RunInputs& inputs, const execution::StepResult& result) {
+  json j = result_json(inputs, result);
+  j["schema"] = "meshsim.run/v1";
+  j["version"] = kVersion;
+  return dump(j);
+}
+
+std::size_t compare_winner(const std::vector<execution::StepResult>& results) {
+  std::size_t best = 0;
+  bool best_fits = false;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const bool fits = results[i].memory.fits;
+    const bool better = (fits && !best_fits) ||
+                        (fits == best_fits && results[i].tokens_per_s > results[best].tokens_per_s);
+    if (i == 0 || better) {
+      best = i;
+      best_fits = fits;
+    }
+  }
+  return best;
+}
+
+std::string compare_json(const std::vector<RunInputs>& inputs,
+                         const std::vector<execution::StepResult>& results) {
+  json j;
+  j["schema"] = "meshsim.compare/v1";
+  j["version"] = kVersion;
+  json plans = json::array();
+  for (std::size_t i = 0; i < results.size(); ++i)
+    plans.push_back(result_json(inputs[i], results[i]));
+  j["plans"] = plans;
+  const auto w = compare_winner(results);
+  j["winner"] = {{"index", w}, {"name", inputs[w].plan->name}};
+  return dump(j);
+}
+
+std::string run_text(const RunInputs& in, const execution::StepResult& r) {
+  const Plan& p = *in.plan;
+  std::string out;
+  out += fmt::format("{} on {} x {} ({}), plan '{}'\n", in.model->display_name, r.chips,
+                     in.hardware->display_name, r.topology, p.name);
+  out += fmt::format(
+      "  mesh {} ({}), sharding {}, async {}, bidirectional {}, fsdp {}, remat {}, optimizer {}, "
+      "microbatches {}, global batch {}\n\n",
+      p.mesh.text(), p.mapping.text(), to_string(p.sharding), on_off(p.async_collective_matmul),
+      on_off(p.bidirectional), on_off(p.fsdp), to_string(p.remat), to_string(p.optimizer.kind),
+      p.microbatches, p.global_batch);
+  out += fmt::format("  step time            {}\n", seconds(r.step_time_s));
+  out += fmt::format(
+      "  throughput           {:.4g} tokens/s, {:.4g} images/s ({:.4g} tokens/s per chip)\n",
+      r.tokens_per_s, r.images_per_s, r.tokens_per_s_per_chip);
+  out += fmt::format("  MFU / HFU            {:.1f}% / {:.1f}%\n", 100 * r.mfu, 100 * r.hfu);
+  out += fmt::format("  compute only         {}   lower bound {} (compute {}, comm {})\n",
+                     seconds(r.compute_only_s), seconds(r.lower_bound_s),
+                     seconds(r.compute_lower_bound_s), seconds(r.comm_lower_bound_s));
+  out += fmt::format("  model axis           {} sent per chip, {} exposed\n",
+                     bytes(r.model_axis.bytes_sent_per_chip), seconds(r.model_axis.exposed_s));
+  out += fmt::format("  data axis            {} sent per chip, {} exposed\n",
+                     bytes(r.data_axis.bytes_sent_per_chip), seconds(r.data_axis.exposed_s));
+  for (std::size_t i = 0; i < r.bytes_per_link_class.size(); ++i) {
+    if (r.bytes_per_link_class[i] <= 0)
+      continue;
+    out += fmt::format("  link class {:<9} {} carried, busiest link {:.1f}% busy\n",
+                       network::to_string(static_cast<network::LinkClass>(i)),
+                       bytes(r.bytes_per_link_class[i]), 100 * r.link_utilization[i]);
+  }
+  const auto& m = r.memory;
+  out += fmt::format("\n  memory per chip      {} of {}: {}\n", bytes(m.total_bytes),
+                     bytes(m.capacity_bytes),
+                     m.fits ? fmt::format("fits, {} headroom", bytes(m.headroom_bytes))
+                            : fmt::format("DOES NOT FIT, {} over", bytes(m.overflow_bytes)));
+  out += fmt::format(
+      "    weights {}, gather buffers {}, grad buffer {}, master {}, optimizer {}, gradients {}, "
+      "activations {}, reserve {}\n",
+      bytes(m.weights_bytes), bytes(m.weight_gather_buffer_bytes), bytes(m.gradient_buffer_bytes),
+      bytes(m.master_weights_bytes), bytes(m.optimizer_state_bytes), bytes(m.gradients_bytes),
+      bytes(m.activations_bytes), bytes(m.runtime_reserve_bytes));
+  out += "\n  per layer (slowest chip, averaged over layers and microbatches)\n";
+  out += fmt::format("    {:<16} {:<8} {:<24} {:>11} {:>11} {:>11}\n", "linear", "sharding",
+                     "moves", "compute", "comm", "exposed");
+  for (const auto& l : r.linears) {
+    out += fmt::format("    {:<16} {:<8} {:<24} {:>11} {:>11} {:>11}\n", l.name, l.sharding,
+                       l.communicates, seconds(l.forward_compute_s + l.backward_compute_s),
+                       seconds(l.forward_comm_s + l.backward_comm_s),
+                       seconds(l.forward_exposed_s + l.backward_exposed_s));
+  }
+  out += fmt::format("    {:<16} {:<8} {:<24} {:>11}\n", "other ops", "-", "-",
+                     seconds(r.other_compute_per_layer_s));
+  const auto& s = r.slowest;
+  out += fmt::format(
+      "\n  critical path: chip {} (data {}, model {}) finishes last: compute {} (recompute {}, "
+      "optimizer {}), exposed model-axis {}, exposed data-axis {}; bottleneck: {}\n",
+      s.chip, s.data_index, s.model_index, seconds(s.compute_s), seconds(s.recompute_s),
+      seconds(s.optimizer_s), seconds(s.exposed_model_s), seconds(s.exposed_data_s), r.bottleneck);
+  out += fmt::format("  simulated {} events, {} transfers\n", r.events, r.transfers);
+  return out;
+}
+
+std::string compare_text(const std::vector<RunInputs>& inputs,
+                         const std::vector<execution::StepResult>& results) {
+  const auto w = compare_winner(results);
+  std::vector<std::string> headers;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    headers.push_back((i == w ? "*" : "") + inputs[i].plan->name);
+  }
+  struct Row {
+    std::string label;
+    std::vector<std::string> cells;
+  };
+  std::vector<Row> rows;
+  auto add = [&](const std::string& label, auto cell) {
+    Row row{label, {}};
+    for (std::size_t i = 0; i < results.size(); ++i)
+      row.cells.push_back(cell(inputs[i], results[i]));
+    rows.push_back(row);
+  };
+  using R = execution::StepResult;
+  add("mesh", [](const RunInputs& in, const R&) { return in.plan->mesh.text(); });
+  add("async / bidi", [](const RunInputs& in, const R&) {
+    return std::string(on_off(in.plan->async_collective_matmul)) + " / " +
+           on_off(in.plan->bidirectional);
+  });
+  add("fsdp", [](const RunInputs& in, const R&) { return std::string(on_off(in.plan->fsdp)); });
+  add("remat",
+      [](const RunInputs& in, const R&) { return std::string(to_string(in.plan->remat)); });
+  add("step time", [](const RunInputs&, const R& r) { return seconds(r.step_time_s); });
+  add("tokens/s per chip",
+      [](const RunInputs&, const R& r) { return fmt::format("{:.1f}", r.tokens_per_s_per_chip); });
+  add("MFU", [](const RunInputs&, const R& r) { return fmt::format("{:.1f}%", 100 * r.mfu); });
+  add("HFU", [](const RunInputs&, const R& r) { return fmt::format("{:.1f}%", 100 * r.hfu); });
+  add("exposed model comm",
+      [](const RunInputs&, const R& r) { return seconds(r.model_axis.exposed_s); });
+  add("exposed data comm",
+      [](const RunInputs&, const R& r) { return seconds(r.data_axis.exposed_s); });
+  add("memory per chip", [](const RunInputs&, const R& r) { return bytes(r.memory.total_bytes); });
+  add("fits",
+      [](const RunInputs&, const R& r) { return std::string(r.memory.fits ? "yes" : "NO"); });
+  add("bottleneck", [](const RunInputs&, const R& r) { return r.bottleneck; });
+
+  std::size_t label_width = 20;
+  std::vector<std::size_t> widths;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    std::size_t w_i = headers[i].size();
+    for (const auto& row : rows)
+      w_i = std::max(w_i, row.cells[i].size());
+    widths.push_back(w_i + 2);
+  }
+  std::string out = fmt::format("{:<{}}", "metric", label_width);
+  for (std::size_t i = 0; i < headers.size(); ++i)
+    out += fmt::format("{:>{}}", headers[i], widths[i]);
+  out += "\n";
+  for (const auto& row : rows) {
+    out += fmt::format("{:<{}}", row.label, label_width);
+    for (std::size_t i = 0; i < row.cells.size(); ++i)
+      out += fmt::format("{:>{}}", row.cells[i], widths[i]);
+    out += "\n";
+  }
+  out +=
+      fmt::format("\n* winner: {} (highest tokens/s among plans that fit)\n", inputs[w].plan->name);
+  return out;
+}
+
+std::string trace_json(const RunInputs& inputs, const execution::StepResult& result) {
+  json events = json::array();
+  std::vector<std::int32_t> chips;
+  for (const auto& e : result.trace) {
+    if (e.chip >= 0 && std::find(chips.begin(), chips.end(), e.chip) == chips.end())
+      chips.push_back(e.chip);
+  }
+  std::sort(chips.begin(), chips.end());
+  const char* tracks[] = {"compute stream", "model-axis sends", "data-axis collectives"};
+  for (auto chip : chips) {
+    events.push_back({{"ph", "M"},
+                      {"pid", chip},
+                      {"name", "process_name"},
+                      {"args", {{"name", "chip " + std::to_string(chip)}}}});
+    for (int t = 0; t < 3; ++t) {
+      events.push_back({{"ph", "M"},
+                        {"pid", chip},
+                        {"tid", t},
+                        {"name", "thread_name"},
+                        {"args", {{"name", tracks[t]}}}});
+    }
+  }
+  const int links_pid = 1 << 30;  // after every chip id
+  events.push_back({{"ph", "M"},
+                    {"pid", links_pid},
+                    {"name", "process_name"},
+                    {"args", {{"name", "links (first hop of traced chips' sends)"}}}});
+  for (int c = 0; c < network::kLinkClassCount; ++c) {
+    events.push_back(
+        {{"ph", "M"},
+         {"pid", links_pid},
+         {"tid", c},
+         {"name", "thread_name"},
+         {"args", {{"name", network::to_string(static_cast<network::LinkClass>(c))}}}});
+  }
+  for (const auto& e : result.trace) {
+    events.push_back({{"ph", "X"},
+                      {"name", e.name},
+                      {"cat", e.category},
+                      {"pid", e.chip >= 0 ? e.chip : links_pid},
+                      {"tid", e.track},
+                      {"ts", e.start_s * 1e6},
+                      {"dur", e.duration_s * 1e6}});
+  }
+  json j;
+  j["traceEvents"] = events;
+  j["displayTimeUnit"] = "ns";
+  j["otherData"] = {{"schema", "meshsim.trace/v1"}, {"version", kVersion},
+                    {"model", inputs.model->name},  {"hardware", inputs.hardware->name},
+                    {"plan", inputs.plan->name},    {"step_time_s", result.step_time_s}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace meshsim::report

@@ -1,0 +1,40 @@
+#pragma once
+// Turns a simulated step into the run report (schema meshsim.run/v1, docs/run-json.md), a human
+// table, and a Chrome trace-event file (loads in Perfetto). Text in, text out: writing files is the
+// CLI's job (atomically, common/atomic_file.hpp).
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/execution/step.hpp"
+#include "sim/plan/plan.hpp"
+
+namespace meshsim::report {
+
+struct RunInputs {
+  const ModelConfig* model = nullptr;
+  const HardwareProfile* hardware = nullptr;
+  const Plan* plan = nullptr;
+};
+
+// The run as one JSON object (pretty-printed, deterministic key order).
+std::string run_json(const RunInputs& inputs, const execution::StepResult& result);
+// Several runs side by side (schema meshsim.compare/v1): one object per plan plus the winner.
+std::string compare_json(const std::vector<RunInputs>& inputs,
+                         const std::vector<execution::StepResult>& results);
+
+// Human-readable report of one run.
+std::string run_text(const RunInputs& inputs, const execution::StepResult& result);
+// One row per metric, one column per plan, the winner (highest throughput among plans that fit)
+// marked with '*'.
+std::string compare_text(const std::vector<RunInputs>& inputs,
+                         const std::vector<execution::StepResult>& results);
+// Index of the winning plan: the highest tokens/s among those that fit (else among all).
+std::size_t compare_winner(const std::vector<execution::StepResult>& results);
+
+// Chrome trace-event JSON: one process per traced chip with its compute stream, model-axis sends
+// and data-axis collectives as threads, and one "links" process with a thread per link class.
+std::string trace_json(const RunInputs& inputs, const execution::StepResult& result);
+
+}  // namespace meshsim::report
