@@ -14,13 +14,14 @@ namespace meshsim {
 
 void check_output_path(const std::string& path, const std::string& flag) {
   namespace fs = std::filesystem;
-  if (path.empty()) throw InputError({flag, "", ""}, "empty output path", "''", "a file path");
+  if (path.empty())
+    throw InputError({flag, "", ""}, "empty output path", "''", "a file path");
   fs::path target(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    throw InputError({flag, "", ""}, "the output directory does not exist", "'" + dir.string() + "'",
-                     "a path in an existing directory");
+    throw InputError({flag, "", ""}, "the output directory does not exist",
+                     "'" + dir.string() + "'", "a path in an existing directory");
   }
   if (fs::is_directory(target, ec)) {
     throw InputError({flag, "", ""}, "the output path is a directory", "'" + path + "'",

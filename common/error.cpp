@@ -13,9 +13,12 @@ InputError::InputError(ErrorSite site, std::string problem, std::string found, s
 
 InputError InputError::located(const ErrorSite& outer) const {
   ErrorSite merged = site_;
-  if (merged.file.empty()) merged.file = outer.file;
-  if (merged.pointer.empty()) merged.pointer = outer.pointer;
-  if (merged.field.empty()) merged.field = outer.field;
+  if (merged.file.empty())
+    merged.file = outer.file;
+  if (merged.pointer.empty())
+    merged.pointer = outer.pointer;
+  if (merged.field.empty())
+    merged.field = outer.field;
   return InputError(merged, problem_, found_, allowed_);
 }
 
@@ -24,20 +27,27 @@ std::string InputError::format(const ErrorSite& site, const std::string& problem
                                const std::string& found, const std::string& allowed) {
   std::string out;
   auto append = [&out](const std::string& part) {
-    if (part.empty()) return;
-    if (!out.empty()) out += ": ";
+    if (part.empty())
+      return;
+    if (!out.empty())
+      out += ": ";
     out += part;
   };
   append(site.file);
   append(site.pointer);
-  if (!site.field.empty()) append("field '" + site.field + "'");
+  if (!site.field.empty())
+    append("field '" + site.field + "'");
   append(problem);
   std::string detail;
-  if (!found.empty()) detail += "found " + found;
-  if (!allowed.empty()) detail += (detail.empty() ? "" : "; ") + std::string("allowed: ") + allowed;
-  if (!detail.empty()) out += " (" + detail + ")";
+  if (!found.empty())
+    detail += "found " + found;
+  if (!allowed.empty())
+    detail += (detail.empty() ? "" : "; ") + std::string("allowed: ") + allowed;
+  if (!detail.empty())
+    out += " (" + detail + ")";
   for (char& c : out) {
-    if (c == '\n' || c == '\r') c = ' ';  // one line, whatever the input held
+    if (c == '\n' || c == '\r')
+      c = ' ';  // one line, whatever the input held
   }
   return out;
 }

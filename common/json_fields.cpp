@@ -13,8 +13,10 @@ namespace meshsim {
 namespace {
 
 std::string show(const nlohmann::json& value) {
-  std::string text = value.dump();
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  // Input strings may hold invalid UTF-8: replace it rather than throw while reporting an error.
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (text.size() > 60)
+    text = text.substr(0, 57) + "...";
   return text;
 }
 
@@ -56,7 +58,8 @@ std::string line_column(const std::string& text, std::size_t offset) {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     std::size_t diagonal = row[0];
     row[0] = i;
@@ -95,22 +98,32 @@ std::string json_type_name(const nlohmann::json& value) {
 }
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& origin) {
-  bool blank = std::all_of(text.begin(), text.end(),
-                           [](unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
-  if (blank) throw InputError({origin, "", ""}, "the file is empty", "", "a JSON object");
+  bool blank = std::all_of(text.begin(), text.end(), [](unsigned char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+  });
+  if (blank)
+    throw InputError({origin, "", ""}, "the file is empty", "", "a JSON object");
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     // nlohmann's message ends with the reason after "]"; keep only the reason.
     std::string reason = e.what();
     auto bracket = reason.find("] ");
-    if (bracket != std::string::npos) reason = reason.substr(bracket + 2);
+    if (bracket != std::string::npos)
+      reason = reason.substr(bracket + 2);
     auto colon = reason.find(": ");
     if (reason.rfind("parse error", 0) == 0 && colon != std::string::npos) {
       reason = reason.substr(colon + 2);
     }
     std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
     throw InputError({origin, line_column(text, offset), ""}, "not valid JSON: " + reason);
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range 406: a number literal beyond double's range ("1e999").
+    std::string reason = e.what();
+    auto bracket = reason.find("] ");
+    if (bracket != std::string::npos)
+      reason = reason.substr(bracket + 2);
+    throw InputError({origin, "", ""}, "not valid JSON: " + reason, "", "numbers within +-1.8e308");
   }
 }
 
@@ -130,12 +143,13 @@ nlohmann::json read_json_file(const std::string& path) {
   }
   constexpr std::uintmax_t kMaxBytes = 64ull << 20;  // no input of ours is near this
   if (fs::is_regular_file(status) && fs::file_size(path, ec) > kMaxBytes) {
-    throw InputError({path, "", ""}, "file too large", std::to_string(fs::file_size(path, ec)) + " bytes",
-                     "at most 64 MiB");
+    throw InputError({path, "", ""}, "file too large",
+                     std::to_string(fs::file_size(path, ec)) + " bytes", "at most 64 MiB");
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  if (in.bad()) throw InputError({path, "", ""}, "cannot be read (I/O error)");
+  if (in.bad())
+    throw InputError({path, "", ""}, "cannot be read (I/O error)");
   return parse_json_text(buffer.str(), path);
 }
 
@@ -160,7 +174,9 @@ JsonObject::JsonObject(const nlohmann::json& value, std::string file, std::strin
   }
 }
 
-bool JsonObject::has(std::string_view key) const { return value_.contains(std::string(key)); }
+bool JsonObject::has(std::string_view key) const {
+  return value_.contains(std::string(key));
+}
 
 std::string JsonObject::child_pointer(std::string_view key) const {
   return pointer_ + "/" + escape_token(key);
@@ -173,16 +189,19 @@ ErrorSite JsonObject::site(std::string_view key) const {
 const nlohmann::json& JsonObject::get(std::string_view key) {
   seen_.insert(std::string(key));
   auto it = value_.find(std::string(key));
-  if (it == value_.end()) throw InputError(site(key), "missing required field");
+  if (it == value_.end())
+    throw InputError(site(key), "missing required field");
   return *it;
 }
 
 double JsonObject::number(std::string_view key, double lo, double hi) {
   const auto& v = get(key);
   std::string range = "a number in [" + show_number(lo) + ", " + show_number(hi) + "]";
-  if (!v.is_number()) throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), range);
+  if (!v.is_number())
+    throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), range);
   double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi) throw InputError(site(key), "out of range", show(v), range);
+  if (!std::isfinite(x) || x < lo || x > hi)
+    throw InputError(site(key), "out of range", show(v), range);
   return x;
 }
 
@@ -195,43 +214,51 @@ std::int64_t JsonObject::integer(std::string_view key, std::int64_t lo, std::int
       throw InputError(site(key), "not an integer", show(v), range);
     }
     auto i = static_cast<std::int64_t>(x);
-    if (i < lo || i > hi) throw InputError(site(key), "out of range", show(v), range);
+    if (i < lo || i > hi)
+      throw InputError(site(key), "out of range", show(v), range);
     return i;
   }
   if (v.is_number_unsigned()) {
     auto u = v.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(hi)) throw InputError(site(key), "out of range", show(v), range);
+    if (u > static_cast<std::uint64_t>(hi))
+      throw InputError(site(key), "out of range", show(v), range);
     return static_cast<std::int64_t>(u);
   }
   if (!v.is_number_integer()) {
     throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), range);
   }
   auto i = v.get<std::int64_t>();
-  if (i < lo || i > hi) throw InputError(site(key), "out of range", show(v), range);
+  if (i < lo || i > hi)
+    throw InputError(site(key), "out of range", show(v), range);
   return i;
 }
 
 bool JsonObject::boolean(std::string_view key) {
   const auto& v = get(key);
-  if (!v.is_boolean()) throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), "true or false");
+  if (!v.is_boolean())
+    throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), "true or false");
   return v.get<bool>();
 }
 
 std::string JsonObject::string(std::string_view key) {
   const auto& v = get(key);
-  if (!v.is_string()) throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), "a string");
+  if (!v.is_string())
+    throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), "a string");
   return v.get<std::string>();
 }
 
 std::string JsonObject::enumeration(std::string_view key,
                                     std::initializer_list<std::string_view> allowed) {
   std::string list;
-  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  for (auto a : allowed)
+    list += (list.empty() ? "" : ", ") + std::string(a);
   const auto& v = get(key);
-  if (!v.is_string()) throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), list);
+  if (!v.is_string())
+    throw InputError(site(key), "wrong type", json_type_name(v) + " " + show(v), list);
   std::string s = v.get<std::string>();
   for (auto a : allowed) {
-    if (a == s) return s;
+    if (a == s)
+      return s;
   }
   throw InputError(site(key), "unknown value", show(v), list);
 }
@@ -262,11 +289,14 @@ JsonObject JsonObject::object(std::string_view key) {
 
 const nlohmann::json& JsonObject::array(std::string_view key) {
   const auto& v = get(key);
-  if (!v.is_array()) throw InputError(site(key), "wrong type", json_type_name(v), "an array [...]");
+  if (!v.is_array())
+    throw InputError(site(key), "wrong type", json_type_name(v), "an array [...]");
   return v;
 }
 
-const nlohmann::json& JsonObject::raw(std::string_view key) { return get(key); }
+const nlohmann::json& JsonObject::raw(std::string_view key) {
+  return get(key);
+}
 
 double JsonObject::number_or(std::string_view key, double fallback, double lo, double hi) {
   if (!has(key)) {
@@ -303,13 +333,16 @@ std::string JsonObject::string_or(std::string_view key, std::string fallback) {
 
 void JsonObject::reject_unknown_fields() const {
   for (const auto& [key, unused] : value_.items()) {
-    if (seen_.count(key)) continue;
+    if (seen_.count(key))
+      continue;
     std::string suggestion = did_you_mean(key, seen_);
     std::string known;
-    for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
-    throw InputError(ErrorSite{file_, child_pointer(key), key},
-                     suggestion.empty() ? "unknown field" : "unknown field (did you mean '" + suggestion + "'?)",
-                     "", "known fields: " + known);
+    for (const auto& k : seen_)
+      known += (known.empty() ? "" : ", ") + k;
+    throw InputError(
+        ErrorSite{file_, child_pointer(key), key},
+        suggestion.empty() ? "unknown field" : "unknown field (did you mean '" + suggestion + "'?)",
+        "", "known fields: " + known);
   }
 }
 

@@ -13,12 +13,14 @@ namespace {
 struct UnitEntry {
   std::string_view symbol;
   QuantityKind kind;
-  double factor;  // to SI base units
+  double factor;       // to SI base units: value * factor / divisor
+  double divisor = 1;  // sub-unit prefixes divide, so "10 us" is exactly 1e-5, not 9.999e-06
 };
 
 // Decimal prefixes are powers of 1000, binary ones (Ki, Mi, ...) powers of 1024 (IEC 80000-13).
 // Lower-case "b" is a bit, upper-case "B" a byte: "Gb/s" is 1/8 of "GB/s".
-constexpr double kKi = 1024.0, kMi = kKi * 1024, kGi = kMi * 1024, kTi = kGi * 1024, kPi = kTi * 1024;
+constexpr double kKi = 1024.0, kMi = kKi * 1024, kGi = kMi * 1024, kTi = kGi * 1024,
+                 kPi = kTi * 1024;
 constexpr std::array kUnits = {
     UnitEntry{"B", QuantityKind::Bytes, 1},
     UnitEntry{"kB", QuantityKind::Bytes, 1e3},
@@ -44,24 +46,24 @@ constexpr std::array kUnits = {
     UnitEntry{"MiB/s", QuantityKind::Bandwidth, kMi},
     UnitEntry{"GiB/s", QuantityKind::Bandwidth, kGi},
     UnitEntry{"TiB/s", QuantityKind::Bandwidth, kTi},
-    UnitEntry{"bit/s", QuantityKind::Bandwidth, 1.0 / 8},
-    UnitEntry{"b/s", QuantityKind::Bandwidth, 1.0 / 8},
-    UnitEntry{"kb/s", QuantityKind::Bandwidth, 1e3 / 8},
-    UnitEntry{"Kb/s", QuantityKind::Bandwidth, 1e3 / 8},
-    UnitEntry{"Mb/s", QuantityKind::Bandwidth, 1e6 / 8},
-    UnitEntry{"Gb/s", QuantityKind::Bandwidth, 1e9 / 8},
-    UnitEntry{"Tb/s", QuantityKind::Bandwidth, 1e12 / 8},
-    UnitEntry{"bps", QuantityKind::Bandwidth, 1.0 / 8},
-    UnitEntry{"kbps", QuantityKind::Bandwidth, 1e3 / 8},
-    UnitEntry{"Mbps", QuantityKind::Bandwidth, 1e6 / 8},
-    UnitEntry{"Gbps", QuantityKind::Bandwidth, 1e9 / 8},
-    UnitEntry{"Tbps", QuantityKind::Bandwidth, 1e12 / 8},
+    UnitEntry{"bit/s", QuantityKind::Bandwidth, 1, 8},
+    UnitEntry{"b/s", QuantityKind::Bandwidth, 1, 8},
+    UnitEntry{"kb/s", QuantityKind::Bandwidth, 1e3, 8},
+    UnitEntry{"Kb/s", QuantityKind::Bandwidth, 1e3, 8},
+    UnitEntry{"Mb/s", QuantityKind::Bandwidth, 1e6, 8},
+    UnitEntry{"Gb/s", QuantityKind::Bandwidth, 1e9, 8},
+    UnitEntry{"Tb/s", QuantityKind::Bandwidth, 1e12, 8},
+    UnitEntry{"bps", QuantityKind::Bandwidth, 1, 8},
+    UnitEntry{"kbps", QuantityKind::Bandwidth, 1e3, 8},
+    UnitEntry{"Mbps", QuantityKind::Bandwidth, 1e6, 8},
+    UnitEntry{"Gbps", QuantityKind::Bandwidth, 1e9, 8},
+    UnitEntry{"Tbps", QuantityKind::Bandwidth, 1e12, 8},
     UnitEntry{"s", QuantityKind::Time, 1},
-    UnitEntry{"ms", QuantityKind::Time, 1e-3},
-    UnitEntry{"us", QuantityKind::Time, 1e-6},
-    UnitEntry{"\xC2\xB5s", QuantityKind::Time, 1e-6},  // "µs" in UTF-8
-    UnitEntry{"ns", QuantityKind::Time, 1e-9},
-    UnitEntry{"ps", QuantityKind::Time, 1e-12},
+    UnitEntry{"ms", QuantityKind::Time, 1, 1e3},
+    UnitEntry{"us", QuantityKind::Time, 1, 1e6},
+    UnitEntry{"\xC2\xB5s", QuantityKind::Time, 1, 1e6},  // "µs" in UTF-8
+    UnitEntry{"ns", QuantityKind::Time, 1, 1e9},
+    UnitEntry{"ps", QuantityKind::Time, 1, 1e12},
     UnitEntry{"min", QuantityKind::Time, 60},
     UnitEntry{"h", QuantityKind::Time, 3600},
     UnitEntry{"FLOP", QuantityKind::Flop, 1},
@@ -84,27 +86,36 @@ constexpr std::array kUnits = {
     UnitEntry{"PFLOPS", QuantityKind::FlopRate, 1e15},
 };
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quoted(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Scans the strict number grammar; returns the length consumed (0 when there is no number).
 std::size_t scan_number(std::string_view s) {
   std::size_t i = 0;
   auto digits = [&] {
     std::size_t start = i;
-    while (i < s.size() && is_digit(s[i])) ++i;
+    while (i < s.size() && is_digit(s[i]))
+      ++i;
     return i - start;
   };
-  if (digits() == 0) return 0;
+  if (digits() == 0)
+    return 0;
   if (i < s.size() && s[i] == '.') {
     ++i;
-    if (digits() == 0) return 0;
+    if (digits() == 0)
+      return 0;
   }
   if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
     std::size_t mark = i++;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (digits() == 0) i = mark;  // "5 EFLOP": the 'E' starts the unit, not an exponent
+    if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+      ++i;
+    if (digits() == 0)
+      i = mark;  // "5 EFLOP": the 'E' starts the unit, not an exponent
   }
   return i;
 }
@@ -130,8 +141,10 @@ const char* to_string(QuantityKind kind) {
 std::string accepted_units(QuantityKind kind) {
   std::string out;
   for (const auto& unit : kUnits) {
-    if (unit.kind != kind) continue;
-    if (!out.empty()) out += ", ";
+    if (unit.kind != kind)
+      continue;
+    if (!out.empty())
+      out += ", ";
     out += unit.symbol;
   }
   return out;
@@ -145,27 +158,35 @@ double parse_quantity(std::string_view text, QuantityKind kind) {
                                : kind == QuantityKind::Flop      ? "43.5 GFLOP"
                                                                  : "275 TFLOP/s") +
                               "'; units: " + accepted_units(kind);
-  if (text.empty()) throw InputError({}, "empty quantity", "''", allowed);
+  if (text.empty())
+    throw InputError({}, "empty quantity", "''", allowed);
   std::size_t n = scan_number(text);
-  if (n == 0) throw InputError({}, "not a quantity: it must start with a number", quoted(text), allowed);
+  if (n == 0)
+    throw InputError({}, "not a quantity: it must start with a number", quoted(text), allowed);
   std::string number(text.substr(0, n));
   std::string_view rest = text.substr(n);
-  if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  if (!rest.empty() && rest.front() == ' ')
+    rest.remove_prefix(1);
   double value = std::strtod(number.c_str(), nullptr);
-  if (!std::isfinite(value)) throw InputError({}, "number out of range", quoted(text), allowed);
+  if (!std::isfinite(value))
+    throw InputError({}, "number out of range", quoted(text), allowed);
   if (rest.empty()) {
-    if (kind == QuantityKind::Bytes) return value;
+    if (kind == QuantityKind::Bytes)
+      return value;
     throw InputError({}, "missing unit", quoted(text), allowed);
   }
   for (const auto& unit : kUnits) {
-    if (unit.symbol != rest) continue;
+    if (unit.symbol != rest)
+      continue;
     if (unit.kind != kind) {
-      throw InputError({}, "unit '" + std::string(rest) + "' is " + to_string(unit.kind) + ", not " +
-                               to_string(kind),
+      throw InputError({},
+                       "unit '" + std::string(rest) + "' is " + to_string(unit.kind) + ", not " +
+                           to_string(kind),
                        quoted(text), allowed);
     }
-    double si = value * unit.factor;
-    if (!std::isfinite(si)) throw InputError({}, "number out of range", quoted(text), allowed);
+    double si = value * unit.factor / unit.divisor;
+    if (!std::isfinite(si))
+      throw InputError({}, "number out of range", quoted(text), allowed);
     return si;
   }
   throw InputError({}, "unknown unit '" + std::string(rest) + "'", quoted(text), allowed);

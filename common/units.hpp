@@ -1,7 +1,9 @@
 #pragma once
-// Quantities with units, as written in files and flags: "1.2 TB/s", "32 GiB", "2 us", "275 TFLOP/s".
-// Values come back in SI base units (bytes, bytes/s, seconds, FLOP, FLOP/s). The grammar is strict:
-//   quantity := number [space] unit        number := digits ["." digits] [("e"|"E") ["+"|"-"] digits]
+// Quantities with units, as written in files and flags: "1.2 TB/s", "32 GiB", "2 us", "275
+// TFLOP/s". Values come back in SI base units (bytes, bytes/s, seconds, FLOP, FLOP/s). The grammar
+// is strict:
+//   quantity := number [space] unit        number := digits ["." digits] [("e"|"E") ["+"|"-"]
+//   digits]
 // No sign, no NaN/inf, no hex; the unit must be of the kind the caller asked for.
 #include <string>
 #include <string_view>

@@ -46,21 +46,35 @@ struct SourceNote {
   std::string source;  // where the figure comes from
 };
 
+// The schema tag of profile files and of `meshsim hardware show --json`.
+inline constexpr const char* kHardwareSchema = "meshsim.hardware/v1";
+
 struct HardwareProfile {
   std::string name;          // "tpu-v4"
   std::string display_name;  // "TPU v4"
-  std::string file;
+  std::string file;          // the file it was loaded from
   ChipSpec chip;
   CostModel cost;
   InterconnectKind kind = InterconnectKind::Torus;
-  TorusInterconnect torus;      // when kind == Torus
-  GpuClusterInterconnect gpu;   // when kind == GpuCluster
+  TorusInterconnect torus;     // when kind == Torus
+  GpuClusterInterconnect gpu;  // when kind == GpuCluster
   std::optional<double> price_per_chip_hour_usd;
   std::vector<SourceNote> sources;
 };
 
-// Loads a profile by name ("tpu-v4") or a user file by path; validates every field.
+// Loads a profile by name ("tpu-v4") or a user file by path (anything containing '/' or ending in
+// ".json"); validates every field (docs/hardware.md). Zoo profiles live in
+// $MESHSIM_DATA_DIR/hardware_profiles/ when that variable is set, else in the source tree's.
+// Throws InputError for an unknown name (listing the profiles) or any invalid field.
 HardwareProfile load_hardware(const std::string& name_or_path);
+// Names of the zoo profiles, sorted.
 std::vector<std::string> zoo_hardware_names();
+
+// "16x16x24".
+std::string torus_shape_text(const std::vector<int>& shape);
+
+// One line describing the interconnect, e.g. "3-D torus, 6 links x 45 GB/s one way, up to 4096
+// chips".
+std::string interconnect_summary(const HardwareProfile& profile);
 
 }  // namespace meshsim

@@ -62,7 +62,8 @@ FlopPerToken flop_per_token(const ModelConfig& model);
 
 // One linear layer of an encoder block at full (unsharded) size: y = A x, A is out x in.
 struct Linear {
-  std::string name;  // "fused_in_proj", "fused_out_proj" (parallel); "qkv", "attn_out", "mlp_in", "mlp_out"
+  std::string
+      name;  // "fused_in_proj", "fused_out_proj" (parallel); "qkv", "attn_out", "mlp_in", "mlp_out"
   std::int64_t in_features = 0;
   std::int64_t out_features = 0;
   bool bias = false;
@@ -83,7 +84,7 @@ struct LayerShape {
 };
 
 struct Op {
-  std::string name;    // e.g. "fused_in_proj", "qk_norm", "attn_scores", "softmax", "attn_values"
+  std::string name;  // e.g. "fused_in_proj", "qk_norm", "attn_scores", "softmax", "attn_values"
   OpKind kind = OpKind::Elementwise;
   Pass pass = Pass::Forward;
   std::string linear;  // the Linear this matmul belongs to; empty otherwise

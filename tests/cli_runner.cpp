@@ -38,11 +38,12 @@ std::string write_scratch_file(const std::string& dir, const std::string& name,
 CliResult run_meshsim(const std::string& args) {
   std::string dir = scratch_dir("cli-capture");
   std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
-  std::string command = std::string(MESHSIM_BINARY) + " " + args + " >" + out_path + " 2>" + err_path +
-                        " </dev/null";
+  std::string command =
+      std::string(MESHSIM_BINARY) + " " + args + " >" + out_path + " 2>" + err_path + " </dev/null";
   int status = std::system(command.c_str());
   CliResult result;
-  if (status != -1 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (status != -1 && WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
   result.out = slurp(out_path);
   result.err = slurp(err_path);
   return result;

@@ -1,7 +1,189 @@
-#include <CLI/CLI.hpp>
+// `meshsim hardware` (list the profiles) and `meshsim hardware show NAME|FILE` (one profile with
+// every figure and its source). JSON fields are documented in docs/hardware.md.
+#include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/units.hpp"
+#include "common/version.hpp"
+#include "hardware_profiles/hardware.hpp"
 #include "sim/cli/commands.hpp"
 
 namespace meshsim::cli {
-void add_hardware_commands(CLI::App&) {}
+namespace {
+
+// Sizes as written in the sources: whole GiB stay binary ("32 GiB"), others decimal ("80 GB"), so
+// the table matches the datasheets.
+std::string bytes_text(double bytes) {
+  constexpr double kGiB = 1024.0 * 1024 * 1024;
+  if (bytes >= kGiB && std::fmod(bytes, kGiB) == 0) {
+    return format_quantity(bytes, QuantityKind::Bytes);
+  }
+  return fmt::format("{:.4g} GB", bytes / 1e9);
+}
+
+// The profile in SI base units with the unit in each key (DESIGN §3).
+nlohmann::json profile_json(const HardwareProfile& p) {
+  nlohmann::json j;
+  j["name"] = p.name;
+  j["display_name"] = p.display_name;
+  j["file"] = p.file;
+  j["chip"] = {{"peak_bf16_flop_per_s", p.chip.peak_bf16_flop_per_s},
+               {"peak_fp32_flop_per_s", p.chip.peak_fp32_flop_per_s},
+               {"hbm_bytes", p.chip.hbm_bytes},
+               {"hbm_bandwidth_bytes_per_s", p.chip.hbm_bandwidth_bytes_per_s}};
+  j["cost_model"] = {{"matmul_efficiency", p.cost.matmul_efficiency},
+                     {"memory_efficiency", p.cost.memory_efficiency},
+                     {"kernel_overhead_s", p.cost.kernel_overhead_s}};
+  if (p.kind == InterconnectKind::Torus) {
+    const TorusInterconnect& t = p.torus;
+    j["interconnect"] = {{"kind", "torus"},
+                         {"dimensions", t.dimensions},
+                         {"links_per_chip", t.links_per_chip},
+                         {"link_bandwidth_bytes_per_s", t.link_bandwidth_bytes_per_s},
+                         {"link_latency_s", t.link_latency_s},
+                         {"wraparound_multiple", t.wraparound_multiple},
+                         {"max_shape", t.max_shape},
+                         {"max_chips", t.max_chips}};
+  } else {
+    const GpuClusterInterconnect& g = p.gpu;
+    j["interconnect"] = {{"kind", "gpu_cluster"},
+                         {"gpus_per_node", g.gpus_per_node},
+                         {"nvlink_bandwidth_bytes_per_s", g.nvlink_bandwidth_bytes_per_s},
+                         {"nvlink_latency_s", g.nvlink_latency_s},
+                         {"nic_bandwidth_bytes_per_s", g.nic_bandwidth_bytes_per_s},
+                         {"network_latency_s", g.network_latency_s},
+                         {"leaf_switch_ports", g.leaf_switch_ports},
+                         {"oversubscription", g.oversubscription},
+                         {"max_gpus", g.max_gpus}};
+  }
+  j["price_per_chip_hour_usd"] =
+      p.price_per_chip_hour_usd ? nlohmann::json(*p.price_per_chip_hour_usd) : nlohmann::json();
+  j["sources"] = nlohmann::json::array();
+  for (const auto& note : p.sources) {
+    j["sources"].push_back({{"field", note.field}, {"source", note.source}});
+  }
+  return j;
+}
+
+std::string q(double value, QuantityKind kind) {
+  return format_quantity(value, kind);
+}
+
+void print_list(bool json) {
+  std::vector<HardwareProfile> profiles;
+  for (const auto& name : zoo_hardware_names())
+    profiles.push_back(load_hardware(name));
+  if (json) {
+    nlohmann::json out = {{"schema", "meshsim.hardware_list/v1"}, {"version", kVersion}};
+    out["profiles"] = nlohmann::json::array();
+    for (const auto& p : profiles)
+      out["profiles"].push_back(profile_json(p));
+    std::puts(out.dump(2).c_str());
+    return;
+  }
+  std::string table = fmt::format("{:<15} {:<23} {:>13} {:>10} {:>11}  {}\n", "name", "display",
+                                  "peak bf16", "HBM", "HBM BW", "interconnect");
+  for (const auto& p : profiles) {
+    table += fmt::format(
+        "{:<15} {:<23} {:>13} {:>10} {:>11}  {}\n", p.name, p.display_name,
+        q(p.chip.peak_bf16_flop_per_s, QuantityKind::FlopRate), bytes_text(p.chip.hbm_bytes),
+        q(p.chip.hbm_bandwidth_bytes_per_s, QuantityKind::Bandwidth), interconnect_summary(p));
+  }
+  table += "\n'meshsim hardware show NAME' gives every figure with its source.\n";
+  std::fputs(table.c_str(), stdout);
+}
+
+void print_profile(const HardwareProfile& p) {
+  std::string out = fmt::format("{} ({})\nfile: {}\n\nchip\n", p.display_name, p.name, p.file);
+  auto row = [&out](const std::string& label, const std::string& value) {
+    out += fmt::format("  {:<22} {}\n", label, value);
+  };
+  row("peak bf16 (dense)", q(p.chip.peak_bf16_flop_per_s, QuantityKind::FlopRate));
+  row("peak fp32 (dense)", q(p.chip.peak_fp32_flop_per_s, QuantityKind::FlopRate));
+  row("HBM", bytes_text(p.chip.hbm_bytes));
+  row("HBM bandwidth", q(p.chip.hbm_bandwidth_bytes_per_s, QuantityKind::Bandwidth));
+  out += "cost model\n";
+  row("matmul efficiency", fmt::format("{:g} of peak bf16", p.cost.matmul_efficiency));
+  row("memory efficiency", fmt::format("{:g} of HBM bandwidth", p.cost.memory_efficiency));
+  row("kernel overhead", q(p.cost.kernel_overhead_s, QuantityKind::Time) + " per op");
+  if (p.kind == InterconnectKind::Torus) {
+    const TorusInterconnect& t = p.torus;
+    out += fmt::format("interconnect: {}-D torus\n", t.dimensions);
+    row("links per chip", std::to_string(t.links_per_chip));
+    row("link bandwidth",
+        q(t.link_bandwidth_bytes_per_s, QuantityKind::Bandwidth) + " one way per link");
+    row("link latency", q(t.link_latency_s, QuantityKind::Time) + " per hop");
+    row("wrap-around",
+        fmt::format("on slice dimensions that are multiples of {}", t.wraparound_multiple));
+    row("largest slice", fmt::format("{} ({} chips)", torus_shape_text(t.max_shape), t.max_chips));
+  } else {
+    const GpuClusterInterconnect& g = p.gpu;
+    out += "interconnect: GPU cluster (NVLink nodes, rail-optimized fat-tree)\n";
+    row("GPUs per node", std::to_string(g.gpus_per_node));
+    row("NVLink bandwidth",
+        q(g.nvlink_bandwidth_bytes_per_s, QuantityKind::Bandwidth) + " per GPU one way");
+    row("NVLink latency", q(g.nvlink_latency_s, QuantityKind::Time));
+    row("NIC bandwidth",
+        q(g.nic_bandwidth_bytes_per_s, QuantityKind::Bandwidth) + " per GPU one way");
+    row("network latency", q(g.network_latency_s, QuantityKind::Time));
+    row("leaf switch ports", std::to_string(g.leaf_switch_ports) + " down-ports");
+    row("oversubscription", fmt::format("{:g}:1", g.oversubscription));
+    row("largest cluster", fmt::format("{} GPUs", g.max_gpus));
+  }
+  if (p.price_per_chip_hour_usd) {
+    out += fmt::format("price\n  {:<22} USD {:.2f}\n", "per chip-hour", *p.price_per_chip_hour_usd);
+  }
+  out += "\nsources\n";
+  for (const auto& note : p.sources)
+    out += fmt::format("  {}\n      {}\n", note.field, note.source);
+  std::fputs(out.c_str(), stdout);
+}
+
+struct Options {
+  bool list_json = false;
+  bool show_json = false;
+  std::string profile;
+};
+
+}  // namespace
+
+void add_hardware_commands(CLI::App& app) {
+  auto options = std::make_shared<Options>();
+  CLI::App* hardware = app.add_subcommand(
+      "hardware", "List the hardware profiles (chip, memory, interconnect); 'show' for one.");
+  hardware->require_subcommand(0, 1);
+  hardware->add_flag("--json", options->list_json,
+                     "Print one JSON object (schema meshsim.hardware_list/v1) instead of a table");
+  CLI::App* show = hardware->add_subcommand(
+      "show", "Show one profile: every figure with its unit and its source.");
+  show->add_option("profile", options->profile,
+                   "A zoo profile name (see 'meshsim hardware') or a path to a profile .json file")
+      ->required();
+  show->add_flag("--json", options->show_json,
+                 "Print one JSON object (schema meshsim.hardware/v1), SI units in the keys");
+
+  hardware->callback([hardware, options] {
+    if (!hardware->get_subcommands().empty())
+      return;  // `show` did the work
+    print_list(options->list_json);
+  });
+  show->callback([options] {
+    HardwareProfile profile = load_hardware(options->profile);
+    if (options->show_json) {
+      nlohmann::json out = {{"schema", kHardwareSchema}, {"version", kVersion}};
+      out.update(profile_json(profile));
+      std::puts(out.dump(2).c_str());
+    } else {
+      print_profile(profile);
+    }
+  });
+}
+
 }  // namespace meshsim::cli

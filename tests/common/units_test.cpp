@@ -77,3 +77,10 @@ TEST_CASE("units: strict rejections name the problem", "[units]") {
     }
   }
 }
+
+TEST_CASE("units: sub-unit prefixes are exact in binary where the decimal value is", "[units]") {
+  // 10 us must be the double nearest 1e-5 (a JSON report then prints 1e-05, not 9.999e-06).
+  CHECK(parse_quantity("10 us", QuantityKind::Time) == 1e-5);
+  CHECK(parse_quantity("3 ms", QuantityKind::Time) == 3e-3);
+  CHECK(parse_quantity("1 ns", QuantityKind::Time) == 1e-9);
+}

@@ -1,0 +1,84 @@
+#include "common/json_fields.hpp"
+
+#include <catch2/catch.hpp>
+#include <functional>
+#include <string>
+
+#include "common/error.hpp"
+
+using meshsim::InputError;
+using meshsim::JsonObject;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("json: syntax errors give line and column", "[json]") {
+  std::string msg =
+      error_of([] { meshsim::parse_json_text("{\n  \"a\": 1,\n  oops\n}", "m.json"); });
+  CHECK(contains(msg, "m.json"));
+  CHECK(contains(msg, "line 3"));
+  CHECK(contains(msg, "not valid JSON"));
+  CHECK(contains(error_of([] { meshsim::parse_json_text("  \n", "e.json"); }), "empty"));
+}
+
+TEST_CASE("json: a number beyond double's range is bad input, not a crash", "[json][regression]") {
+  // Found by fuzz_json (fuzz/corpus/json/regression-number-overflow): nlohmann throws
+  // out_of_range 406 for 444444444444E4444, which escaped as a non-InputError exception.
+  std::string msg =
+      error_of([] { meshsim::parse_json_text("{\"a\": 444444444444E4444}", "n.json"); });
+  CHECK(contains(msg, "number overflow"));
+}
+
+TEST_CASE("json: fields are checked for type, range and unit kind", "[json]") {
+  auto doc = meshsim::parse_json_text(
+      R"({"width": 6144, "ratio": 1.5, "half": 2.5, "name": 3, "bw": "5 GiB", "kind": "cube",
+          "nan": "NaN", "big": 1e300, "neg": -4})",
+      "f.json");
+  JsonObject o(doc, "f.json", "");
+  CHECK(o.integer("width", 1, 1 << 20) == 6144);
+  CHECK(contains(error_of([&] { o.number("ratio", 0, 1); }), "/ratio"));
+  CHECK(contains(error_of([&] { o.integer("half", 0, 10); }), "not an integer"));
+  CHECK(contains(error_of([&] { o.string("name"); }), "wrong type"));
+  CHECK(contains(error_of([&] { o.quantity("bw", meshsim::QuantityKind::Bandwidth, 0, 1e15); }),
+                 "not a bandwidth"));
+  CHECK(contains(error_of([&] {
+                   o.enumeration("kind", {"torus", "gpu_cluster"});
+                 }),
+                 "torus, gpu_cluster"));
+  CHECK(contains(error_of([&] { o.number("nan", 0, 1); }), "wrong type"));
+  CHECK(contains(error_of([&] { o.number("big", 0, 1e12); }), "out of range"));
+  CHECK(contains(error_of([&] { o.integer("neg", 1, 10); }), "out of range"));
+  CHECK(contains(error_of([&] { o.integer("missing", 1, 10); }), "missing required field"));
+}
+
+TEST_CASE("json: unknown fields are rejected with a did-you-mean", "[json]") {
+  auto doc = meshsim::parse_json_text(R"({"width": 1, "hedas": 2})", "f.json");
+  JsonObject o(doc, "f.json", "");
+  o.integer("width", 1, 10);
+  o.integer_or("heads", 1, 1, 10);
+  std::string msg = error_of([&] { o.reject_unknown_fields(); });
+  CHECK(contains(msg, "unknown field"));
+  CHECK(contains(msg, "did you mean 'heads'"));
+  CHECK(meshsim::did_you_mean("zzzzzz", {"heads", "width"}).empty());
+}
+
+TEST_CASE("json: missing files, directories and invalid UTF-8 are bad input", "[json]") {
+  CHECK(contains(error_of([] { meshsim::read_json_file("/nonexistent/x.json"); }), "no such file"));
+  CHECK(contains(error_of([] { meshsim::read_json_file("/tmp"); }), "is a directory"));
+  std::string bad_utf8 = "{\"name\": \"x\xff\xfe\"}";
+  CHECK(contains(error_of([&] { meshsim::parse_json_text(bad_utf8, "u.json"); }), "not valid JSON"));
+}
