@@ -9,5 +9,6 @@ namespace meshsim::cli {
 
 void add_model_commands(CLI::App& app);     // models, model show
 void add_hardware_commands(CLI::App& app);  // hardware, hardware show
+void add_validate_commands(CLI::App& app);  // validate, calibrate (CUDA measurements)
 
 }  // namespace meshsim::cli
