@@ -27,6 +27,7 @@ namespace {
 struct ValidateOptions {
   std::string measurements, hardware, model = "fit", output;
   bool json = false;
+  bool allow_synthetic = false;
 };
 
 // The profile of the measured GPU when --hardware is not given.
@@ -175,7 +176,7 @@ void run_validate(const ValidateOptions& o) {
 void run_calibrate(const ValidateOptions& o) {
   check_output_path(o.output, "-o");
   const MeasurementSet m = load_measurements(o.measurements);
-  if (m.synthetic) {
+  if (m.synthetic && !o.allow_synthetic) {
     throw InputError({o.measurements, "/synthetic", "synthetic"},
                      "synthetic measurements cannot calibrate a profile", "true",
                      "a file measured by cuda_validation/run_sweep.sh");
@@ -222,6 +223,8 @@ void add_validate_commands(CLI::App& app) {
   calibrate->add_option("--measurements", cal->measurements, "measurement file")->required();
   calibrate->add_option("--hardware", cal->hardware, "hardware profile name or file")->required();
   calibrate->add_option("-o,--output", cal->output, "profile file to write")->required();
+  calibrate->add_flag("--allow-synthetic", cal->allow_synthetic,
+                      "accept a file labelled synthetic (tests of the calibration only)");
   calibrate->callback([cal] { run_calibrate(*cal); });
 }
 
