@@ -86,8 +86,7 @@ TEST_CASE("Noise-free synthetic measurements: the fit recovers the known model",
             Approx(isolated_op_time_s(want, h100_chip(), to_op(op))).epsilon(1e-6));
 }
 
-TEST_CASE("Noisy synthetic measurements: held-out errors stay near the noise",
-          "[validate][fit]") {
+TEST_CASE("Noisy synthetic measurements: held-out errors stay near the noise", "[validate][fit]") {
   // +-3% uniform noise on every time; the fit sees k in {1,4,16} and is judged on k in {2,8}.
   HardwareProfile profile;
   profile.name = "synthetic-h100";

@@ -42,7 +42,8 @@ void expect_rejected(const std::function<void(nlohmann::json&)>& edit,
 
 }  // namespace
 
-TEST_CASE("A generated measurement file loads with every op and layer", "[validate][measurements]") {
+TEST_CASE("A generated measurement file loads with every op and layer",
+          "[validate][measurements]") {
   const MeasurementSet m = load_measurements(write(small_file(), "ok.json"));
   CHECK(m.synthetic);
   CHECK(m.device_name.find("SYNTHETIC") != std::string::npos);
@@ -82,6 +83,7 @@ TEST_CASE("The measurement loader rejects malformed files", "[validate][measurem
 
 TEST_CASE("Broken JSON is an InputError naming the file", "[validate][measurements]") {
   const std::string dir = meshsim::testing::scratch_dir("measurements-broken");
-  const std::string path = meshsim::testing::write_scratch_file(dir, "broken.json", "{\"schema\": ");
+  const std::string path =
+      meshsim::testing::write_scratch_file(dir, "broken.json", "{\"schema\": ");
   CHECK_THROWS_AS(load_measurements(path), InputError);
 }

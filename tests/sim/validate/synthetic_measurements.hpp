@@ -52,7 +52,13 @@ inline std::vector<SyntheticOp> harness_ops(std::int64_t b, std::int64_t k) {
                      BH = b * Hk;
   auto mm = [](const char* name, const char* pass, std::int64_t bt, std::int64_t m, std::int64_t n,
                std::int64_t kk) {
-    return SyntheticOp{name, pass, bt > 1 ? "batched_matmul" : "matmul", bt, m, n, kk,
+    return SyntheticOp{name,
+                       pass,
+                       bt > 1 ? "batched_matmul" : "matmul",
+                       bt,
+                       m,
+                       n,
+                       kk,
                        2.0 * double(bt) * double(m) * double(n) * double(kk),
                        2.0 * double(bt) * double(m * kk + kk * n + m * n)};
   };
@@ -84,22 +90,30 @@ inline std::vector<SyntheticOp> harness_ops(std::int64_t b, std::int64_t k) {
       mm("fused_in_proj", "backward_input", 1, M, D, N1),
       mm("fused_in_proj", "backward_weight", 1, D, N1, M),
       {"ln", "backward", "norm", 1, M, D, 0, 8 * dM * dD, e * (3 * dM * dD + dD)},
-      {"residual_add", "backward", "elementwise", 1, M, Dk, 0, 2 * dM * dDk, e * 3 * dM * dDk + 4 * dDk},
+      {"residual_add", "backward", "elementwise", 1, M, Dk, 0, 2 * dM * dDk,
+       e * 3 * dM * dDk + 4 * dDk},
   };
 }
 
 inline OpKind synthetic_kind(const std::string& kind) {
-  if (kind == "matmul") return OpKind::Matmul;
-  if (kind == "batched_matmul") return OpKind::BatchedMatmul;
-  if (kind == "norm") return OpKind::Norm;
-  if (kind == "softmax") return OpKind::Softmax;
+  if (kind == "matmul")
+    return OpKind::Matmul;
+  if (kind == "batched_matmul")
+    return OpKind::BatchedMatmul;
+  if (kind == "norm")
+    return OpKind::Norm;
+  if (kind == "softmax")
+    return OpKind::Softmax;
   return OpKind::Elementwise;
 }
 
 inline nlohmann::json timing(double median_s, double flop, double bytes) {
-  return {{"median_s", median_s},          {"min_s", median_s * 0.99},
-          {"max_s", median_s * 1.02},      {"repeats", 30},
-          {"tflop_per_s", flop / median_s / 1e12}, {"gb_per_s", bytes / median_s / 1e9}};
+  return {{"median_s", median_s},
+          {"min_s", median_s * 0.99},
+          {"max_s", median_s * 1.02},
+          {"repeats", 30},
+          {"tflop_per_s", flop / median_s / 1e12},
+          {"gb_per_s", bytes / median_s / 1e9}};
 }
 
 // A whole SYNTHETIC measurement file: ops timed by `truth` (isolated), layers = graph factor x sum,

@@ -45,7 +45,8 @@ TEST_CASE("validate: held-out flags, relative errors and layer sums", "[validate
   for (const LayerComparison& l : r.layers) {
     double sum = 0;
     for (const OpComparison& c : r.ops) {
-      if (c.batch_images != l.batch_images || c.model_axis != l.model_axis) continue;
+      if (c.batch_images != l.batch_images || c.model_axis != l.model_axis)
+        continue;
       Op op;
       op.kind = c.kind == "matmul"           ? OpKind::Matmul
                 : c.kind == "batched_matmul" ? OpKind::BatchedMatmul
@@ -71,7 +72,8 @@ TEST_CASE("validate: the roofline sees no shape, so every shape is held out", "[
   CHECK(r.held_out_ops.count == static_cast<std::int64_t>(r.ops.size()));
   CHECK(!r.cost.calibrated);
   // The roofline with efficiencies < 1 and an overhead is above the physical bound.
-  for (const OpComparison& c : r.ops) CHECK(c.predicted_s > 0);
+  for (const OpComparison& c : r.ops)
+    CHECK(c.predicted_s > 0);
 }
 
 // Issue 8's acceptance test: every committed measurement of a real GPU meets the held-out targets.
@@ -82,14 +84,14 @@ TEST_CASE("Committed CUDA measurements meet the held-out targets", "[validate][m
   if (fs::is_directory(dir)) {
     for (const auto& entry : fs::directory_iterator(dir)) {
       const std::string name = entry.path().filename().string();
-      if (entry.path().extension() == ".json" &&
-          name.find(".validate.json") == std::string::npos)
+      if (entry.path().extension() == ".json" && name.find(".validate.json") == std::string::npos)
         files.push_back(entry.path());
     }
   }
   if (files.empty()) {
-    WARN("SKIPPED: no measurement file in cuda_validation/measurements/ yet; a GPU session must "
-         "run cuda_validation/run_sweep.sh and commit its JSON (docs/validation.md)");
+    WARN(
+        "SKIPPED: no measurement file in cuda_validation/measurements/ yet; a GPU session must "
+        "run cuda_validation/run_sweep.sh and commit its JSON (docs/validation.md)");
     return;
   }
   std::sort(files.begin(), files.end());
