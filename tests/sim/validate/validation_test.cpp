@@ -47,12 +47,6 @@ TEST_CASE("validate: held-out flags, relative errors and layer sums", "[validate
     for (const OpComparison& c : r.ops) {
       if (c.batch_images != l.batch_images || c.model_axis != l.model_axis)
         continue;
-      Op op;
-      op.kind = c.kind == "matmul"           ? OpKind::Matmul
-                : c.kind == "batched_matmul" ? OpKind::BatchedMatmul
-                : c.kind == "norm"           ? OpKind::Norm
-                : c.kind == "softmax"        ? OpKind::Softmax
-                                             : OpKind::Elementwise;
       sum += r.cost.calibrated->graph_factor * c.predicted_s;
     }
     CHECK(l.predicted_s == Approx(sum).epsilon(1e-9));
