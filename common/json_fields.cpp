@@ -220,8 +220,10 @@ std::int64_t JsonObject::integer(std::string_view key, std::int64_t lo, std::int
   }
   if (v.is_number_unsigned()) {
     auto u = v.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(hi))
+    // nlohmann stores every non-negative integer as unsigned, so the lower bound matters here too.
+    if (u > static_cast<std::uint64_t>(hi) || static_cast<std::int64_t>(u) < lo) {
       throw InputError(site(key), "out of range", show(v), range);
+    }
     return static_cast<std::int64_t>(u);
   }
   if (!v.is_number_integer()) {

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (root.has("bandwidth")) {
       (void)root.quantity("bandwidth", meshsim::QuantityKind::Bandwidth, 0, 1e15);
     }
-    if (root.has("block")) (void)root.enumeration("block", {"parallel", "sequential"});
+    if (root.has("block"))
+      (void)root.enumeration("block", {"parallel", "sequential"});
     if (root.has("chip")) {
       meshsim::JsonObject chip = root.object("chip");
       (void)chip.quantity("hbm", meshsim::QuantityKind::Bytes, 1, 1e15);

@@ -9,6 +9,7 @@
 namespace meshsim {
 
 enum class BlockKind { Parallel, Sequential };  // ViT-22B / PaLM parallel block, or classic ViT
+const char* to_string(BlockKind kind);          // "parallel" | "sequential", as in the JSON
 
 struct ModelConfig {
   std::string name;          // zoo name ("vit-22b") or the file's stem
@@ -32,6 +33,9 @@ struct ModelConfig {
   bool mlp_bias = true;
   bool layernorm_centering = true;  // false: RMS-style, no mean subtraction (ViT-22B)
   bool layernorm_bias = true;
+  // Multihead-attention-pooling head (Zhai et al. 2022; used by ViT-e in PaLI): a learned probe,
+  // one attention layer and one MLP on top of the encoder. Counted in ParamCounts::head only.
+  bool map_head = false;
   std::int64_t num_classes = 0;       // classifier head outputs; 0 = no head
   std::int64_t train_batch = 0;       // published pre-training batch in images; 0 = unknown
   std::int64_t train_steps = 0;       // published pre-training steps; 0 = unknown
@@ -57,13 +61,16 @@ ModelConfig load_model(const std::string& name_or_path);
 // Zoo names, sorted.
 std::vector<std::string> zoo_model_names();
 
+// Width of the attention (heads x head_dim); equals D unless the file sets head_dim otherwise.
+std::int64_t attention_width(const ModelConfig& model);
+
 ParamCounts count_params(const ModelConfig& model);
 FlopPerToken flop_per_token(const ModelConfig& model);
 
 // One linear layer of an encoder block at full (unsharded) size: y = A x, A is out x in.
 struct Linear {
-  std::string
-      name;  // "fused_in_proj", "fused_out_proj" (parallel); "qkv", "attn_out", "mlp_in", "mlp_out"
+  // "fused_in_proj", "fused_out_proj" (parallel); "qkv", "attn_out", "mlp_in", "mlp_out"
+  std::string name;
   std::int64_t in_features = 0;
   std::int64_t out_features = 0;
   bool bias = false;
@@ -96,7 +103,9 @@ struct Op {
   std::string shapes;  // operands, e.g. "[256x6144] x [6144x10752] -> [256x10752]"
 };
 
-// The ops of one layer, forward then backward, at the per-chip shape.
+// The ops of one layer, forward then backward, at the per-chip shape. Throws InputError (field
+// "model_axis" or "batch_images") when the model axis does not divide heads, D and F, or a size is
+// not positive. docs/models.md lists every op with its FLOP and bytes formulas.
 std::vector<Op> layer_ops(const ModelConfig& model, const LayerShape& shape);
 
 }  // namespace meshsim

@@ -7,8 +7,9 @@ class App;
 
 namespace meshsim::cli {
 
-void add_model_commands(CLI::App& app);     // models, model show
-void add_hardware_commands(CLI::App& app);  // hardware, hardware show
-void add_validate_commands(CLI::App& app);  // validate, calibrate (CUDA measurements)
+void add_model_commands(CLI::App& app);      // models, model show
+void add_hardware_commands(CLI::App& app);   // hardware, hardware show
+void add_collective_command(CLI::App& app);  // collective
+void add_validate_commands(CLI::App& app);   // validate, calibrate (CUDA measurements)
 
 }  // namespace meshsim::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   meshsim::cli::add_model_commands(app);
   meshsim::cli::add_hardware_commands(app);
+  meshsim::cli::add_collective_command(app);
   meshsim::cli::add_validate_commands(app);
   try {
     app.parse(argc, argv);

@@ -80,5 +80,6 @@ TEST_CASE("json: missing files, directories and invalid UTF-8 are bad input", "[
   CHECK(contains(error_of([] { meshsim::read_json_file("/nonexistent/x.json"); }), "no such file"));
   CHECK(contains(error_of([] { meshsim::read_json_file("/tmp"); }), "is a directory"));
   std::string bad_utf8 = "{\"name\": \"x\xff\xfe\"}";
-  CHECK(contains(error_of([&] { meshsim::parse_json_text(bad_utf8, "u.json"); }), "not valid JSON"));
+  CHECK(
+      contains(error_of([&] { meshsim::parse_json_text(bad_utf8, "u.json"); }), "not valid JSON"));
 }

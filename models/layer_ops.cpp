@@ -1,0 +1,262 @@
+// The ops of one encoder layer, forward then backward, at per-chip shapes (DESIGN §1-2).
+// docs/models.md lists every op with its FLOP and bytes formulas; keep the two in step.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "models/model.hpp"
+
+namespace meshsim {
+namespace {
+
+// Nominal FLOP per element of the memory-bound ops (their time comes from bytes; the FLOP only
+// feed HFU-style counts). Backward ops count twice their forward.
+double norm_flop_per_element(const ModelConfig& m) {
+  // square + accumulate + scale; centering adds mean accumulate + subtract; bias adds one add.
+  return 3.0 + (m.layernorm_centering ? 2.0 : 0.0) + (m.layernorm_bias ? 1.0 : 0.0);
+}
+constexpr double kSoftmaxFlopPerElement = 5.0;  // max, subtract, exp, sum, divide
+constexpr double kGeluFlopPerElement = 8.0;     // tanh approximation: cube, fma, tanh, scale
+constexpr double kAddFlopPerElement = 1.0;
+
+std::string dims(std::int64_t rows, std::int64_t cols) {
+  // Built by append: gcc 12 raises a false -Wrestrict on "[" + std::string&& (GCC bug 105329).
+  std::string out = "[";
+  out.append(std::to_string(rows)).append("x").append(std::to_string(cols)).append("]");
+  return out;
+}
+
+class LayerBuilder {
+ public:
+  explicit LayerBuilder(const LayerShape& s) : bpe_(static_cast<double>(s.bytes_per_element)) {}
+
+  // batch x [rows x inner] * [inner x cols]; `bias_read` / `bias_written` are epilogue vectors.
+  void matmul(const std::string& name, OpKind kind, Pass pass, const std::string& linear,
+              std::int64_t batch, std::int64_t rows, std::int64_t inner, std::int64_t cols,
+              std::int64_t bias_read = 0, std::int64_t bias_written = 0) {
+    Op op;
+    op.name = name;
+    op.kind = kind;
+    op.pass = pass;
+    op.linear = linear;
+    op.batch = batch;
+    op.m = rows;
+    op.k = inner;
+    op.n = cols;
+    const double b = static_cast<double>(batch), r = static_cast<double>(rows),
+                 i = static_cast<double>(inner), c = static_cast<double>(cols);
+    op.flop = 2.0 * b * r * c * i;
+    op.bytes_read = bpe_ * (b * (r * i + i * c) + static_cast<double>(bias_read));
+    op.bytes_written = bpe_ * (b * r * c + static_cast<double>(bias_written));
+    op.shapes = (batch > 1 ? std::to_string(batch) + " x " : std::string()) + dims(rows, inner) +
+                " x " + dims(inner, cols) + " -> " + dims(rows, cols);
+    ops_.push_back(op);
+  }
+
+  // `rows` x `cols` activations: reads `tensors_read` of them and writes `tensors_written`, plus
+  // `params_read` / `params_written` parameter (or parameter-gradient) elements.
+  void memory_op(const std::string& name, OpKind kind, Pass pass, std::int64_t rows,
+                 std::int64_t cols, int tensors_read, int tensors_written, double flop_per_element,
+                 std::int64_t params_read = 0, std::int64_t params_written = 0) {
+    Op op;
+    op.name = name;
+    op.kind = kind;
+    op.pass = pass;
+    op.batch = 1;
+    op.m = rows;
+    op.n = cols;
+    op.k = 0;
+    const double elements = static_cast<double>(rows) * static_cast<double>(cols);
+    op.flop = flop_per_element * elements;
+    op.bytes_read = bpe_ * (tensors_read * elements + static_cast<double>(params_read));
+    op.bytes_written = bpe_ * (tensors_written * elements + static_cast<double>(params_written));
+    op.shapes = dims(rows, cols);
+    ops_.push_back(op);
+  }
+
+  // What the backward op of each forward op touches besides activations (elements).
+  struct BackwardParams {
+    std::int64_t read = 0;     // parameters the backward op needs (norm scale, bias)
+    std::int64_t written = 0;  // parameter gradients it writes (norm scale/bias, biases)
+  };
+
+  // Appends the backward ops of forward ops [first, last), in reverse order.
+  void backward_of(std::size_t first, std::size_t last, const std::vector<BackwardParams>& params) {
+    for (std::size_t idx = last; idx-- > first;) {
+      const Op f = ops_[idx];  // copy: push_back may reallocate
+      const BackwardParams p = params[idx];
+      if (f.kind == OpKind::Matmul || f.kind == OpKind::BatchedMatmul) {
+        // Y = X W, X [m x k], W [k x n]: dX = dY W^T ([m x n] x [n x k]),
+        // dW = X^T dY ([k x m] x [m x n]); the weight gradient's epilogue also reduces dY over
+        // rows into the gradient of an epilogue bias.
+        matmul(f.name, f.kind, Pass::BackwardInput, f.linear, f.batch, f.m, f.n, f.k);
+        matmul(f.name, f.kind, Pass::BackwardWeight, f.linear, f.batch, f.k, f.m, f.n, 0,
+               p.written);
+      } else {
+        // Reads the saved forward tensor and the incoming gradient, writes the input gradient;
+        // nominal FLOP twice the forward's.
+        const double elements = static_cast<double>(f.m) * static_cast<double>(f.n);
+        memory_op(f.name, f.kind, Pass::BackwardInput, f.m, f.n, 2, 1, 2.0 * f.flop / elements,
+                  p.read, p.written);
+      }
+    }
+  }
+
+  std::vector<Op>& ops() { return ops_; }
+
+ private:
+  double bpe_;
+  std::vector<Op> ops_;
+};
+
+void require_divides(std::int64_t k, std::int64_t value, const char* what) {
+  if (value % k != 0) {
+    throw InputError({"", "", "model_axis"},
+                     std::string("must divide ") + what + " (" + std::to_string(value) + ")",
+                     std::to_string(k), "a divisor of heads, width and mlp_dim");
+  }
+}
+
+}  // namespace
+
+const char* to_string(Pass pass) {
+  switch (pass) {
+    case Pass::Forward:
+      return "forward";
+    case Pass::BackwardInput:
+      return "backward_input";
+    case Pass::BackwardWeight:
+      return "backward_weight";
+  }
+  return "?";
+}
+
+const char* to_string(OpKind kind) {
+  switch (kind) {
+    case OpKind::Matmul:
+      return "matmul";
+    case OpKind::BatchedMatmul:
+      return "batched_matmul";
+    case OpKind::Norm:
+      return "norm";
+    case OpKind::Softmax:
+      return "softmax";
+    case OpKind::Elementwise:
+      return "elementwise";
+  }
+  return "?";
+}
+
+std::vector<Op> layer_ops(const ModelConfig& m, const LayerShape& s) {
+  if (s.batch_images < 1) {
+    throw InputError({"", "", "batch_images"}, "must be positive", std::to_string(s.batch_images),
+                     "an integer >= 1");
+  }
+  if (s.model_axis < 1) {
+    throw InputError({"", "", "model_axis"}, "must be positive", std::to_string(s.model_axis),
+                     "an integer >= 1");
+  }
+  if (s.bytes_per_element < 1) {
+    throw InputError({"", "", "bytes_per_element"}, "must be positive",
+                     std::to_string(s.bytes_per_element), "an integer >= 1");
+  }
+  const std::int64_t k = s.model_axis;
+  require_divides(k, m.heads, "heads");
+  require_divides(k, m.width, "width");
+  require_divides(k, m.mlp_dim, "mlp_dim");
+
+  const std::int64_t b = s.batch_images, t = m.tokens, d = m.width, hd = m.head_dim;
+  const std::int64_t rows = b * t;           // tokens on this chip
+  const std::int64_t heads_k = m.heads / k;  // heads per chip
+  const std::int64_t a_k = heads_k * hd;     // attention features per chip
+  const std::int64_t f_k = m.mlp_dim / k;    // MLP features per chip
+  const std::int64_t d_k = d / k;            // boundary activation features per chip
+  const std::int64_t norm_params = d_k * (m.layernorm_bias ? 2 : 1);
+  const std::int64_t qk_norm_params = 2 * hd * (m.layernorm_bias ? 2 : 1);
+  const double norm_flop = norm_flop_per_element(m);
+
+  LayerBuilder lb(s);
+  std::vector<LayerBuilder::BackwardParams> backward;  // one entry per forward op
+  auto record = [&](std::int64_t read, std::int64_t written) {
+    backward.push_back({read, written});
+  };
+  auto norm = [&](const std::string& name) {
+    lb.memory_op(name, OpKind::Norm, Pass::Forward, rows, d_k, 1, 1, norm_flop, norm_params);
+    record(d_k, norm_params);  // backward needs the scale; writes scale (and bias) gradients
+  };
+  auto qk_norm = [&]() {
+    if (!m.qk_norm)
+      return;
+    // Queries and keys of this chip's heads, normalised over head_dim.
+    lb.memory_op("qk_norm", OpKind::Norm, Pass::Forward, 2 * rows * heads_k, hd, 1, 1, norm_flop,
+                 qk_norm_params);
+    record(2 * hd, qk_norm_params);
+  };
+  auto attention = [&]() {
+    lb.matmul("attn_scores", OpKind::BatchedMatmul, Pass::Forward, "", b * heads_k, t, hd, t);
+    record(0, 0);
+    lb.memory_op("softmax", OpKind::Softmax, Pass::Forward, b * heads_k * t, t, 1, 1,
+                 kSoftmaxFlopPerElement);
+    record(0, 0);
+    lb.matmul("attn_values", OpKind::BatchedMatmul, Pass::Forward, "", b * heads_k, t, t, hd);
+    record(0, 0);
+  };
+  auto linear = [&](const std::string& name, std::int64_t in, std::int64_t out,
+                    std::int64_t epilogue_bias) {
+    lb.matmul(name, OpKind::Matmul, Pass::Forward, name, 1, rows, in, out, epilogue_bias);
+    record(0, epilogue_bias);
+  };
+  auto gelu = [&]() {
+    const std::int64_t gelu_bias = m.mlp_bias ? f_k : 0;
+    lb.memory_op("gelu", OpKind::Elementwise, Pass::Forward, rows, f_k, 1, 1,
+                 kGeluFlopPerElement + (m.mlp_bias ? kAddFlopPerElement : 0.0), gelu_bias);
+    record(gelu_bias, gelu_bias);
+  };
+  auto residual = [&](const std::string& name, bool has_bias) {
+    const std::int64_t res_bias = has_bias ? d_k : 0;
+    lb.memory_op(name, OpKind::Elementwise, Pass::Forward, rows, d_k, 2, 1,
+                 kAddFlopPerElement * (has_bias ? 2.0 : 1.0), res_bias);
+    record(0, res_bias);  // the join reads dy and d(branch input); writes dx and the bias grad
+  };
+  const std::int64_t qkv_bias = m.qkv_bias ? 3 * a_k : 0;
+
+  // Forward: residual segments, each [norm, ..., residual add].
+  std::vector<std::size_t> segment_starts;
+  if (m.block == BlockKind::Parallel) {
+    segment_starts.push_back(lb.ops().size());
+    norm("ln");
+    linear("fused_in_proj", d, 3 * a_k + f_k, qkv_bias);
+    qk_norm();
+    attention();
+    gelu();
+    linear("fused_out_proj", a_k + f_k, d, 0);
+    residual("residual", m.out_proj_bias || m.mlp_bias);
+  } else {
+    segment_starts.push_back(lb.ops().size());
+    norm("ln1");
+    linear("qkv", d, 3 * a_k, qkv_bias);
+    qk_norm();
+    attention();
+    linear("attn_out", a_k, d, 0);
+    residual("residual1", m.out_proj_bias);
+    segment_starts.push_back(lb.ops().size());
+    norm("ln2");
+    linear("mlp_in", d, f_k, 0);
+    gelu();
+    linear("mlp_out", f_k, d, 0);
+    residual("residual2", m.mlp_bias);
+  }
+  segment_starts.push_back(lb.ops().size());
+
+  // Backward: segments in reverse; inside one, the branch's ops in reverse, then the residual
+  // join (dx = dy + d(branch input)), which is where the two gradients meet.
+  for (std::size_t seg = segment_starts.size() - 1; seg-- > 0;) {
+    const std::size_t first = segment_starts[seg], last = segment_starts[seg + 1];
+    lb.backward_of(first, last - 1, backward);
+    lb.backward_of(last - 1, last, backward);
+  }
+  return std::move(lb.ops());
+}
+
+}  // namespace meshsim

@@ -1,0 +1,166 @@
+// `meshsim collective`: one collective on a slice of a machine, simulated on the engine and the
+// network, reported with the nccl-tests bandwidth definitions and the closed form where one exists.
+// JSON fields are documented in docs/network.md.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/units.hpp"
+#include "common/version.hpp"
+#include "hardware_profiles/hardware.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/collectives/executor.hpp"
+#include "sim/collectives/registry.hpp"
+#include "sim/network/topology.hpp"
+
+namespace meshsim::cli {
+namespace {
+
+struct CollectiveOptions {
+  std::string op, bytes, hardware, algorithm;
+  std::int64_t group = 0;
+  int chunks = 1;
+  bool json = false;
+};
+
+// nccl-tests (doc/PERFORMANCE.md): algbw = S / t; busbw = algbw x (p-1)/p for all-gather,
+// reduce-scatter and all-to-all, x 2(p-1)/p for all-reduce.
+double bus_factor(collectives::CollectiveOp op, double p) {
+  return op == collectives::CollectiveOp::AllReduce ? 2 * (p - 1) / p : (p - 1) / p;
+}
+
+void run_collective_command(const CollectiveOptions& o) {
+  const auto op = collectives::parse_collective_op(o.op);
+  double bytes_value = 0;
+  try {
+    bytes_value = parse_quantity(o.bytes, QuantityKind::Bytes);
+  } catch (const InputError& e) {
+    throw e.located({"--bytes", "", "bytes"});
+  }
+  if (bytes_value < 1 || bytes_value != std::floor(bytes_value) || bytes_value > 9.0e18) {
+    throw InputError({"--bytes", "", "bytes"}, "the buffer must be a whole number of bytes",
+                     o.bytes, "1 B or more, e.g. 1GiB");
+  }
+  const auto bytes = static_cast<std::int64_t>(bytes_value);
+  if (o.group < 2) {
+    throw InputError({"--group", "", "group"}, "a collective needs at least two chips",
+                     std::to_string(o.group), "2 or more");
+  }
+  if (o.chunks < 1) {
+    throw InputError({"--chunks", "", "chunks"}, "the chunk count must be positive",
+                     std::to_string(o.chunks), "1 or more");
+  }
+  const HardwareProfile profile = load_hardware(o.hardware);
+  const network::Topology topology = network::make_topology(profile, o.group);
+  collectives::Group group;
+  group.chips.resize(static_cast<std::size_t>(o.group));
+  std::iota(group.chips.begin(), group.chips.end(), 0);
+  group.shape = topology.shape();
+  const std::string algorithm_name =
+      o.algorithm.empty()
+          ? std::string(collectives::default_collective_algorithm(op, topology, group))
+          : o.algorithm;
+  const auto& algorithm = collectives::find_collective_algorithm(algorithm_name, op);
+  const auto schedule = algorithm.build(op, group, bytes, o.chunks);
+  const auto result = collectives::run_collective(topology, schedule);
+  std::optional<double> closed_form;
+  if (algorithm.closed_form_s != nullptr) {
+    closed_form = algorithm.closed_form_s(op, group, topology, bytes, o.chunks);
+  }
+  const double p = static_cast<double>(o.group);
+  const double algbw = static_cast<double>(bytes) / result.time_s;
+  const double busbw = algbw * bus_factor(op, p);
+
+  // Link classes present in this topology, in enum order.
+  bool present[network::kLinkClassCount] = {};
+  for (const auto& link : topology.links()) {
+    present[static_cast<std::size_t>(link.link_class)] = true;
+  }
+  if (o.json) {
+    nlohmann::json out = {
+        {"schema", "meshsim.collective/v1"},
+        {"version", kVersion},
+        {"op", collectives::to_string(op)},
+        {"algorithm", algorithm.name},
+        {"hardware", profile.name},
+        {"group_size", o.group},
+        {"topology", topology.description()},
+        {"bytes", bytes},
+        {"chunks", o.chunks},
+        {"time_s", result.time_s},
+        {"closed_form_time_s", closed_form ? nlohmann::json(*closed_form) : nlohmann::json()},
+        {"algbw_bytes_per_s", algbw},
+        {"busbw_bytes_per_s", busbw},
+        {"max_link_bytes", result.max_link_bytes},
+        {"transfers", result.transfers},
+        {"events", result.events}};
+    nlohmann::json per_class = nlohmann::json::object();
+    for (int c = 0; c < network::kLinkClassCount; ++c) {
+      if (present[c]) {
+        per_class[network::to_string(static_cast<network::LinkClass>(c))] =
+            result.bytes_per_link_class[static_cast<std::size_t>(c)];
+      }
+    }
+    out["link_bytes_by_class"] = per_class;
+    std::puts(out.dump(2).c_str());
+    return;
+  }
+  std::string text =
+      fmt::format("{} of {} over {} {} chips ({}), algorithm {}, chunks {}\n",
+                  collectives::to_string(op), format_quantity(bytes_value, QuantityKind::Bytes),
+                  o.group, profile.display_name, topology.description(), algorithm.name, o.chunks);
+  auto row = [&text](const std::string& label, const std::string& value) {
+    text += fmt::format("  {:<22} {}\n", label, value);
+  };
+  row("simulated time", format_quantity(result.time_s, QuantityKind::Time));
+  row("closed form", closed_form ? format_quantity(*closed_form, QuantityKind::Time)
+                                 : std::string("none (non-uniform or contended rings)"));
+  row("algorithm bandwidth", format_quantity(algbw, QuantityKind::Bandwidth));
+  row("bus bandwidth", format_quantity(busbw, QuantityKind::Bandwidth));
+  for (int c = 0; c < network::kLinkClassCount; ++c) {
+    if (present[c]) {
+      row(std::string("bytes over ") + network::to_string(static_cast<network::LinkClass>(c)),
+          format_quantity(
+              static_cast<double>(result.bytes_per_link_class[static_cast<std::size_t>(c)]),
+              QuantityKind::Bytes));
+    }
+  }
+  row("transfers", std::to_string(result.transfers));
+  std::fputs(text.c_str(), stdout);
+}
+
+}  // namespace
+
+void add_collective_command(CLI::App& app) {
+  auto options = std::make_shared<CollectiveOptions>();
+  auto* cmd = app.add_subcommand("collective",
+                                 "Simulate one collective on a slice of a machine (time, algbw, "
+                                 "busbw, bytes per link class).");
+  cmd->add_option("--op", options->op, "all-gather | reduce-scatter | all-reduce | all-to-all")
+      ->required();
+  cmd->add_option("--bytes", options->bytes,
+                  "full buffer per chip (gathered / reduced / all-to-all buffer), e.g. 1GiB")
+      ->required();
+  cmd->add_option("--hardware", options->hardware, "hardware profile name or JSON file")
+      ->required();
+  cmd->add_option("--group", options->group,
+                  "chips in the group; the machine is a slice of exactly this many")
+      ->required();
+  cmd->add_option(
+      "--algorithm", options->algorithm,
+      "ring | bidirectional-ring | torus | hierarchical (all-to-all: direct | pairwise); "
+      "default: torus on a torus, hierarchical across GPU nodes, else ring");
+  cmd->add_option("--chunks", options->chunks,
+                  "cut the buffer into at least this many pipelined pieces (default 1)");
+  cmd->add_flag("--json", options->json, "print one JSON object (schema meshsim.collective/v1)");
+  cmd->callback([options] { run_collective_command(*options); });
+}
+
+}  // namespace meshsim::cli

@@ -1,0 +1,46 @@
+#include "sim/collectives/all_to_all.hpp"
+
+#include <vector>
+
+namespace meshsim::collectives {
+
+Schedule all_to_all_direct(const Group& group, std::int64_t bytes, int chunks) {
+  Schedule schedule;
+  const int p = group.size();
+  const int k = chunks < 1 ? 1 : chunks;
+  for (int shift = 1; shift < p; ++shift) {
+    for (int i = 0; i < p; ++i) {
+      const int j = (i + shift) % p;
+      const std::int64_t block = part_bytes(bytes, p, j);
+      for (int piece = 0; piece < k; ++piece) {
+        schedule.add(group.chips[static_cast<std::size_t>(i)],
+                     group.chips[static_cast<std::size_t>(j)], part_bytes(block, k, piece), {});
+      }
+    }
+  }
+  return schedule;
+}
+
+Schedule all_to_all_pairwise(const Group& group, std::int64_t bytes, int chunks) {
+  Schedule schedule;
+  const int p = group.size();
+  const int k = chunks < 1 ? 1 : chunks;
+  // previous[i * k + piece]: member i's message of the previous round.
+  std::vector<std::uint32_t> previous(static_cast<std::size_t>(p) * static_cast<std::size_t>(k));
+  for (int shift = 1; shift < p; ++shift) {
+    for (int i = 0; i < p; ++i) {
+      const int j = (i + shift) % p;
+      const std::int64_t block = part_bytes(bytes, p, j);
+      for (int piece = 0; piece < k; ++piece) {
+        auto& prev = previous[static_cast<std::size_t>(i * k + piece)];
+        const auto src = group.chips[static_cast<std::size_t>(i)];
+        const auto dst = group.chips[static_cast<std::size_t>(j)];
+        prev = shift == 1 ? schedule.add(src, dst, part_bytes(block, k, piece), {})
+                          : schedule.add(src, dst, part_bytes(block, k, piece), {prev});
+      }
+    }
+  }
+  return schedule;
+}
+
+}  // namespace meshsim::collectives

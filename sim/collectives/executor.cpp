@@ -1,0 +1,99 @@
+#include "sim/collectives/executor.hpp"
+
+#include <algorithm>
+
+namespace meshsim::collectives {
+
+CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule,
+                             engine::EventFn on_done, void* context, std::uint64_t arg)
+    : network_(&network), schedule_(&schedule), on_done_(on_done), context_(context), arg_(arg) {
+  const std::size_t n = schedule.size();
+  waiting_for_.resize(n);
+  dependent_offsets_.assign(n + 1, 0);
+  for (std::size_t t = 0; t < n; ++t) {
+    waiting_for_[t] = schedule.dep_offsets[t + 1] - schedule.dep_offsets[t];
+    for (std::uint32_t d = schedule.dep_offsets[t]; d < schedule.dep_offsets[t + 1]; ++d) {
+      ++dependent_offsets_[schedule.deps[d] + 1];
+    }
+  }
+  for (std::size_t t = 0; t < n; ++t) {
+    dependent_offsets_[t + 1] += dependent_offsets_[t];
+  }
+  dependents_.resize(schedule.deps.size());
+  std::vector<std::uint32_t> fill(dependent_offsets_.begin(), dependent_offsets_.end() - 1);
+  for (std::size_t t = 0; t < n; ++t) {
+    for (std::uint32_t d = schedule.dep_offsets[t]; d < schedule.dep_offsets[t + 1]; ++d) {
+      dependents_[fill[schedule.deps[d]]++] = static_cast<std::uint32_t>(t);
+    }
+  }
+}
+
+void CollectiveRun::start() {
+  auto& sim = network_->simulator();
+  started_ = true;
+  start_time_ = end_time_ = sim.now();
+  if (schedule_->size() == 0) {
+    finish();
+    return;
+  }
+  for (std::uint32_t t = 0; t < schedule_->size(); ++t) {
+    if (waiting_for_[t] == 0) {
+      issue(t);
+    }
+  }
+}
+
+void CollectiveRun::issue(std::uint32_t transfer) {
+  const Transfer& t = schedule_->transfers[transfer];
+  const auto now = network_->simulator().now();
+  bytes_sent_ += t.bytes;
+  engine::SimTime floor;
+  const auto arrival = network_->send(
+      t.src_chip, t.dst_chip, t.bytes,
+      [](void* self, std::uint64_t index) { static_cast<CollectiveRun*>(self)->on_arrival(index); },
+      this, transfer, &floor);
+  min_slack_ps_ = std::min(min_slack_ps_, (arrival - now - floor).ps());
+}
+
+void CollectiveRun::on_arrival(std::uint64_t transfer) {
+  bytes_delivered_ += schedule_->transfers[transfer].bytes;
+  for (std::uint32_t d = dependent_offsets_[transfer]; d < dependent_offsets_[transfer + 1]; ++d) {
+    const std::uint32_t next = dependents_[d];
+    if (--waiting_for_[next] == 0) {
+      issue(next);
+    }
+  }
+  if (++arrived_ == schedule_->size()) {
+    finish();
+  }
+}
+
+void CollectiveRun::finish() {
+  end_time_ = network_->simulator().now();
+  if (on_done_ != nullptr) {
+    network_->simulator().schedule_at(end_time_, on_done_, context_, arg_);
+  }
+}
+
+CollectiveResult run_collective(const network::Topology& topology, const Schedule& schedule) {
+  engine::Simulator sim;
+  network::Network network(sim, topology);
+  CollectiveRun run(network, schedule);
+  run.start();
+  sim.run();
+  CollectiveResult result;
+  result.time_s = (run.end_time() - run.start_time()).seconds();
+  result.bytes_sent = run.bytes_sent();
+  result.bytes_delivered = run.bytes_delivered();
+  result.bytes_per_link_class = network.bytes_per_link_class();
+  for (std::size_t l = 0; l < topology.links().size(); ++l) {
+    result.max_link_bytes =
+        std::max(result.max_link_bytes, network.link_bytes(static_cast<std::int32_t>(l)));
+  }
+  result.transfers = static_cast<std::int64_t>(schedule.size());
+  result.events = sim.events_run();
+  result.min_slack_ps = run.min_slack_ps() == INT64_MAX ? 0 : run.min_slack_ps();
+  return result;
+}
+
+}  // namespace meshsim::collectives

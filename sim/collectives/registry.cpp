@@ -1,0 +1,102 @@
+#include "sim/collectives/registry.hpp"
+
+#include <array>
+#include <string>
+
+#include "common/error.hpp"
+#include "sim/collectives/all_to_all.hpp"
+#include "sim/collectives/ring_phases.hpp"
+
+namespace meshsim::collectives {
+namespace {
+
+template <RingAlgorithm A>
+Schedule build_ring_type(CollectiveOp op, const Group& group, std::int64_t bytes, int chunks) {
+  return build_ring_phases(group, plan_ring_phases(A, op, group, bytes, chunks));
+}
+template <RingAlgorithm A>
+std::optional<double> closed_form_ring_type(CollectiveOp op, const Group& group,
+                                            const network::Topology& topology, std::int64_t bytes,
+                                            int chunks) {
+  return ring_phases_closed_form_s(topology, group, plan_ring_phases(A, op, group, bytes, chunks));
+}
+Schedule build_direct(CollectiveOp, const Group& group, std::int64_t bytes, int chunks) {
+  return all_to_all_direct(group, bytes, chunks);
+}
+Schedule build_pairwise(CollectiveOp, const Group& group, std::int64_t bytes, int chunks) {
+  return all_to_all_pairwise(group, bytes, chunks);
+}
+
+// The table. Columns: name, summary, AG, RS, AR, A2A, schedule builder, closed form.
+constexpr std::array kAlgorithms = {
+    CollectiveAlgorithm{"ring", "one unidirectional ring over the group (snake order)", true, true,
+                        true, false, build_ring_type<RingAlgorithm::Ring>,
+                        closed_form_ring_type<RingAlgorithm::Ring>},
+    CollectiveAlgorithm{"bidirectional-ring", "two rings, one each way, half the bytes each", true,
+                        true, true, false, build_ring_type<RingAlgorithm::BidirectionalRing>,
+                        closed_form_ring_type<RingAlgorithm::BidirectionalRing>},
+    CollectiveAlgorithm{"torus",
+                        "one bidirectional ring per mesh dimension, dimension by dimension", true,
+                        true, true, false, build_ring_type<RingAlgorithm::Torus>,
+                        closed_form_ring_type<RingAlgorithm::Torus>},
+    CollectiveAlgorithm{"hierarchical",
+                        "rings inside the node (dimension 0), then across nodes, then inside again",
+                        true, true, true, false, build_ring_type<RingAlgorithm::Hierarchical>,
+                        closed_form_ring_type<RingAlgorithm::Hierarchical>},
+    CollectiveAlgorithm{"direct", "every block sent at once", false, false, false, true,
+                        build_direct, nullptr},
+    CollectiveAlgorithm{"pairwise", "p-1 rounds, member i sends to i+s in round s", false, false,
+                        false, true, build_pairwise, nullptr},
+};
+
+}  // namespace
+
+bool CollectiveAlgorithm::supports(CollectiveOp op) const {
+  switch (op) {
+    case CollectiveOp::AllGather:
+      return all_gather;
+    case CollectiveOp::ReduceScatter:
+      return reduce_scatter;
+    case CollectiveOp::AllReduce:
+      return all_reduce;
+    case CollectiveOp::AllToAll:
+      return all_to_all;
+  }
+  return false;
+}
+
+std::span<const CollectiveAlgorithm> collective_algorithms() {
+  return kAlgorithms;
+}
+
+const CollectiveAlgorithm& find_collective_algorithm(std::string_view name, CollectiveOp op) {
+  std::string allowed;
+  for (const auto& algorithm : kAlgorithms) {
+    if (!algorithm.supports(op)) {
+      continue;
+    }
+    if (algorithm.name == name) {
+      return algorithm;
+    }
+    if (!allowed.empty()) {
+      allowed += ", ";
+    }
+    allowed += algorithm.name;
+  }
+  throw InputError({"--algorithm", "", "algorithm"},
+                   std::string("unknown algorithm for ") + to_string(op), std::string(name),
+                   allowed);
+}
+
+std::string_view default_collective_algorithm(CollectiveOp op, const network::Topology& topology,
+                                              const Group& group) {
+  if (op == CollectiveOp::AllToAll) {
+    return "direct";
+  }
+  if (topology.kind() == network::TopologyKind::Torus) {
+    return "torus";
+  }
+  return group.shape.size() > 1 ? "hierarchical" : "ring";
+}
+
+}  // namespace meshsim::collectives

@@ -1,0 +1,37 @@
+#pragma once
+// Collective algorithms by name: one explicit table in registry.cpp (STYLE.md, after Ramulator 2).
+// A new algorithm is one new file plus one line there.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sim/collectives/schedule.hpp"
+#include "sim/network/topology.hpp"
+
+namespace meshsim::collectives {
+
+struct CollectiveAlgorithm {
+  std::string_view name;
+  std::string_view summary;
+  bool all_gather, reduce_scatter, all_reduce, all_to_all;  // which ops it implements
+  // The schedule for `op` on `group`, `bytes` the full buffer per chip, `chunks` the pipelining
+  // request (see docs/collectives.md).
+  Schedule (*build)(CollectiveOp op, const Group& group, std::int64_t bytes, int chunks);
+  // Closed-form time without contention on `topology`, or nullopt; nullptr when there is none.
+  std::optional<double> (*closed_form_s)(CollectiveOp op, const Group& group,
+                                         const network::Topology& topology, std::int64_t bytes,
+                                         int chunks);
+  bool supports(CollectiveOp op) const;
+};
+
+std::span<const CollectiveAlgorithm> collective_algorithms();
+// Throws InputError (site "--algorithm") listing the algorithms that implement `op`.
+const CollectiveAlgorithm& find_collective_algorithm(std::string_view name, CollectiveOp op);
+// The algorithm a user gets without --algorithm: all-to-all "direct"; otherwise "torus" on a torus,
+// "hierarchical" on a GPU group spanning nodes, else "ring".
+std::string_view default_collective_algorithm(CollectiveOp op, const network::Topology& topology,
+                                              const Group& group);
+
+}  // namespace meshsim::collectives

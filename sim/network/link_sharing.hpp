@@ -1,0 +1,41 @@
+#pragma once
+// THE link-sharing rule, in one place (STYLE.md, after SimGrid). Every other file asks this one
+// when a message may use a link; see docs/network.md for the rule and why.
+//
+// Rule: each link direction is a FIFO serial resource served in message issue order, with
+// cut-through forwarding. A message of b bytes on a path streams at the path's bottleneck bandwidth
+// B = min over hops, so it holds each link for d = b / B (rounded up to whole ps). Its head enters
+// hop k at start_k = max(head_k, free_k), where head_1 = issue time and head_{k+1} = start_k +
+// latency_k; link k is then busy until start_k + d. The last byte arrives at head_{h+1} + d.
+// Uncontended: arrival = issue + sum of hop latencies + b / B.
+#include <cstdint>
+#include <vector>
+
+#include "sim/engine/serial_resource.hpp"
+#include "sim/engine/sim_time.hpp"
+#include "sim/network/topology.hpp"
+
+namespace meshsim::network {
+
+class LinkSharing {
+ public:
+  explicit LinkSharing(const std::vector<Link>& links);
+  // Reserves the links of `path` for a message of `bytes` issued at `issue`; returns the arrival
+  // time of its last byte and adds `bytes` to every link it crosses.
+  // `floor` (optional) receives bytes / bottleneck, the least time the message could take.
+  engine::SimTime transmit(const std::int32_t* path, std::size_t hops, std::int64_t bytes,
+                           engine::SimTime issue, engine::SimTime* floor = nullptr);
+  std::int64_t bytes_carried(std::int32_t link) const {
+    return bytes_[static_cast<std::size_t>(link)];
+  }
+  engine::SimTime busy_time(std::int32_t link) const {
+    return resources_[static_cast<std::size_t>(link)].busy_time();
+  }
+
+ private:
+  const std::vector<Link>* links_;
+  std::vector<engine::SerialResource> resources_;
+  std::vector<std::int64_t> bytes_;
+};
+
+}  // namespace meshsim::network

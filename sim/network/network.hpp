@@ -1,0 +1,44 @@
+#pragma once
+// The network at run time: a topology, its link state (link_sharing.hpp) and the engine. Any number
+// of users (collectives, a training-step simulator) send point-to-point messages on one Network,
+// so their traffic contends on shared links.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "sim/engine/simulator.hpp"
+#include "sim/network/link_sharing.hpp"
+#include "sim/network/topology.hpp"
+
+namespace meshsim::network {
+
+class Network {
+ public:
+  Network(engine::Simulator& sim, const Topology& topology);
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  // Sends `bytes` from chip `src` to chip `dst` now; `on_arrival(context, arg)` runs when the last
+  // byte has arrived. Returns that arrival time; `floor` (optional) receives bytes / bottleneck
+  // bandwidth of the path, the least time any message of that size could take on it.
+  engine::SimTime send(std::int32_t src, std::int32_t dst, std::int64_t bytes,
+                       engine::EventFn on_arrival, void* context, std::uint64_t arg,
+                       engine::SimTime* floor = nullptr);
+
+  engine::Simulator& simulator() { return *sim_; }
+  const Topology& topology() const { return *topology_; }
+  std::int64_t link_bytes(std::int32_t link) const { return sharing_.bytes_carried(link); }
+  engine::SimTime link_busy_time(std::int32_t link) const { return sharing_.busy_time(link); }
+  // Sum of bytes over the links of each class (a message crossing 3 links counts 3 times).
+  std::array<std::int64_t, kLinkClassCount> bytes_per_link_class() const;
+  std::int64_t messages_sent() const { return messages_; }
+
+ private:
+  engine::Simulator* sim_;
+  const Topology* topology_;
+  LinkSharing sharing_;
+  std::vector<std::int32_t> route_;  // scratch, reused: no allocation per message
+  std::int64_t messages_ = 0;
+};
+
+}  // namespace meshsim::network

@@ -1,0 +1,85 @@
+// Routing on the flattened topology: arithmetic on coordinates plus table look-ups, no graph.
+#include <cstdint>
+#include <vector>
+
+#include "sim/network/topology.hpp"
+
+namespace meshsim::network {
+
+void Topology::route(std::int32_t src, std::int32_t dst, std::vector<std::int32_t>& out) const {
+  out.clear();
+  if (src == dst) {
+    return;
+  }
+  if (kind_ == TopologyKind::Torus) {
+    route_torus(src, dst, out);
+  } else {
+    route_gpu(src, dst, out);
+  }
+}
+
+// Dimension-order routing: correct dimension 0 completely, then 1, then 2. In a dimension that
+// wraps, go the shorter way; at exactly half-way round, go the + way (deterministic).
+void Topology::route_torus(std::int32_t src, std::int32_t dst,
+                           std::vector<std::int32_t>& out) const {
+  // Coordinates come from a table (no divisions on the hot path). While dimension d is corrected,
+  // the current chip's d-coordinate is still src's, since only earlier dimensions have moved.
+  const int dims = static_cast<int>(shape_.size());
+  const std::int16_t* from_coord = &torus_coord_[static_cast<std::size_t>(src * dims)];
+  const std::int16_t* to_coord = &torus_coord_[static_cast<std::size_t>(dst * dims)];
+  std::int32_t at = src;
+  for (int d = 0; d < dims; ++d) {
+    const int from = from_coord[d];
+    const int to = to_coord[d];
+    if (from == to) {
+      continue;
+    }
+    const int n = shape_[static_cast<std::size_t>(d)];
+    int plus_steps = to - from;
+    int direction = 0;  // 0 = +, 1 = -
+    int steps = plus_steps;
+    if (torus_wraps_[static_cast<std::size_t>(d)]) {
+      plus_steps = (plus_steps + n) % n;
+      direction = plus_steps <= n - plus_steps ? 0 : 1;
+      steps = direction == 0 ? plus_steps : n - plus_steps;
+    } else if (plus_steps < 0) {
+      steps = -plus_steps;
+      direction = 1;
+    }
+    for (int s = 0; s < steps; ++s) {
+      const std::int32_t link =
+          torus_link_[static_cast<std::size_t>(at * 2 * dims + 2 * d + direction)];
+      out.push_back(link);
+      at = links_[static_cast<std::size_t>(link)].to;
+    }
+  }
+}
+
+// Up/down routing. Same node: GPU -> NVSwitch -> GPU. Other node: up the source GPU's NIC to its
+// rail leaf; if the destination hangs off the same leaf, straight down; otherwise up to a spine
+// and down. The spine is chosen by destination ("D-mod-k"): the destination node's port on its leaf
+// modulo the spine count, so that shifts along a rail spread over all spines.
+void Topology::route_gpu(std::int32_t src, std::int32_t dst, std::vector<std::int32_t>& out) const {
+  const int g = gpus_per_node_;
+  const auto s = static_cast<std::size_t>(src);
+  const auto t = static_cast<std::size_t>(dst);
+  if (src / g == dst / g) {
+    out.push_back(gpu_to_nvswitch_[s]);
+    out.push_back(nvswitch_to_gpu_[t]);
+    return;
+  }
+  const std::int32_t up = gpu_to_leaf_[s];
+  const std::int32_t down = leaf_to_gpu_[t];
+  out.push_back(up);
+  const std::int32_t src_leaf = links_[static_cast<std::size_t>(up)].to;
+  const std::int32_t dst_leaf = links_[static_cast<std::size_t>(down)].from;
+  if (src_leaf != dst_leaf) {
+    const std::int32_t leaf0 = chip_count_ + nodes_;
+    const int spine = ((dst / g) % leaf_ports_) % spines_;
+    out.push_back(leaf_to_spine_[static_cast<std::size_t>((src_leaf - leaf0) * spines_ + spine)]);
+    out.push_back(spine_to_leaf_[static_cast<std::size_t>((dst_leaf - leaf0) * spines_ + spine)]);
+  }
+  out.push_back(down);
+}
+
+}  // namespace meshsim::network

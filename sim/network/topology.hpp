@@ -1,0 +1,93 @@
+#pragma once
+// Physical topologies (DESIGN §4 "Network"): chips, switches and directed links with bandwidth and
+// latency. Built as Boost.Graph graphs inside topology.cpp, then flattened into the plain arrays
+// below (links, per-chip link tables) that routing and the simulation's hot path use. Full duplex:
+// each direction of a cable is its own Link.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/hardware.hpp"
+
+namespace meshsim::network {
+
+enum class LinkClass : std::uint8_t { Ici, NvLink, Nic, LeafSpine };
+inline constexpr int kLinkClassCount = 4;
+const char* to_string(LinkClass link_class);  // "ici", "nvlink", "nic", "leaf-spine"
+
+struct Link {
+  std::int32_t from = 0;  // vertex ids: chips are 0..chip_count-1, switches after them
+  std::int32_t to = 0;
+  double bandwidth_bytes_per_s = 0;  // this direction
+  std::int64_t latency_ps = 0;       // paid once per hop
+  LinkClass link_class = LinkClass::Ici;
+};
+
+enum class TopologyKind { Torus, GpuCluster };
+
+class Topology {
+ public:
+  TopologyKind kind() const { return kind_; }
+  std::int32_t chip_count() const { return chip_count_; }
+  std::int32_t vertex_count() const { return vertex_count_; }
+  const std::vector<Link>& links() const { return links_; }
+  // One line for reports: "8x8x16 torus, wrap-around on x y z", "4 nodes x 8 GPUs, ...".
+  const std::string& description() const { return description_; }
+
+  // Mesh shape of the whole machine, dimension 0 fastest (chip id = sum coord_k * stride_k).
+  // Torus: the slice shape. GPU cluster: {gpus per node, nodes} (or {gpus} for one node).
+  const std::vector<int>& shape() const { return shape_; }
+  const std::vector<bool>& wraparound() const { return wraparound_; }  // torus only, per dimension
+
+  // Writes the links from chip `src` to chip `dst` into `out` (cleared first; empty when equal).
+  // Torus: dimension-order routing (x, then y, then z), each dimension the shorter way round when
+  // it wraps (ties go the + way). GPU cluster: NVSwitch inside a node; up/down on the fat-tree.
+  void route(std::int32_t src, std::int32_t dst, std::vector<std::int32_t>& out) const;
+
+  // Hop counts from one vertex to every vertex by breadth-first search on the graph (Boost.Graph):
+  // the yardstick that routing's path lengths are tested against. -1 = unreachable.
+  std::vector<int> bfs_hops(std::int32_t from_vertex) const;
+
+ private:
+  friend Topology make_torus(const std::vector<int>&, const std::vector<bool>&, double, double);
+  friend Topology make_gpu_cluster(const GpuClusterInterconnect&, std::int64_t);
+  void route_torus(std::int32_t src, std::int32_t dst, std::vector<std::int32_t>& out) const;
+  void route_gpu(std::int32_t src, std::int32_t dst, std::vector<std::int32_t>& out) const;
+
+  TopologyKind kind_ = TopologyKind::Torus;
+  std::int32_t chip_count_ = 0;
+  std::int32_t vertex_count_ = 0;
+  std::vector<Link> links_;
+  std::string description_;
+  std::vector<int> shape_;
+  std::vector<bool> wraparound_;
+  // Torus: link index of chip c's neighbour in dimension d, direction s (0 = +, 1 = -), at
+  // [c * 2 * dims + 2 * d + s]; -1 where there is none.
+  std::vector<std::int32_t> torus_link_;
+  std::vector<std::int16_t> torus_coord_;  // [c * dims + d]: chip c's coordinate in dimension d
+  std::vector<std::uint8_t> torus_wraps_;  // per dimension: wraps and longer than 2
+  // GPU cluster tables, indexed by GPU, leaf (rail * leaves_per_rail + group) or leaf * spines + s.
+  int gpus_per_node_ = 0, nodes_ = 0, leaves_per_rail_ = 0, spines_ = 0, leaf_ports_ = 0;
+  std::vector<std::int32_t> gpu_to_nvswitch_, nvswitch_to_gpu_, gpu_to_leaf_, leaf_to_gpu_;
+  std::vector<std::int32_t> leaf_to_spine_, spine_to_leaf_;
+};
+
+// A torus (or a ring: shape {n}) with every link of one bandwidth and latency. `wraparound[d]` says
+// whether dimension d closes into a ring.
+Topology make_torus(const std::vector<int>& shape, const std::vector<bool>& wraparound,
+                    double link_bandwidth_bytes_per_s, double link_latency_s);
+inline Topology make_ring(int chips, double link_bandwidth_bytes_per_s, double link_latency_s) {
+  return make_torus({chips}, {true}, link_bandwidth_bytes_per_s, link_latency_s);
+}
+// NVSwitch islands of gpus_per_node plus a rail-optimized two-level fat-tree (see docs/network.md).
+Topology make_gpu_cluster(const GpuClusterInterconnect& gpu, std::int64_t gpus);
+
+// The slice shape chosen for `chips` chips of a torus profile (dimension 0 fastest, ascending);
+// the rule is in docs/network.md. Throws InputError when no slice of that size exists.
+std::vector<int> torus_slice_shape(const TorusInterconnect& torus, std::int64_t chips);
+
+// The machine of `chips` chips of a profile. Throws InputError (site "--group") when the profile
+// cannot hold that many or they cannot form a slice.
+Topology make_topology(const HardwareProfile& profile, std::int64_t chips);
+
+}  // namespace meshsim::network

@@ -1,0 +1,174 @@
+#include "sim/plan/memory.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "sim/plan/sharding.hpp"
+
+namespace meshsim {
+namespace {
+
+constexpr double kBf16Bytes = 2;
+constexpr double kFp32Bytes = 4;
+
+bool kept_by(Remat remat, ActivationSource source) {
+  switch (remat) {
+    case Remat::None:
+      return true;
+    case Remat::Full:
+      return source == ActivationSource::LayerInput;
+    case Remat::Selective:
+      return source == ActivationSource::LayerInput || source == ActivationSource::Residual ||
+             source == ActivationSource::NormOutput || source == ActivationSource::LinearOutput;
+  }
+  return true;
+}
+
+const ResolvedLinear& find(const std::vector<ResolvedLinear>& resolved, const std::string& name) {
+  for (const auto& r : resolved) {
+    if (r.name == name)
+      return r;
+  }
+  throw std::logic_error("memory model: the layer has no linear named " + name);
+}
+
+}  // namespace
+
+const char* to_string(ActivationSource source) {
+  switch (source) {
+    case ActivationSource::LayerInput:
+      return "layer input";
+    case ActivationSource::Residual:
+      return "residual";
+    case ActivationSource::NormOutput:
+      return "norm output";
+    case ActivationSource::LinearOutput:
+      return "linear output";
+    case ActivationSource::QkNorm:
+      return "qk-norm output";
+    case ActivationSource::Softmax:
+      return "softmax output";
+    case ActivationSource::AttentionOrGelu:
+      return "attention context / GELU output";
+  }
+  return "?";
+}
+
+std::vector<ActivationTensor> layer_activations(const ModelConfig& model,
+                                                const std::vector<Linear>& linears,
+                                                const Plan& plan) {
+  const double k = static_cast<double>(std::max<std::int64_t>(1, plan.mesh.model()));
+  const double d = static_cast<double>(model.width);
+  const std::int64_t head_dim =
+      model.head_dim > 0 ? model.head_dim : model.width / std::max<std::int64_t>(1, model.heads);
+  const double qd = static_cast<double>(model.heads * head_dim);  // width of Q, K, V
+  const double f = static_cast<double>(model.mlp_dim);
+  const auto resolved = resolve_sharding(linears, plan);
+  auto in = [&](const char* name) {
+    return static_cast<double>(find(resolved, name).saved_input_elements_per_token);
+  };
+
+  std::vector<ActivationTensor> t;
+  auto add = [&](std::string name, ActivationSource source, double elements) {
+    t.push_back({std::move(name), source, elements, kept_by(plan.remat, source)});
+  };
+  // Per token; the softmax output holds heads x tokens scores per token (the s^2 term of
+  // Korthikanti et al. 2022, without dropout). The input of each linear is what its weight-gradient
+  // matmul reads: gathered when the plan keeps it, the chip's slice otherwise (sharding.hpp).
+  add("layer_input", ActivationSource::LayerInput, d / k);
+  if (model.block == BlockKind::Parallel) {
+    add("fused_in_proj.input", ActivationSource::NormOutput, in("fused_in_proj"));
+    add("fused_in_proj.output", ActivationSource::LinearOutput, (3 * qd + f) / k);
+    if (model.qk_norm)
+      add("qk_norm.output", ActivationSource::QkNorm, 2 * qd / k);
+    add("softmax.output", ActivationSource::Softmax,
+        static_cast<double>(model.heads * model.tokens) / k);
+    add("fused_out_proj.input", ActivationSource::AttentionOrGelu, in("fused_out_proj"));
+  } else {
+    add("qkv.input", ActivationSource::NormOutput, in("qkv"));
+    add("qkv.output", ActivationSource::LinearOutput, 3 * qd / k);
+    if (model.qk_norm)
+      add("qk_norm.output", ActivationSource::QkNorm, 2 * qd / k);
+    add("softmax.output", ActivationSource::Softmax,
+        static_cast<double>(model.heads * model.tokens) / k);
+    add("attn_out.input", ActivationSource::AttentionOrGelu, in("attn_out"));
+    add("residual.mid", ActivationSource::Residual, d / k);
+    add("mlp_in.input", ActivationSource::NormOutput, in("mlp_in"));
+    add("mlp_in.output", ActivationSource::LinearOutput, f / k);
+    add("mlp_out.input", ActivationSource::AttentionOrGelu, in("mlp_out"));
+  }
+  return t;
+}
+
+MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Linear>& linears,
+                                const ParamCounts& params, const Plan& plan,
+                                double capacity_bytes) {
+  MemoryBreakdown m;
+  const double t = static_cast<double>(std::max<std::int64_t>(1, plan.mesh.data));
+  const double k = static_cast<double>(std::max<std::int64_t>(1, plan.mesh.model()));
+  const double depth = static_cast<double>(std::max<std::int64_t>(1, model.depth));
+  const double shard = k * (plan.fsdp ? t : 1.0);  // how many chips split each parameter
+  const double p = static_cast<double>(params.total);
+  const double grad_bytes = plan.gradient_dtype == GradientDtype::Fp32 ? kFp32Bytes : kBf16Bytes;
+
+  m.params_per_chip = p / shard;
+  m.weights_bytes = kBf16Bytes * m.params_per_chip;
+  if (plan.fsdp && t > 1) {
+    // One layer's parameters as this chip's model-axis shard, gathered over the data axis: the
+    // layer being computed plus the next one prefetched; one layer's gradient before its
+    // reduce-scatter.
+    const double layer_params =
+        static_cast<double>(params.transformer + params.biases_and_norms) / depth / k;
+    m.weight_gather_buffer_bytes = 2 * kBf16Bytes * layer_params;
+    m.gradient_buffer_bytes = grad_bytes * layer_params;
+  }
+  if (plan.optimizer.master_weights_fp32)
+    m.master_weights_bytes = kFp32Bytes * m.params_per_chip;
+  switch (plan.optimizer.kind) {
+    case OptimizerKind::Adam:  // first and second moment, fp32 (ZeRO, Rajbhandari et al. 2020)
+      m.optimizer_state_bytes = 2 * kFp32Bytes * m.params_per_chip;
+      break;
+    case OptimizerKind::Sgd:  // momentum, fp32
+      m.optimizer_state_bytes = kFp32Bytes * m.params_per_chip;
+      break;
+    case OptimizerKind::Adafactor: {
+      // Factored second moment: a row and a column vector per weight matrix (of this chip's
+      // block); unfactored (one value per parameter) for everything outside the layer matrices.
+      // Shazeer & Stern 2018.
+      double factored = 0;
+      for (const auto& r : resolve_sharding(linears, plan)) {
+        factored += static_cast<double>(r.weight_rows + r.weight_cols);
+      }
+      const double others = static_cast<double>(params.total - params.transformer) / k;
+      m.optimizer_state_bytes = kFp32Bytes * (depth * factored + others) / (plan.fsdp ? t : 1.0);
+      if (plan.optimizer.adafactor_momentum)
+        m.optimizer_state_bytes += kFp32Bytes * m.params_per_chip;
+      break;
+    }
+  }
+  m.gradients_bytes = grad_bytes * m.params_per_chip;
+
+  const std::int64_t split =
+      std::max<std::int64_t>(1, plan.mesh.data) * std::max<std::int64_t>(1, plan.microbatches);
+  m.microbatch_images = plan.global_batch / split;
+  m.microbatch_tokens = m.microbatch_images * model.tokens;
+  m.layer_activations = layer_activations(model, linears, plan);
+  const double tokens = static_cast<double>(m.microbatch_tokens);
+  for (const auto& a : m.layer_activations) {
+    (a.kept ? m.kept_bytes_per_layer : m.recompute_bytes_one_layer) +=
+        kBf16Bytes * a.elements_per_token * tokens;
+  }
+  // Kept tensors of every layer, plus the dropped ones of the one layer being recomputed.
+  m.activations_bytes = depth * m.kept_bytes_per_layer + m.recompute_bytes_one_layer;
+
+  m.total_bytes = m.weights_bytes + m.weight_gather_buffer_bytes + m.gradient_buffer_bytes +
+                  m.master_weights_bytes + m.optimizer_state_bytes + m.gradients_bytes +
+                  m.activations_bytes + m.runtime_reserve_bytes;
+  m.capacity_bytes = capacity_bytes;
+  m.fits = m.total_bytes <= capacity_bytes;
+  m.headroom_bytes = m.fits ? capacity_bytes - m.total_bytes : 0;
+  m.overflow_bytes = m.fits ? 0 : m.total_bytes - capacity_bytes;
+  return m;
+}
+
+}  // namespace meshsim

@@ -1,0 +1,76 @@
+#pragma once
+// Memory per chip of one training step under a plan (DESIGN §2; formulas and sources in
+// docs/plans.md "Memory model"). Every figure is bytes on one chip.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/plan/plan.hpp"
+
+namespace meshsim {
+
+// Fixed allowance for the runtime (XLA/CUDA context, collective and matmul workspaces,
+// allocator fragmentation); see docs/plans.md.
+inline constexpr double kRuntimeReserveBytes = 1024.0 * 1024.0 * 1024.0;
+
+// What produced a kept tensor; the remat policy decides by it (docs/plans.md "Activations"):
+// none keeps all, full keeps LayerInput only, selective keeps LayerInput, Residual, NormOutput and
+// LinearOutput and recomputes QkNorm, Softmax and AttentionOrGelu.
+enum class ActivationSource {
+  LayerInput,
+  Residual,
+  NormOutput,
+  LinearOutput,
+  QkNorm,
+  Softmax,
+  AttentionOrGelu
+};
+const char* to_string(ActivationSource source);
+
+// One tensor of a layer that the backward pass reads, per token of the chip's microbatch.
+struct ActivationTensor {
+  std::string name;  // "layer_input", "fused_in_proj.input", "softmax.output", ...
+  ActivationSource source = ActivationSource::LayerInput;
+  double elements_per_token = 0;  // on this chip (features split over the model axes)
+  bool kept = true;               // kept from the forward pass for all layers (else recomputed)
+};
+
+struct MemoryBreakdown {
+  double weights_bytes = 0;               // bf16 working copy of this chip's shard
+  double weight_gather_buffer_bytes = 0;  // FSDP: gathered layers in flight (current + prefetch)
+  double gradient_buffer_bytes = 0;       // FSDP: one layer's gradient before its reduce-scatter
+  double master_weights_bytes = 0;        // fp32 master copy (optional)
+  double optimizer_state_bytes = 0;       // moments, by optimizer
+  double gradients_bytes = 0;             // sharded like the optimizer state
+  double activations_bytes = 0;           // kept for backward + one layer being recomputed
+  double runtime_reserve_bytes = kRuntimeReserveBytes;
+  double total_bytes = 0;
+  double capacity_bytes = 0;  // the chip's HBM
+  bool fits = false;
+  double headroom_bytes = 0;  // capacity - total when it fits, else 0
+  double overflow_bytes = 0;  // total - capacity when it does not fit, else 0
+
+  // The quantities the figures were computed from.
+  double params_per_chip = 0;          // parameters whose shard this chip owns
+  std::int64_t microbatch_images = 0;  // images per microbatch on this chip
+  std::int64_t microbatch_tokens = 0;
+  double kept_bytes_per_layer = 0;       // activations kept across the step, per layer
+  double recompute_bytes_one_layer = 0;  // rebuilt for the layer being back-propagated
+  std::vector<ActivationTensor> layer_activations;
+};
+
+// The tensors of one layer the backward pass needs and which of them the plan's remat policy keeps.
+std::vector<ActivationTensor> layer_activations(const ModelConfig& model,
+                                                const std::vector<Linear>& linears,
+                                                const Plan& plan);
+
+// `plan` must be finalized (finalize_plan). `params` from count_params(model).
+MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Linear>& linears,
+                                const ParamCounts& params, const Plan& plan, double capacity_bytes);
+// The same with layer_linears(model), count_params(model) and the hardware's HBM capacity.
+MemoryBreakdown memory_per_chip(const ModelConfig& model, const HardwareProfile& hardware,
+                                const Plan& plan);
+
+}  // namespace meshsim

@@ -1,0 +1,123 @@
+#include "sim/plan/sharding.hpp"
+
+#include <algorithm>
+
+namespace meshsim {
+namespace {
+
+constexpr double kBytesPerElement = 2;  // bf16 activations (DESIGN §1)
+
+struct Pattern {
+  std::vector<LinearMove> forward;
+  std::int64_t weight_rows = 0, weight_cols = 0;
+  std::int64_t gathered_input = 0;  // input elements per token after the all-gather
+  double elements = 0;
+};
+
+void add(std::vector<LinearMove>& moves, MeshAxis axis, MoveKind kind, MovedTensor tensor,
+         double elements) {
+  if (elements <= 0)
+    return;  // an axis of size 1 moves nothing
+  moves.push_back({axis, kind, tensor, elements, elements * kBytesPerElement});
+}
+
+// `gather_axis` (size kg) all-gathers the input, `scatter_axis` (size ks) reduce-scatters the
+// output.
+Pattern pattern(const Linear& linear, MeshAxis gather_axis, std::int64_t kg, MeshAxis scatter_axis,
+                std::int64_t ks) {
+  Pattern p;
+  const double in = static_cast<double>(linear.in_features);
+  const double out = static_cast<double>(linear.out_features);
+  const double gather =
+      in / static_cast<double>(ks) * static_cast<double>(kg - 1) / static_cast<double>(kg);
+  const double scatter =
+      out / static_cast<double>(kg) * static_cast<double>(ks - 1) / static_cast<double>(ks);
+  add(p.forward, gather_axis, MoveKind::AllGather, MovedTensor::Input, gather);
+  add(p.forward, scatter_axis, MoveKind::ReduceScatter, MovedTensor::Output, scatter);
+  p.weight_rows = linear.out_features / kg;
+  p.weight_cols = linear.in_features / ks;
+  p.gathered_input = linear.in_features / ks;
+  p.elements = gather + scatter;
+  return p;
+}
+
+}  // namespace
+
+const char* to_string(MoveKind kind) {
+  return kind == MoveKind::AllGather ? "all-gather" : "reduce-scatter";
+}
+
+const char* to_string(MovedTensor tensor) {
+  switch (tensor) {
+    case MovedTensor::Input:
+      return "input";
+    case MovedTensor::Output:
+      return "output";
+    case MovedTensor::InputGradient:
+      return "input gradient";
+    case MovedTensor::OutputGradient:
+      return "output gradient";
+  }
+  return "?";
+}
+
+std::vector<ResolvedLinear> resolve_sharding(const std::vector<Linear>& linears, const Plan& plan) {
+  const std::int64_t k1 = std::max<std::int64_t>(1, plan.mesh.model1);
+  const std::int64_t k2 = std::max<std::int64_t>(1, plan.mesh.model2);
+  std::vector<ResolvedLinear> out;
+  for (const auto& linear : linears) {
+    ResolvedLinear r;
+    r.name = linear.name;
+    r.in_features = linear.in_features;
+    r.out_features = linear.out_features;
+    r.requested = plan.sharding_for(linear.name);
+    Pattern row = pattern(linear, MeshAxis::Model1, k1, MeshAxis::Model2, k2);
+    Pattern column = pattern(linear, MeshAxis::Model2, k2, MeshAxis::Model1, k1);
+    if (r.requested == Sharding::Auto) {
+      r.chosen = column.elements < row.elements ? Sharding::Column : Sharding::Row;  // tie -> row
+    } else {
+      r.chosen = r.requested;
+    }
+    const Pattern& p = r.chosen == Sharding::Row ? row : column;
+    r.forward = p.forward;
+    r.weight_rows = p.weight_rows;
+    r.weight_cols = p.weight_cols;
+    const std::int64_t local_input = linear.in_features / (k1 * k2);
+    bool gathers = false;
+    for (const auto& move : p.forward) {
+      // DESIGN §2: the input gradient mirrors the forward collective on the same axis.
+      if (move.kind == MoveKind::AllGather) {
+        gathers = true;
+        add(r.backward_input, move.axis, MoveKind::ReduceScatter, MovedTensor::InputGradient,
+            move.elements_per_token);
+        if (plan.weight_grad_input == WeightGradInput::Regather) {
+          add(r.backward_weight, move.axis, MoveKind::AllGather, MovedTensor::Input,
+              move.elements_per_token);
+        }
+      } else {
+        add(r.backward_input, move.axis, MoveKind::AllGather, MovedTensor::OutputGradient,
+            move.elements_per_token);
+      }
+    }
+    r.saved_input_elements_per_token =
+        gathers && plan.weight_grad_input == WeightGradInput::Keep ? p.gathered_input : local_input;
+    std::string text;
+    for (const auto& move : p.forward) {
+      std::string part = std::string(to_string(move.kind)) + " " + to_string(move.tensor);
+      if (plan.mesh.two_model_axes)
+        part += std::string(" (") + to_string(move.axis) + ")";
+      text += (text.empty() ? "" : " + ") + part;
+    }
+    r.communicates = text.empty() ? "nothing" : text;
+    for (const auto& m : r.forward)
+      r.forward_bytes_per_token += m.bytes_per_token;
+    for (const auto& m : r.backward_input)
+      r.backward_bytes_per_token += m.bytes_per_token;
+    for (const auto& m : r.backward_weight)
+      r.backward_bytes_per_token += m.bytes_per_token;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace meshsim

@@ -1,0 +1,57 @@
+#pragma once
+// Per-linear sharding of a plan (DESIGN §2): the concrete choice for every linear of a layer and
+// what it moves over which mesh axis, forward and backward, per token of the chip's microbatch.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/model.hpp"
+#include "sim/plan/plan.hpp"
+
+namespace meshsim {
+
+enum class MoveKind { AllGather, ReduceScatter };
+enum class MovedTensor { Input, Output, InputGradient, OutputGradient };
+const char* to_string(MoveKind kind);  // "all-gather", "reduce-scatter"
+const char* to_string(
+    MovedTensor tensor);  // "input", "output", "input gradient", "output gradient"
+
+// One collective of a linear over one mesh axis. Each chip of the axis's group sends and receives
+// `elements_per_token` elements for every token of its microbatch (tokens are not split over the
+// model axes): in x (k-1)/k for a row all-gather, out x (k-1)/k for a column reduce-scatter.
+struct LinearMove {
+  MeshAxis axis = MeshAxis::Model1;
+  MoveKind kind = MoveKind::AllGather;
+  MovedTensor tensor = MovedTensor::Input;
+  double elements_per_token = 0;
+  double bytes_per_token = 0;  // bf16: 2 bytes per element
+};
+
+struct ResolvedLinear {
+  std::string name;
+  std::int64_t in_features = 0;
+  std::int64_t out_features = 0;
+  Sharding requested = Sharding::Auto;
+  Sharding chosen = Sharding::Row;  // Row or Column, never Auto
+  std::string communicates;      // "all-gather input", "reduce-scatter output", "nothing", or both
+  std::int64_t weight_rows = 0;  // the chip's block of A (out x in)
+  std::int64_t weight_cols = 0;
+  // Input elements per token that the weight-gradient matmul reads: the gathered input when the
+  // plan keeps it, else the chip's own slice (re-gathered in the backward pass).
+  std::int64_t saved_input_elements_per_token = 0;
+  std::vector<LinearMove> forward;          // before/around the forward matmul
+  std::vector<LinearMove> backward_input;   // mirrors forward: all-gather <-> reduce-scatter
+  std::vector<LinearMove> backward_weight;  // the input re-gathered (weight_grad_input = regather)
+  double forward_bytes_per_token = 0;
+  double backward_bytes_per_token = 0;  // input- plus weight-gradient passes
+};
+
+// Per linear of `linears` (one layer), in their order. Model axes of size 1 move nothing; such
+// moves are left out. With two model axes (k1 x k2) a `row` linear all-gathers its input over
+// model (in/k2 x (k1-1)/k1) and reduce-scatters its output over model2 (out/k1 x (k2-1)/k2);
+// `column` swaps the two axes' roles. With k2 = 1 these are DESIGN §2's one-axis formulas.
+std::vector<ResolvedLinear> resolve_sharding(const std::vector<Linear>& linears, const Plan& plan);
+// The same for layer_linears(model).
+std::vector<ResolvedLinear> resolve_sharding(const ModelConfig& model, const Plan& plan);
+
+}  // namespace meshsim
