@@ -543,7 +543,7 @@ class Layer {
       ops_.push_back(std::move(op));
     }
     {
-      LayerOp op = memory_op("gelu_bias", "forward", "elementwise", M, Fk, 12.0 * M * Fk,
+      LayerOp op = memory_op("gelu", "forward", "elementwise", M, Fk, 12.0 * M * Fk,
                              e * (2.0 * M * Fk + Fk));
       op.run = [self, M, Dk, Fk, N1, N2](cudaStream_t st) {
         gelu_bias_fwd(self->h_->bf() + 3 * Dk, N1, self->b1_->bf(), self->a2_->bf() + Dk, N2, M,
@@ -563,7 +563,7 @@ class Layer {
         {{a2_, 0, N2, 0, false}, {w_out_, 0, D, 0, false}, {out_, 0, D, 0, false}, 1, M, D, N2}, lt,
         ws);
     {
-      LayerOp op = memory_op("residual_add", "forward", "elementwise", M, Dk, 2.0 * M * Dk,
+      LayerOp op = memory_op("residual", "forward", "elementwise", M, Dk, 2.0 * M * Dk,
                              e * (3.0 * M * Dk + Dk));
       op.run = [self, M, Dk](cudaStream_t st) {
         residual_fwd(self->x_->bf(), kWidth, self->out_->bf(), kWidth, self->b2_->bf(),
@@ -590,7 +590,7 @@ class Layer {
         {{a2_, 0, N2, 0, true}, {dout_, 0, D, 0, false}, {dw_out_, 0, D, 0, false}, 1, N2, D, M},
         lt, ws);
     {
-      LayerOp op = memory_op("gelu_bias", "backward", "elementwise", M, Fk, 16.0 * M * Fk,
+      LayerOp op = memory_op("gelu", "backward_input", "elementwise", M, Fk, 16.0 * M * Fk,
                              e * (3.0 * M * Fk + Fk) + 4.0 * Fk);
       op.run = [self, M, Dk, Fk, N1, N2](cudaStream_t st) {
         CUDA_CHECK(cudaMemsetAsync(self->db1_->dev, 0, self->db1_->bytes(), st));
@@ -618,7 +618,7 @@ class Layer {
     }
     {
       LayerOp op =
-          memory_op("merge_heads", "backward", "elementwise", M, Dk, 0.0, e * 2.0 * M * Dk);
+          memory_op("merge_heads", "backward_input", "elementwise", M, Dk, 0.0, e * 2.0 * M * Dk);
       op.run = [self, heads, N2](cudaStream_t st) {
         split_heads(self->da2_->bf(), N2, self->do_->bf(), heads, st);
       };
@@ -655,8 +655,8 @@ class Layer {
                lt, ws);
     {
       const std::int64_t rows = BH * T;
-      LayerOp op =
-          memory_op("softmax", "backward", "softmax", rows, T, 4.0 * rows * T, e * 3.0 * rows * T);
+      LayerOp op = memory_op("softmax", "backward_input", "softmax", rows, T, 4.0 * rows * T,
+                             e * 3.0 * rows * T);
       op.run = [self, rows](cudaStream_t st) {
         softmax_bwd(self->p_->bf(), self->dp_->bf(), self->ds_->bf(), rows, kTokensPerImage, st);
       };
@@ -695,7 +695,7 @@ class Layer {
                 scale},
                lt, ws);
     {
-      LayerOp op = memory_op("qk_norm", "backward", "norm", 2 * M * Hk_, hd, 16.0 * M * Dk,
+      LayerOp op = memory_op("qk_norm", "backward_input", "norm", 2 * M * Hk_, hd, 16.0 * M * Dk,
                              e * 8.0 * M * Dk);
       op.run = [self, heads, N1](cudaStream_t st) {
         qk_norm_bwd(self->h_->bf(), N1, self->gq_->bf(), self->gk_->bf(), self->dq_->bf(),
@@ -732,7 +732,8 @@ class Layer {
         {{xn_, 0, D, 0, true}, {dh_, 0, N1, 0, false}, {dw_in_, 0, N1, 0, false}, 1, D, N1, M}, lt,
         ws);
     {
-      LayerOp op = memory_op("ln", "backward", "norm", M, D, 8.0 * M * D, e * (3.0 * M * D + D));
+      LayerOp op =
+          memory_op("ln", "backward_input", "norm", M, D, 8.0 * M * D, e * (3.0 * M * D + D));
       op.run = [self, M](cudaStream_t st) {
         rms_norm_bwd(self->x_->bf(), kWidth, self->g_ln_->bf(), self->dxn_->bf(), kWidth,
                      self->dxln_->bf(), kWidth, M, kWidth, st);
@@ -750,7 +751,7 @@ class Layer {
       ops_.push_back(std::move(op));
     }
     {
-      LayerOp op = memory_op("residual_add", "backward", "elementwise", M, Dk, 2.0 * M * Dk,
+      LayerOp op = memory_op("residual", "backward_input", "elementwise", M, Dk, 2.0 * M * Dk,
                              e * 3.0 * M * Dk + 4.0 * Dk);
       op.run = [self, M, Dk](cudaStream_t st) {
         CUDA_CHECK(cudaMemsetAsync(self->db2_->dev, 0, self->db2_->bytes(), st));
