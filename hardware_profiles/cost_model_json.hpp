@@ -1,11 +1,17 @@
 #pragma once
-// Internal (include from .cpp only): reads a profile's "cost_model" object.
+// Internal (include from .cpp only): reads and writes a profile's "cost_model" object.
+#include <nlohmann/json.hpp>
+
 #include "common/json_fields.hpp"
 #include "hardware_profiles/cost_model.hpp"
 
 namespace meshsim {
 
-// Fields: matmul_efficiency (0, 1], memory_efficiency (0, 1], kernel_overhead ("5 us", a time).
+// Fields: matmul_efficiency (0, 1], memory_efficiency (0, 1], kernel_overhead ("5 us", a time), and
+// optionally "calibrated" (written by `meshsim calibrate`; docs/validation.md gives its fields).
 CostModel parse_cost_model(JsonObject& object);
+
+// The "calibrated" object as parse_cost_model reads it back.
+nlohmann::json calibrated_cost_to_json(const CalibratedCost& calibrated);
 
 }  // namespace meshsim

@@ -1,0 +1,231 @@
+// `meshsim validate --measurements FILE [--hardware NAME] [--model fit|profile|roofline] [--json]`
+// and `meshsim calibrate --measurements FILE --hardware NAME -o OUT.json` (issue 8; fields and the
+// cost-model form in docs/validation.md).
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
+#include "common/json_fields.hpp"
+#include "common/version.hpp"
+#include "hardware_profiles/cost_model_json.hpp"
+#include "hardware_profiles/hardware.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/validate/calibration.hpp"
+#include "sim/validate/measurements.hpp"
+#include "sim/validate/validation.hpp"
+
+namespace meshsim::cli {
+namespace {
+
+struct ValidateOptions {
+  std::string measurements, hardware, model = "fit", output;
+  bool json = false;
+  bool allow_synthetic = false;
+};
+
+// The profile of the measured GPU when --hardware is not given.
+std::string profile_for_device(const MeasurementSet& m) {
+  std::string name = m.device_name;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (name.find("h100") != std::string::npos)
+    return "h100-sxm";
+  if (name.find("h200") != std::string::npos)
+    return "h200-sxm";
+  if (name.find("a100") != std::string::npos)
+    return "a100-sxm-80gb";
+  throw InputError({"--hardware", "", "hardware"},
+                   "no profile is known for the measured GPU; name one", "'" + m.device_name + "'",
+                   "--hardware NAME|FILE (see 'meshsim hardware')");
+}
+
+nlohmann::json summary_json(const ErrorSummary& s) {
+  return {{"count", s.count},
+          {"median_abs_rel_error", s.median_abs_error},
+          {"worst_abs_rel_error", s.worst_abs_error},
+          {"worst", s.worst}};
+}
+
+nlohmann::json report_json(const ValidationReport& r) {
+  nlohmann::json j;
+  j["schema"] = "meshsim.validation/v1";
+  j["version"] = kVersion;
+  j["measurements"] = r.measurements_file;
+  j["device"] = r.device_name;
+  j["date"] = r.date;
+  j["hardware"] = r.hardware_name;
+  j["synthetic"] = r.synthetic;
+  j["model"] = to_string(r.model);
+  if (r.cost.calibrated)
+    j["calibration"] = calibrated_cost_to_json(*r.cost.calibrated);
+  j["ops"] = nlohmann::json::array();
+  for (const OpComparison& c : r.ops) {
+    j["ops"].push_back({{"op", c.op},
+                        {"pass", c.pass},
+                        {"kind", c.kind},
+                        {"shape", fmt::format("b={} k={}", c.batch_images, c.model_axis)},
+                        {"batch_images", c.batch_images},
+                        {"k", c.model_axis},
+                        {"dims", {{"batch", c.batch}, {"m", c.m}, {"n", c.n}, {"k", c.k}}},
+                        {"held_out", c.held_out},
+                        {"measured_s", c.measured_s},
+                        {"predicted_s", c.predicted_s},
+                        {"rel_error", c.rel_error}});
+  }
+  j["layers"] = nlohmann::json::array();
+  for (const LayerComparison& l : r.layers) {
+    j["layers"].push_back({{"shape", fmt::format("b={} k={}", l.batch_images, l.model_axis)},
+                           {"batch_images", l.batch_images},
+                           {"k", l.model_axis},
+                           {"held_out", l.held_out},
+                           {"measured_s", l.measured_s},
+                           {"predicted_s", l.predicted_s},
+                           {"rel_error", l.rel_error}});
+  }
+  j["summary"] = {
+      {"held_out",
+       {{"ops", summary_json(r.held_out_ops)},
+        {"matmuls", summary_json(r.held_out_matmuls)},
+        {"layers", summary_json(r.held_out_layers)}}},
+      {"fitted", {{"ops", summary_json(r.fitted_ops)}, {"layers", summary_json(r.fitted_layers)}}},
+      {"targets",
+       {{"every_matmul_within", kMatmulTarget},
+        {"median_op_within", kMedianOpTarget},
+        {"every_layer_within", kLayerTarget},
+        {"matmul_target_met", r.matmul_target_met},
+        {"median_op_target_met", r.median_op_target_met},
+        {"layer_target_met", r.layer_target_met}}}};
+  return j;
+}
+
+std::string pct(double e) {
+  return fmt::format("{:+.1f}%", 100 * e);
+}
+
+void print_summary_line(const char* what, const ErrorSummary& s) {
+  if (s.count == 0) {
+    std::printf("  %-20s none\n", what);
+    return;
+  }
+  std::printf("  %-20s %3lld  median |err| %5.1f%%  worst %5.1f%% (%s)\n", what,
+              static_cast<long long>(s.count), 100 * s.median_abs_error, 100 * s.worst_abs_error,
+              s.worst.c_str());
+}
+
+void print_report(const ValidationReport& r) {
+  std::printf("meshsim validate: %s\n  device %s, %s; profile %s; model %s%s\n",
+              r.measurements_file.c_str(), r.device_name.c_str(), r.date.c_str(),
+              r.hardware_name.c_str(), to_string(r.model),
+              r.synthetic ? "\n  SYNTHETIC measurements (generated by a test, not measured)" : "");
+  std::printf("\n%-10s %-16s %-16s %-9s %12s %12s %8s\n", "shape", "op", "pass", "held-out",
+              "measured_us", "predicted_us", "error");
+  for (const OpComparison& c : r.ops) {
+    std::printf("%-10s %-16s %-16s %-9s %12.2f %12.2f %8s\n",
+                fmt::format("b={} k={}", c.batch_images, c.model_axis).c_str(), c.op.c_str(),
+                c.pass.c_str(), c.held_out ? "yes" : "", 1e6 * c.measured_s, 1e6 * c.predicted_s,
+                pct(c.rel_error).c_str());
+  }
+  std::printf("\n%-10s %-9s %12s %12s %8s   (whole layer fwd+bwd)\n", "shape", "held-out",
+              "measured_us", "predicted_us", "error");
+  for (const LayerComparison& l : r.layers) {
+    std::printf("%-10s %-9s %12.2f %12.2f %8s\n",
+                fmt::format("b={} k={}", l.batch_images, l.model_axis).c_str(),
+                l.held_out ? "yes" : "", 1e6 * l.measured_s, 1e6 * l.predicted_s,
+                pct(l.rel_error).c_str());
+  }
+  std::printf("\nheld-out shapes (not seen by the fit):\n");
+  print_summary_line("ops", r.held_out_ops);
+  print_summary_line("matmuls", r.held_out_matmuls);
+  print_summary_line("layers", r.held_out_layers);
+  std::printf("shapes the fit saw:\n");
+  print_summary_line("ops", r.fitted_ops);
+  print_summary_line("layers", r.fitted_layers);
+  std::printf(
+      "targets: every matmul within 10%% %s, median op within 10%% %s, layer within 5%% %s\n",
+      r.matmul_target_met ? "MET" : "NOT MET", r.median_op_target_met ? "MET" : "NOT MET",
+      r.layer_target_met ? "MET" : "NOT MET");
+}
+
+ValidationModel parse_model(const std::string& text) {
+  if (text == "fit")
+    return ValidationModel::Fit;
+  if (text == "profile")
+    return ValidationModel::Profile;
+  return ValidationModel::Roofline;  // CLI11 restricts the choices
+}
+
+void run_validate(const ValidateOptions& o) {
+  const MeasurementSet m = load_measurements(o.measurements);
+  const HardwareProfile profile =
+      load_hardware(o.hardware.empty() ? profile_for_device(m) : o.hardware);
+  const ValidationReport report = validate_measurements(m, profile, parse_model(o.model));
+  if (o.json) {
+    std::printf("%s\n", report_json(report).dump(2).c_str());
+  } else {
+    print_report(report);
+  }
+}
+
+void run_calibrate(const ValidateOptions& o) {
+  check_output_path(o.output, "-o");
+  const MeasurementSet m = load_measurements(o.measurements);
+  if (m.synthetic && !o.allow_synthetic) {
+    throw InputError({o.measurements, "/synthetic", "synthetic"},
+                     "synthetic measurements cannot calibrate a profile", "true",
+                     "a file measured by cuda_validation/run_sweep.sh");
+  }
+  const HardwareProfile profile = load_hardware(o.hardware);
+  const CalibratedCost fit = fit_cost_model(m, profile.chip);
+  nlohmann::json document = read_json_file(profile.file);
+  document["cost_model"]["calibrated"] = calibrated_cost_to_json(fit);
+  write_file_atomically(o.output, document.dump(2) + "\n");
+  std::printf("meshsim calibrate: wrote %s (profile %s, calibrated on %s, k in {", o.output.c_str(),
+              profile.name.c_str(), o.measurements.c_str());
+  for (std::size_t i = 0; i < fit.fit_model_axes.size(); ++i)
+    std::printf("%s%d", i ? ", " : "", fit.fit_model_axes[i]);
+  std::printf("})\n");
+}
+
+}  // namespace
+
+void add_validate_commands(CLI::App& app) {
+  auto options = std::make_shared<ValidateOptions>();
+  CLI::App* validate = app.add_subcommand(
+      "validate",
+      "Compare the cost model with measured CUDA timings (cuda_validation/), op by op and per "
+      "layer; the model is fitted on k in {1,4,16} and judged on the other shapes");
+  validate
+      ->add_option("--measurements", options->measurements,
+                   "measurement file (schema meshsim.cuda-measurements/v1)")
+      ->required();
+  validate->add_option("--hardware", options->hardware,
+                       "hardware profile name or file (default: the profile of the measured GPU)");
+  validate
+      ->add_option("--model", options->model,
+                   "fit: calibrate on this file's k in {1,4,16} now; profile: the profile's cost "
+                   "model as is; roofline: the uncalibrated roofline")
+      ->check(CLI::IsMember({"fit", "profile", "roofline"}));
+  validate->add_flag("--json", options->json, "print one JSON object (meshsim.validation/v1)");
+  validate->callback([options] { run_validate(*options); });
+
+  auto cal = std::make_shared<ValidateOptions>();
+  CLI::App* calibrate = app.add_subcommand(
+      "calibrate",
+      "Fit the calibrated cost model on measured CUDA timings (k in {1,4,16}) and write the "
+      "profile with the fitted parameters, the measurement file named as their source");
+  calibrate->add_option("--measurements", cal->measurements, "measurement file")->required();
+  calibrate->add_option("--hardware", cal->hardware, "hardware profile name or file")->required();
+  calibrate->add_option("-o,--output", cal->output, "profile file to write")->required();
+  calibrate->add_flag("--allow-synthetic", cal->allow_synthetic,
+                      "accept a file labelled synthetic (tests of the calibration only)");
+  calibrate->callback([cal] { run_calibrate(*cal); });
+}
+
+}  // namespace meshsim::cli
