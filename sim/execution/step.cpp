@@ -63,7 +63,29 @@ struct Context {
   std::int64_t microbatch_tokens = 1;
   double layer_weight_bytes = 0;    // this chip's model shard of one layer's weights (bf16)
   double layer_gradient_bytes = 0;  // the same in the gradient dtype
+  // For choosing per linear between collective matmul and collective-then-matmul (async on):
+  // one model-axis ring step (bytes / bottleneck bandwidth + path latency) and the closed-form
+  // time of the synchronous collective on the first model group.
+  double ring_step_bandwidth = 0;
+  double ring_step_latency_s = 0;
+  const network::Topology* topology = nullptr;
+  const Placement* placement = nullptr;
 };
+
+// Closed-form time of the synchronous model-axis collective (docs/execution.md), or a ring
+// estimate when the algorithm has no closed form for this group.
+double sync_collective_estimate_s(const Context& ctx, CollectiveOp op, std::int64_t bytes) {
+  const auto group = ctx.placement->model_group(0);
+  const auto name = collectives::default_collective_algorithm(op, *ctx.topology, group);
+  const auto& algorithm = collectives::find_collective_algorithm(name, op);
+  if (algorithm.closed_form_s != nullptr) {
+    if (auto t = algorithm.closed_form_s(op, group, *ctx.topology, bytes, 1))
+      return *t;
+  }
+  const double k = static_cast<double>(ctx.k);
+  return (k - 1) *
+         (static_cast<double>(bytes) / k / ctx.ring_step_bandwidth + ctx.ring_step_latency_s);
+}
 
 class ProgramBuilder {
  public:
@@ -187,6 +209,24 @@ class LayerEmitter {
  public:
   LayerEmitter(const Context& ctx, ProgramBuilder& b) : ctx_(ctx), b_(b) {}
 
+  // Async on: collective matmul unless its k chunks (k kernel overheads, k ring steps each paying
+  // the path latency) would take longer than the collective followed by one matmul, as a
+  // compiler's cost model would decide (XLA applies the decomposition only where it pays).
+  bool use_collective_matmul(const Op& op, double block_bytes, CollectiveOp op_kind) const {
+    if (!ctx_.plan->async_collective_matmul)
+      return false;
+    const std::int64_t k = ctx_.k;
+    const bool bidi = ctx_.plan->bidirectional && k > 2;
+    const double chunk_s = op_seconds(ctx_, chunk_of(op, k));
+    const double step_s = (bidi ? block_bytes / 2 : block_bytes) / ctx_.ring_step_bandwidth +
+                          ctx_.ring_step_latency_s;
+    const double overlapped = chunk_s + static_cast<double>(k - 1) * std::max(chunk_s, step_s);
+    const auto full = static_cast<std::int64_t>(std::llround(block_bytes)) * k;
+    const double sequential =
+        sync_collective_estimate_s(ctx_, op_kind, full) + op_seconds(ctx_, op);
+    return overlapped <= sequential;
+  }
+
   // An all-gather of `block_bytes` per chip, overlapped with the k chunks of `op`.
   void gather_then_matmul(const Op& op, double block_bytes, std::int32_t row, Phase phase) {
     const std::int64_t k = ctx_.k;
@@ -195,7 +235,7 @@ class LayerEmitter {
       return;
     }
     const auto block = static_cast<std::int64_t>(std::llround(block_bytes));
-    if (!ctx_.plan->async_collective_matmul) {
+    if (!use_collective_matmul(op, block_bytes, CollectiveOp::AllGather)) {
       const auto slot = b_.new_collective_slot();
       b_.collective(Axis::Model, CollectiveOp::AllGather, block * k, slot, row, phase,
                     op.name + " all-gather");
@@ -233,7 +273,7 @@ class LayerEmitter {
       return;
     }
     const auto block = static_cast<std::int64_t>(std::llround(block_bytes));
-    if (!ctx_.plan->async_collective_matmul) {
+    if (!use_collective_matmul(op, block_bytes, CollectiveOp::ReduceScatter)) {
       b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
       const auto slot = b_.new_collective_slot();
       b_.collective(Axis::Model, CollectiveOp::ReduceScatter, block * k, slot, row, phase,
@@ -736,6 +776,23 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
   ctx.layer_gradient_bytes = layer_params / static_cast<double>(ctx.k) *
                              (plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0);
 
+  const network::Topology topology = build_topology(hardware, plan);
+  const Placement placement = place(plan, topology);
+  ctx.topology = &topology;
+  ctx.placement = &placement;
+  if (ctx.k > 1) {
+    // One ring step on the model axis: first member to its ring successor.
+    std::vector<std::int32_t> route;
+    const auto group = placement.model_group(0);
+    topology.route(group.chips[static_cast<std::size_t>(placement.model_ring[0])],
+                   group.chips[static_cast<std::size_t>(placement.model_ring[1])], route);
+    ctx.ring_step_bandwidth = 1e300;
+    for (auto link : route) {
+      const auto& l = topology.links()[static_cast<std::size_t>(link)];
+      ctx.ring_step_bandwidth = std::min(ctx.ring_step_bandwidth, l.bandwidth_bytes_per_s);
+      ctx.ring_step_latency_s += static_cast<double>(l.latency_ps) * 1e-12;
+    }
+  }
   Program program = build_program(ctx);
   // Optimizer update: memory-bound over this chip's shard (docs/execution.md).
   StepResult result;
@@ -757,8 +814,6 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
     program.code.push_back(in);
   }
 
-  const network::Topology topology = build_topology(hardware, plan);
-  const Placement placement = place(plan, topology);
   StepSim sim(program, placement, topology, trace);
   sim.run();
 

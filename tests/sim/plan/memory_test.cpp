@@ -65,7 +65,8 @@ TEST_CASE("memory: ViT-22B 256x4 FSDP, full remat, Adam + fp32 master, fp32 grad
 
 TEST_CASE("memory: ViT-22B without FSDP on 32 GiB TPU v4 with model axis 1 does not fit",
           "[plan]") {
-  PlanFlags f = flags_with({{&PlanFlags::mesh, "1024x1"}, {&PlanFlags::remat, "full"}});
+  PlanFlags f = flags_with(
+      {{&PlanFlags::mesh, "1024x1"}, {&PlanFlags::remat, "full"}, {&PlanFlags::fsdp, "off"}});
   Plan plan = finalized(f);
   MemoryBreakdown m = memory_per_chip(test::vit22b(), test::vit22b_linears(), test::vit22b_params(),
                                       plan, test::tpu_v4().chip.hbm_bytes);
@@ -142,7 +143,10 @@ TEST_CASE("memory: sequential block activations by hand (ViT-B/16-like, k = 4)",
                               {"attn_out", 768, 768, true},
                               {"mlp_in", 768, 3072, true},
                               {"mlp_out", 3072, 768, true}};
-  PlanFlags f = flags_with({{&PlanFlags::mesh, "8x4"}, {&PlanFlags::batch, "64"}});
+  PlanFlags f = flags_with({{&PlanFlags::mesh, "8x4"},
+                            {&PlanFlags::batch, "64"},
+                            {&PlanFlags::remat, "none"},
+                            {&PlanFlags::fsdp, "off"}});
   Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), m, linears, test::tpu_v4(), 0);
   // auto: qkv row (gathers 768), attn_out tie -> row (gathers 768), mlp_in row, mlp_out column.
   // none keeps: x 192 + qkv input 768 + qkv output 576 + softmax 12*196/4 = 588 + attn_out input
