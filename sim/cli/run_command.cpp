@@ -34,6 +34,9 @@ struct RunOptions {
 void add_plan_flags(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--mesh", o.flags.mesh,
                   "Logical mesh DATAxMODEL, e.g. 256x4 (default: chips x 1)");
+  cmd->add_option("--mapping", o.flags.mapping,
+                  "Axes on the torus, as a plan file's mapping object, e.g. "
+                  "'{\"torus_shape\": [16,16,4], \"data\": [\"x\",\"y\"], \"model\": [\"z\"]}'");
   cmd->add_option("--sharding", o.flags.sharding,
                   "auto|row|column, optionally per linear: auto,fused_out_proj=column (row = "
                   "all-gather input, column = reduce-scatter output)");

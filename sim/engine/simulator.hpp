@@ -4,7 +4,7 @@
 // order they were scheduled and two runs are identical. Knows nothing about networks or ML.
 //
 // Hot path: an event is a 40-byte plain struct (time, sequence, a function pointer and 16 bytes of
-// inline payload) in one contiguous binary heap; scheduling never allocates once the heap has
+// inline payload) in one contiguous 4-ary heap; scheduling never allocates once the heap has
 // grown. The payload is either (context pointer, 64-bit argument) or a trivially copyable lambda of
 // at most 16 bytes stored inline (a small-buffer callable), never a std::function.
 #include <cstdint>
@@ -72,7 +72,8 @@ class Simulator {
   void push(Event event, bool inline_callable);
   Event pop();
 
-  std::vector<Event> heap_;  // binary min-heap on (time, sequence)
+  static constexpr std::size_t kArity = 4;
+  std::vector<Event> heap_;  // 4-ary min-heap on (time, sequence)
   SimTime now_ = SimTime::zero();
   std::uint64_t next_sequence_ = 0;
   std::uint64_t events_run_ = 0;

@@ -200,6 +200,10 @@ Plan apply_plan_flags(Plan plan, const PlanFlags& flags) {
     plan.mapping = AxisMapping{};  // a mapping from a file was for another mesh
     plan.origins["mesh"] = flag_site("--mesh");
   }
+  if (!flags.mapping.empty()) {
+    plan.mapping = parse_mapping_text(flags.mapping, "--mapping");
+    plan.origins["mapping"] = flag_site("--mapping");
+  }
   if (!flags.sharding.empty()) {
     // "auto" or "auto,fused_out_proj=column,...": a default then per-linear overrides.
     ErrorSite site = flag_site("--sharding");

@@ -132,7 +132,11 @@ struct PlanFlags {
   std::string weight_grad_input;  // --weight-grad-input keep|regather
   std::string microbatches;       // --microbatches N
   std::string batch;              // --batch N (global batch in images)
+  std::string mapping;            // --mapping '{"torus_shape": [16,16,4], "data": ["x","y"], ...}'
 };
+
+// A mapping written as the plan file's "mapping" object (JSON text); `origin` names it in errors.
+AxisMapping parse_mapping_text(const std::string& text, const std::string& origin);
 
 // Applies the given flags on top of `base` (a file's plan, or a default Plan{}).
 Plan apply_plan_flags(Plan base, const PlanFlags& flags);

@@ -194,6 +194,11 @@ Plan parse_plan_json(const std::string& text, const std::string& origin) {
   return plan;
 }
 
+AxisMapping parse_mapping_text(const std::string& text, const std::string& origin) {
+  nlohmann::json doc = parse_json_text(text, origin);
+  return parse_mapping(JsonObject(doc, origin, ""));
+}
+
 Plan load_plan_file(const std::string& path) {
   nlohmann::json doc = read_json_file(path);
   return parse_plan_json(doc.dump(), path);

@@ -134,3 +134,16 @@ TEST_CASE("compare: one object per plan and the winner marked", "[cli][run]") {
   auto text = run_meshsim("compare --model vit-l16 --hardware tpu-v4 --plan " + a + " --plan " + b);
   CHECK(text.out.find("*a") != std::string::npos);
 }
+
+TEST_CASE("run: --mapping places the axes as a plan file's mapping does", "[cli][run]") {
+  const std::string mapping = R"('{"torus_shape": [4, 4, 4], "data": ["x", "y"], "model": ["z"]}')";
+  auto r = run_meshsim("run --model vit-l16 --hardware tpu-v4 --mesh 16x4 --batch 256 --mapping " +
+                       mapping + " --json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(json::parse(r.out)["plan"]["mapping"] == "data: x4 y4, model: z4");
+  auto bad = run_meshsim(
+      "run --model vit-l16 --hardware tpu-v4 --mesh 16x4 --batch 256 --mapping "
+      R"('{"torus_shape": [4, 4, 4], "data": ["x"], "model": ["z"]}')");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--mapping") != std::string::npos);
+}
