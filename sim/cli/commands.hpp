@@ -11,5 +11,6 @@ void add_model_commands(CLI::App& app);      // models, model show
 void add_hardware_commands(CLI::App& app);   // hardware, hardware show
 void add_collective_command(CLI::App& app);  // collective
 void add_run_commands(CLI::App& app);        // run, compare
+void add_sweep_commands(CLI::App& app);      // sweep, report
 
 }  // namespace meshsim::cli
