@@ -202,10 +202,10 @@ std::string sweep_text(const ModelConfig& model, const HardwareProfile& hardware
     out += "No plan fits in memory.\n";
     return out;
   }
-  out += "\n" + plan_table(model, result);
+  out += fmt::format("\n{}", plan_table(model, result));
   if (result.top.size() >= 2) {
     const auto w = sweep::why_lost(result.top[0].result, result.top[1].result);
-    out += "\nWhy #2 lost: " + w.summary + "\n";
+    out += fmt::format("\nWhy #2 lost: {}\n", w.summary);
   }
   return out;
 }
@@ -321,7 +321,7 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
     out += fmt::format(", ${:.4g} at ${}/chip-hour", *rep.cost_usd, *hw.price_per_chip_hour_usd);
   out += "\n";
   if (rep.sweep.top.size() >= 2)
-    out += "Runner-up lost: " + sweep::why_lost(b.result, rep.sweep.top[1].result).summary + "\n";
+    out += fmt::format("Runner-up lost: {}\n", sweep::why_lost(b.result, rep.sweep.top[1].result).summary);
   out += "Largest batch per replica that fits (best plan, 1 microbatch):";
   for (const auto& l : rep.largest_batch)
     out += fmt::format(" remat={} {} images;", to_string(l.remat), l.images_per_replica);

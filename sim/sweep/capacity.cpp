@@ -169,14 +169,19 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
     rep.largest_batch.push_back(lb);
   }
 
-  // Scaling: powers of two from the model axis up to 4N (within the profile), plus N itself.
+  // Scaling: powers of two from about N/8 up to 4N (within the profile), plus N itself.
   std::int64_t top_chips =
       options.max_scaling_chips > 0 ? options.max_scaling_chips : 4 * options.chips;
   const std::int64_t max_chips = profile_max_chips(hardware);
   if (max_chips > 0)
     top_chips = std::min(top_chips, max_chips);
   std::vector<std::int64_t> counts;
-  for (std::int64_t c = best.plan.mesh.model(); c <= top_chips; c *= 2)
+  // From N/8 (each point below N costs about as much to simulate as N itself, since more
+  // microbatches are needed to fit) up to the top.
+  std::int64_t first = best.plan.mesh.model();
+  while (first * 16 <= options.chips)
+    first *= 2;
+  for (std::int64_t c = first; c <= top_chips; c *= 2)
     counts.push_back(c);
   if (std::find(counts.begin(), counts.end(), options.chips) == counts.end())
     counts.push_back(options.chips);
