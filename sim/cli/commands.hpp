@@ -12,5 +12,6 @@ void add_hardware_commands(CLI::App& app);   // hardware, hardware show
 void add_collective_command(CLI::App& app);  // collective
 void add_run_commands(CLI::App& app);        // run, compare
 void add_validate_commands(CLI::App& app);   // validate, calibrate (CUDA measurements)
+void add_sweep_commands(CLI::App& app);      // sweep, report
 
 }  // namespace meshsim::cli

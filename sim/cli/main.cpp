@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   meshsim::cli::add_collective_command(app);
   meshsim::cli::add_run_commands(app);
   meshsim::cli::add_validate_commands(app);
+  meshsim::cli::add_sweep_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,287 @@
+// `meshsim sweep` (rank every valid plan of a chip count, schema meshsim.sweep/v1, docs/sweep.md)
+// and `meshsim report` (the capacity report, schema meshsim.report/v1, docs/report.md).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/report/sweep_report.hpp"
+#include "sim/sweep/capacity.hpp"
+#include "sim/sweep/sweep.hpp"
+
+namespace meshsim::cli {
+namespace {
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    out.push_back(item);
+  return out;
+}
+
+std::int64_t parse_positive(const std::string& text, const std::string& flag) {
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || v < 1) {
+    throw InputError({flag, "", flag.substr(2)}, "not a positive integer", "\"" + text + "\"",
+                     "an integer >= 1");
+  }
+  return v;
+}
+
+// "65536" or "LO:HI": LO, 2 LO, 4 LO, ... up to HI.
+std::vector<std::int64_t> parse_batches(const std::string& text) {
+  if (text.empty())
+    return {};
+  const auto parts = split(text, ':');
+  if (parts.size() == 1)
+    return {parse_positive(parts[0], "--batch")};
+  if (parts.size() != 2) {
+    throw InputError({"--batch", "", "batch"}, "malformed batch range", "\"" + text + "\"",
+                     "N or LO:HI");
+  }
+  const auto lo = parse_positive(parts[0], "--batch");
+  const auto hi = parse_positive(parts[1], "--batch");
+  if (hi < lo) {
+    throw InputError({"--batch", "", "batch"}, "the range is empty", "\"" + text + "\"",
+                     "LO <= HI");
+  }
+  std::vector<std::int64_t> out;
+  for (std::int64_t b = lo; b <= hi; b *= 2)
+    out.push_back(b);
+  return out;
+}
+
+template <typename T, typename Parse>
+std::vector<T> parse_list(const std::string& text, const std::string& flag,
+                          const std::vector<T>& all, Parse parse) {
+  if (text.empty())
+    return {};
+  if (text == "all")
+    return all;
+  std::vector<T> out;
+  for (const auto& item : split(text, ','))
+    out.push_back(parse(item, ErrorSite{flag, "", flag.substr(2)}));
+  return out;
+}
+
+struct SweepCliOptions {
+  std::string model = "vit-22b";
+  std::string hardware = "tpu-v4";
+  std::int64_t chips = 0;
+  std::int64_t top = 5;
+  int threads = 1;
+  bool json = false;
+  std::string batch, shardings, optimizers, remats;
+  std::int64_t max_microbatches = 64;
+  std::string output_path;
+  // report
+  std::string steps, tokens, images;
+  std::int64_t global_batch = 0;
+  std::int64_t max_scaling_chips = 0;
+};
+
+// "done/total, rate, ETA" on one line, only when stderr is a terminal.
+std::function<void(const sweep::SweepProgress&)> progress_line(const char* what) {
+  if (!isatty(fileno(stderr)))
+    return {};
+  return [what](const sweep::SweepProgress& p) {
+    const double rate = p.elapsed_s > 0 ? static_cast<double>(p.done) / p.elapsed_s : 0;
+    const double eta = rate > 0 ? static_cast<double>(p.total - p.done) / rate : 0;
+    std::fprintf(stderr, "\r%s: %lld/%lld candidates, %lld simulated, %.1f/s, ETA %.0f s   ", what,
+                 static_cast<long long>(p.done), static_cast<long long>(p.total),
+                 static_cast<long long>(p.simulated), rate, eta);
+    if (p.done == p.total)
+      std::fputs("\n", stderr);
+    std::fflush(stderr);
+  };
+}
+
+void check_common(const SweepCliOptions& o) {
+  if (o.chips < 1) {
+    throw InputError({"--chips", "", "chips"}, "must be positive", std::to_string(o.chips),
+                     "1 or more");
+  }
+  if (o.threads < 1 || o.threads > 256) {
+    throw InputError({"-j", "", "threads"}, "out of range", std::to_string(o.threads), "1 to 256");
+  }
+  if (o.top < 1) {
+    throw InputError({"--top", "", "top"}, "must be positive", std::to_string(o.top), "1 or more");
+  }
+}
+
+void sweep_command(const SweepCliOptions& o) {
+  if (!o.output_path.empty())
+    check_output_path(o.output_path, "--output");
+  check_common(o);
+  if (o.max_microbatches < 1) {
+    throw InputError({"--max-microbatches", "", "max-microbatches"}, "must be positive",
+                     std::to_string(o.max_microbatches), "1 or more");
+  }
+  const ModelConfig model = load_model(o.model);
+  const HardwareProfile hardware = load_hardware(o.hardware);
+  sweep::SweepOptions so;
+  so.chips = o.chips;
+  so.top = o.top;
+  so.threads = o.threads;
+  so.space.global_batches = parse_batches(o.batch);
+  so.space.shardings =
+      parse_list<Sharding>(o.shardings, "--shardings",
+                           {Sharding::Auto, Sharding::Row, Sharding::Column}, parse_sharding);
+  so.space.optimizers = parse_list<OptimizerKind>(
+      o.optimizers, "--optimizers",
+      {OptimizerKind::Adam, OptimizerKind::Adafactor, OptimizerKind::Sgd}, parse_optimizer);
+  so.space.remats = parse_list<Remat>(o.remats, "--remats",
+                                      {Remat::None, Remat::Selective, Remat::Full}, parse_remat);
+  so.space.max_microbatches = o.max_microbatches;
+  so.progress = progress_line("sweep");
+  const auto result = sweep::run_sweep(model, hardware, so);
+  const std::string json = report::sweep_json(model, hardware, so, result);
+  if (!o.output_path.empty())
+    write_file_atomically(o.output_path, json);
+  std::fputs(o.json ? json.c_str() : report::sweep_text(model, hardware, so, result).c_str(),
+             stdout);
+}
+
+void report_command(const SweepCliOptions& o) {
+  check_output_path(o.output_path, "--output");
+  check_common(o);
+  const int given =
+      (o.steps.empty() ? 0 : 1) + (o.tokens.empty() ? 0 : 1) + (o.images.empty() ? 0 : 1);
+  if (given > 1) {
+    throw InputError({"--steps", "", "steps"}, "give at most one training target",
+                     std::to_string(given) + " given", "--steps S, --tokens T or --images I");
+  }
+  sweep::CapacityOptions co;
+  co.chips = o.chips;
+  co.threads = o.threads;
+  co.top = o.top;
+  co.global_batch = o.global_batch;
+  co.max_scaling_chips = o.max_scaling_chips;
+  // A count with an optional SI suffix: 177000, 177k, 3T, 11.6G.
+  auto target = [](const std::string& text, const std::string& flag) {
+    const ErrorSite site{flag, "", flag.substr(2)};
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    double scale = 1;
+    const std::string suffix = used > 0 ? text.substr(used) : "";
+    if (suffix == "k")
+      scale = 1e3;
+    else if (suffix == "M")
+      scale = 1e6;
+    else if (suffix == "G")
+      scale = 1e9;
+    else if (suffix == "T")
+      scale = 1e12;
+    else if (!suffix.empty())
+      used = 0;
+    if (used == 0 || !(v > 0) || !std::isfinite(v))
+      throw InputError(site, "not a positive count", "\"" + text + "\"",
+                       "a number > 0 with an optional suffix k, M, G or T");
+    return v * scale;
+  };
+  if (!o.steps.empty()) {
+    co.target_kind = sweep::TargetKind::Steps;
+    co.target_value = target(o.steps, "--steps");
+  } else if (!o.tokens.empty()) {
+    co.target_kind = sweep::TargetKind::Tokens;
+    co.target_value = target(o.tokens, "--tokens");
+  } else if (!o.images.empty()) {
+    co.target_kind = sweep::TargetKind::Images;
+    co.target_value = target(o.images, "--images");
+  }
+  const ModelConfig model = load_model(o.model);
+  const HardwareProfile hardware = load_hardware(o.hardware);
+  co.progress = progress_line("report");
+  const auto rep = sweep::build_capacity_report(model, hardware, co);
+  const std::string json = report::capacity_json(rep);
+  write_file_atomically(o.output_path, json);
+  std::fputs(o.json ? json.c_str() : report::capacity_text(rep).c_str(), stdout);
+}
+
+void add_model_hardware(CLI::App* cmd, SweepCliOptions& o) {
+  cmd->add_option("--model", o.model, "Model: zoo name (see 'meshsim models') or JSON file")
+      ->capture_default_str();
+  cmd->add_option("--hardware", o.hardware,
+                  "Hardware profile: name (see 'meshsim hardware') or JSON file")
+      ->capture_default_str();
+  cmd->add_option("--chips", o.chips, "Chip count")->required();
+  cmd->add_option("-j,--threads", o.threads, "Simulation threads (results do not depend on it)")
+      ->capture_default_str();
+  cmd->add_flag("--json", o.json, "Print JSON instead of a table");
+}
+
+}  // namespace
+
+void add_sweep_commands(CLI::App& app) {
+  auto so = std::make_shared<SweepCliOptions>();
+  auto* sw = app.add_subcommand(
+      "sweep",
+      "Enumerate every plan for a chip count (mesh x sharding x async x FSDP x remat x optimizer "
+      "x microbatches x batch), reject those that cannot apply or do not fit, prune by a proven "
+      "lower bound, simulate the rest and rank by throughput (docs/sweep.md).");
+  add_model_hardware(sw, *so);
+  sw->add_option("--top", so->top, "Plans shown (the ranking is exact for these)")
+      ->capture_default_str();
+  sw->add_option("--batch", so->batch,
+                 "Global batch N, or a range LO:HI swept over LO, 2LO, 4LO, ... (default: the "
+                 "model's published batch)");
+  sw->add_option("--shardings", so->shardings,
+                 "Shardings to sweep: auto (default), a list auto,row,column, or all (row/column "
+                 "only where they differ from auto)");
+  sw->add_option("--optimizers", so->optimizers,
+                 "Optimizers to sweep: adam (default), a list adam,adafactor,sgd, or all");
+  sw->add_option("--remats", so->remats,
+                 "Remat policies to sweep: a list none,selective,full (default: all)");
+  sw->add_option("--max-microbatches", so->max_microbatches,
+                 "Largest microbatch count swept (1, 2, 4, ...)")
+      ->capture_default_str();
+  sw->add_option("-o,--output", so->output_path, "Also write the JSON to FILE (atomically)");
+  sw->callback([so] { sweep_command(*so); });
+
+  auto ro = std::make_shared<SweepCliOptions>();
+  ro->top = 3;
+  auto* rp = app.add_subcommand(
+      "report",
+      "Capacity report (docs/report.md): plans that fit, the best plan, time, chip-hours and cost "
+      "to train, the largest batch that fits, and scaling with the chip count. Writes JSON "
+      "(meshsim.report/v1) to FILE and a summary to stdout.");
+  add_model_hardware(rp, *ro);
+  rp->add_option("--steps", ro->steps,
+                 "Training steps (default: the model's published count, e.g. 177k for ViT-22B)");
+  rp->add_option("--tokens", ro->tokens, "Training target in tokens (e.g. 3T)");
+  rp->add_option("--images", ro->images, "Training target in images seen (e.g. 11.6G)");
+  rp->add_option("--global-batch", ro->global_batch,
+                 "Global batch in images (default: the model's published batch)");
+  rp->add_option("--top", ro->top, "Plans listed in the report")->capture_default_str();
+  rp->add_option("--max-scaling-chips", ro->max_scaling_chips,
+                 "Largest chip count of the scaling curve (default: 4 x chips, within the "
+                 "profile)");
+  rp->add_option("-o,--output", ro->output_path, "Write the JSON report to FILE (atomically)")
+      ->required();
+  rp->callback([ro] { report_command(*ro); });
+}
+
+}  // namespace meshsim::cli

@@ -1,0 +1,349 @@
+#include "sim/report/sweep_report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "common/version.hpp"
+#include "sim/plan/sharding.hpp"
+
+namespace meshsim::report {
+namespace {
+
+using nlohmann::json;
+
+json memory_summary(const MemoryBreakdown& m) {
+  return json{{"fits", m.fits},
+              {"per_chip_bytes", m.total_bytes},
+              {"capacity_bytes", m.capacity_bytes},
+              {"headroom_bytes", m.headroom_bytes},
+              {"overflow_bytes", m.overflow_bytes}};
+}
+
+// One ranked plan: its choices, what each linear moves, and the simulated metrics.
+json plan_entry(const ModelConfig& model, const sweep::RankedPlan& rp, std::size_t rank) {
+  const Plan& p = rp.plan;
+  const auto& r = rp.result;
+  json j;
+  j["rank"] = rank;
+  j["mesh"] = p.mesh.text();
+  j["mapping"] = p.mapping.text();
+  j["sharding"] = to_string(p.sharding);
+  json lin = json::array();
+  for (const auto& l : resolve_sharding(model, p)) {
+    lin.push_back(
+        {{"linear", l.name}, {"sharding", to_string(l.chosen)}, {"communicates", l.communicates}});
+  }
+  j["linears"] = lin;
+  j["async"] = p.async_collective_matmul;
+  j["fsdp"] = p.fsdp;
+  j["remat"] = to_string(p.remat);
+  j["optimizer"] = to_string(p.optimizer.kind);
+  j["microbatches"] = p.microbatches;
+  j["global_batch"] = p.global_batch;
+  j["microbatch_images"] = r.microbatch_images;
+  j["step_time_s"] = r.step_time_s;
+  j["step_lower_bound_s"] = rp.bound.step_s;
+  j["tokens_per_s"] = r.tokens_per_s;
+  j["images_per_s"] = r.images_per_s;
+  j["tokens_per_s_per_chip"] = r.tokens_per_s_per_chip;
+  j["mfu"] = r.mfu;
+  j["hfu"] = r.hfu;
+  j["compute_s"] = r.slowest.compute_s;
+  j["recompute_s"] = r.slowest.recompute_s;
+  j["exposed_model_axis_s"] = r.model_axis.exposed_s;
+  j["exposed_data_axis_s"] = r.data_axis.exposed_s;
+  j["bottleneck"] = r.bottleneck;
+  j["memory"] = memory_summary(r.memory);
+  return j;
+}
+
+json why_json(const sweep::WhyLost& w) {
+  return json{{"step_time_delta_s", w.step_time_delta_s},
+              {"compute_delta_s", w.compute_delta_s},
+              {"exposed_model_axis_delta_s", w.exposed_model_axis_delta_s},
+              {"exposed_data_axis_delta_s", w.exposed_data_axis_delta_s},
+              {"headroom_delta_bytes", w.headroom_delta_bytes},
+              {"dominant", w.dominant},
+              {"summary", w.summary}};
+}
+
+json rejections_json(const sweep::SweepResult& s) {
+  json j;
+  j["considered"] = s.considered;
+  j["fitting"] = s.fitting;
+  json rej = json::object();
+  std::int64_t total = 0;
+  for (const auto& [reason, count] : s.rejected) {
+    rej[reason] = count;
+    total += count;
+  }
+  j["rejected"] = rej;
+  j["rejected_total"] = total;
+  json ex = json::array();
+  for (const auto& e : s.rejected_examples) {
+    ex.push_back({{"reason", e.reason}, {"detail", e.detail}, {"plan", e.plan_text}});
+  }
+  j["rejected_examples"] = ex;
+  j["pruned"] = s.pruned;
+  j["simulated"] = s.simulated;
+  return j;
+}
+
+json plans_json(const ModelConfig& model, const sweep::SweepResult& s) {
+  json plans = json::array();
+  for (std::size_t i = 0; i < s.top.size(); ++i)
+    plans.push_back(plan_entry(model, s.top[i], i + 1));
+  return plans;
+}
+
+json runner_up_json(const sweep::SweepResult& s) {
+  if (s.top.size() < 2)
+    return nullptr;
+  return why_json(sweep::why_lost(s.top[0].result, s.top[1].result));
+}
+
+json model_json(const ModelConfig& m) {
+  return json{
+      {"name", m.name}, {"display_name", m.display_name}, {"params", count_params(m).total}};
+}
+json hardware_json(const HardwareProfile& h) {
+  return json{{"name", h.name}, {"display_name", h.display_name}};
+}
+
+std::string gb(double bytes) {
+  return fmt::format("{:.2f} GB", bytes / 1e9);
+}
+
+std::string plan_table(const ModelConfig& model, const sweep::SweepResult& s) {
+  (void)model;
+  std::string out = fmt::format(
+      "{:>4}  {:<9} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3}  {:>11}  {:>13}  "
+      "{:>6}  {:>10}  {}\n",
+      "rank", "mesh", "shard", "async", "fsdp", "remat", "optimizer", "mb", "step (s)", "tokens/s",
+      "MFU", "headroom", "bottleneck");
+  for (std::size_t i = 0; i < s.top.size(); ++i) {
+    const auto& rp = s.top[i];
+    const auto& p = rp.plan;
+    out += fmt::format(
+        "{:>4}  {:<9} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3}  {:>11.5f}  {:>13.4g}  {:>5.1f}%  {:>10} "
+        " "
+        "{}\n",
+        i + 1, p.mesh.text(), to_string(p.sharding), p.async_collective_matmul ? "on" : "off",
+        p.fsdp ? "on" : "off", to_string(p.remat), to_string(p.optimizer.kind), p.microbatches,
+        rp.result.step_time_s, rp.result.tokens_per_s, 100.0 * rp.result.mfu,
+        gb(rp.result.memory.headroom_bytes), rp.result.bottleneck);
+  }
+  return out;
+}
+
+std::string counts_text(const sweep::SweepResult& s) {
+  std::string out =
+      fmt::format("plans considered {}, fit in memory {}, pruned by bound {}, simulated {}\n",
+                  s.considered, s.fitting, s.pruned, s.simulated);
+  for (const auto& [reason, count] : s.rejected)
+    out += fmt::format("  rejected ({}): {}\n", reason, count);
+  return out;
+}
+
+}  // namespace
+
+std::string sweep_json(const ModelConfig& model, const HardwareProfile& hardware,
+                       const sweep::SweepOptions& options, const sweep::SweepResult& result) {
+  json j;
+  j["schema"] = "meshsim.sweep/v1";
+  j["version"] = kVersion;
+  j["model"] = model_json(model);
+  j["hardware"] = hardware_json(hardware);
+  j["chips"] = options.chips;
+  j["top_k"] = options.top;
+  json space;
+  json gbs = json::array(), sh = json::array(), opt = json::array(), rem = json::array();
+  const auto& sp = options.space;
+  if (sp.global_batches.empty())
+    gbs.push_back(model.train_batch);
+  for (auto b : sp.global_batches)
+    gbs.push_back(b);
+  if (sp.shardings.empty())
+    sh.push_back("auto");
+  for (auto s : sp.shardings)
+    sh.push_back(to_string(s));
+  if (sp.optimizers.empty())
+    opt.push_back("adam");
+  for (auto o : sp.optimizers)
+    opt.push_back(to_string(o));
+  if (sp.remats.empty())
+    rem = {"none", "selective", "full"};
+  for (auto r : sp.remats)
+    rem.push_back(to_string(r));
+  space["global_batches"] = gbs;
+  space["shardings"] = sh;
+  space["optimizers"] = opt;
+  space["remats"] = rem;
+  space["async"] = {true, false};
+  space["fsdp"] = {false, true};
+  space["max_microbatches"] = sp.max_microbatches;
+  j["space"] = space;
+  const json counts = rejections_json(result);
+  for (auto it = counts.begin(); it != counts.end(); ++it)
+    j[it.key()] = it.value();
+  j["plans"] = plans_json(model, result);
+  j["runner_up_lost"] = runner_up_json(result);
+  return j.dump(2) + "\n";
+}
+
+std::string sweep_text(const ModelConfig& model, const HardwareProfile& hardware,
+                       const sweep::SweepOptions& options, const sweep::SweepResult& result) {
+  std::string out = fmt::format("Sweep: {} on {} x {} (top {})\n", model.display_name,
+                                options.chips, hardware.display_name, options.top);
+  out += counts_text(result);
+  if (result.top.empty()) {
+    out += "No plan fits in memory.\n";
+    return out;
+  }
+  out += fmt::format("\n{}", plan_table(model, result));
+  if (result.top.size() >= 2) {
+    const auto w = sweep::why_lost(result.top[0].result, result.top[1].result);
+    out += fmt::format("\nWhy #2 lost: {}\n", w.summary);
+  }
+  return out;
+}
+
+std::string capacity_json(const sweep::CapacityReport& rep) {
+  const auto& model = *rep.model;
+  const auto& hw = *rep.hardware;
+  json j;
+  j["schema"] = "meshsim.report/v1";
+  j["version"] = kVersion;
+  json inputs;
+  inputs["model"] = model_json(model);
+  inputs["hardware"] = hardware_json(hw);
+  inputs["chips"] = rep.options.chips;
+  inputs["global_batch"] = rep.global_batch;
+  inputs["tokens_per_image"] = model.tokens;
+  inputs["target"] = {{"kind", sweep::to_string(rep.options.target_kind)},
+                      {"value", rep.options.target_value}};
+  inputs["steps"] = rep.steps;
+  j["inputs"] = inputs;
+  j["versions"] = {{"meshsim", kVersion},
+                   {"report_schema", "meshsim.report/v1"},
+                   {"sweep_schema", "meshsim.sweep/v1"}};
+  j["plans"] = rejections_json(rep.sweep);
+  j["top_plans"] = plans_json(model, rep.sweep);
+  j["runner_up_lost"] = runner_up_json(rep.sweep);
+  if (!rep.has_best) {
+    j["best_plan"] = nullptr;
+    j["time_to_train_s"] = nullptr;
+    j["chip_hours"] = nullptr;
+    j["cost_usd"] = nullptr;
+  } else {
+    j["best_plan"] = plan_entry(model, rep.sweep.top.front(), 1);
+    j["time_to_train_s"] = rep.time_to_train_s;
+    j["time_to_train_days"] = rep.time_to_train_s / 86400.0;
+    j["chip_hours"] = rep.chip_hours;
+    j["cost_usd"] = rep.cost_usd ? json(*rep.cost_usd) : json(nullptr);
+    j["price_per_chip_hour_usd"] =
+        hw.price_per_chip_hour_usd ? json(*hw.price_per_chip_hour_usd) : json(nullptr);
+  }
+  json lb = json::array();
+  for (const auto& l : rep.largest_batch) {
+    lb.push_back({{"remat", to_string(l.remat)},
+                  {"images_per_replica", l.images_per_replica},
+                  {"global_batch", l.global_batch},
+                  {"per_chip_bytes", l.per_chip_bytes}});
+  }
+  j["largest_batch_that_fits"] = lb;
+  json sc = json::array();
+  for (const auto& pt : rep.scaling) {
+    json p;
+    p["chips"] = pt.chips;
+    p["simulated"] = pt.simulated;
+    if (!pt.simulated) {
+      p["reason"] = pt.reason;
+      sc.push_back(p);
+      continue;
+    }
+    const auto& r = pt.result;
+    p["mesh"] = pt.plan.mesh.text();
+    p["remat"] = to_string(pt.plan.remat);
+    p["microbatches"] = pt.plan.microbatches;
+    p["microbatch_images"] = r.microbatch_images;
+    p["step_time_s"] = r.step_time_s;
+    p["tokens_per_s"] = r.tokens_per_s;
+    p["tokens_per_s_per_chip"] = r.tokens_per_s_per_chip;
+    p["mfu"] = r.mfu;
+    p["efficiency"] = pt.efficiency;
+    p["doubling_efficiency"] = pt.doubling_efficiency;
+    p["compute_s"] = r.slowest.compute_s;
+    p["exposed_model_axis_s"] = r.model_axis.exposed_s;
+    p["exposed_data_axis_s"] = r.data_axis.exposed_s;
+    p["bottleneck"] = r.bottleneck;
+    p["max_link_utilization"] = pt.max_link_utilization;
+    p["links_saturated"] = pt.links_saturated;
+    p["memory"] = memory_summary(r.memory);
+    sc.push_back(p);
+  }
+  j["scaling"] = {{"points", sc},
+                  {"stops_scaling_at_chips",
+                   rep.stops_scaling_at > 0 ? json(rep.stops_scaling_at) : json(nullptr)},
+                  {"why", rep.stops_scaling_reason},
+                  {"rule",
+                   "scaling stops where doubling the chips gives less than 1.6x the "
+                   "throughput, or the plan cannot be formed"}};
+  return j.dump(2) + "\n";
+}
+
+std::string capacity_text(const sweep::CapacityReport& rep) {
+  const auto& model = *rep.model;
+  const auto& hw = *rep.hardware;
+  std::string out = fmt::format(
+      "Capacity report: {} on {} x {}, global batch {}, target {:.0f} {} = {:.0f} steps\n",
+      model.display_name, rep.options.chips, hw.display_name, rep.global_batch,
+      rep.options.target_value, sweep::to_string(rep.options.target_kind), rep.steps);
+  out += counts_text(rep.sweep);
+  if (!rep.has_best) {
+    out += "No plan fits in memory on this many chips.\n";
+    return out;
+  }
+  const auto& b = rep.sweep.top.front();
+  out += fmt::format(
+      "Best plan: {} sharding={} async={} fsdp={} remat={} {} microbatches={}\n"
+      "  step {:.4f} s, {:.4g} tokens/s, {:.4g} images/s, MFU {:.1f}%, headroom {} per chip, "
+      "bottleneck {}\n",
+      b.plan.mesh.text(), to_string(b.plan.sharding), b.plan.async_collective_matmul ? "on" : "off",
+      b.plan.fsdp ? "on" : "off", to_string(b.plan.remat), to_string(b.plan.optimizer.kind),
+      b.plan.microbatches, b.result.step_time_s, b.result.tokens_per_s, b.result.images_per_s,
+      100.0 * b.result.mfu, gb(b.result.memory.headroom_bytes), b.result.bottleneck);
+  out += fmt::format("Time to train: {:.4g} s = {:.2f} days; {:.4g} chip-hours",
+                     rep.time_to_train_s, rep.time_to_train_s / 86400.0, rep.chip_hours);
+  if (rep.cost_usd)
+    out += fmt::format(", ${:.4g} at ${}/chip-hour", *rep.cost_usd, *hw.price_per_chip_hour_usd);
+  out += "\n";
+  if (rep.sweep.top.size() >= 2)
+    out += fmt::format("Runner-up lost: {}\n", sweep::why_lost(b.result, rep.sweep.top[1].result).summary);
+  out += "Largest batch per replica that fits (best plan, 1 microbatch):";
+  for (const auto& l : rep.largest_batch)
+    out += fmt::format(" remat={} {} images;", to_string(l.remat), l.images_per_replica);
+  out += "\nScaling (best plan's choices, data axis scaled):\n";
+  out += fmt::format("  {:>6}  {:<9} {:>3}  {:>13}  {:>10}  {:>8}  {}\n", "chips", "mesh", "mb",
+                     "tokens/s", "efficiency", "link use", "bottleneck");
+  for (const auto& pt : rep.scaling) {
+    if (!pt.simulated) {
+      out += fmt::format("  {:>6}  {}\n", pt.chips, pt.reason);
+      continue;
+    }
+    out +=
+        fmt::format("  {:>6}  {:<9} {:>3}  {:>13.4g}  {:>9.1f}%  {:>7.0f}%  {}\n", pt.chips,
+                    pt.plan.mesh.text(), pt.plan.microbatches, pt.result.tokens_per_s,
+                    100.0 * pt.efficiency, 100.0 * pt.max_link_utilization, pt.result.bottleneck);
+  }
+  if (rep.stops_scaling_at > 0)
+    out += fmt::format("Stops scaling at {} chips: {}\n", rep.stops_scaling_at,
+                       rep.stops_scaling_reason);
+  else
+    out += "Scales to the largest chip count shown.\n";
+  return out;
+}
+
+}  // namespace meshsim::report

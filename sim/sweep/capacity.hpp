@@ -1,0 +1,73 @@
+#pragma once
+// The capacity report (DESIGN §5, docs/report.md): for a model, hardware and chip count, which
+// plans fit, the best plan, the time, chip-hours and cost to train a target, the largest per-chip
+// batch that fits, and how throughput scales with the chip count.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/execution/step.hpp"
+#include "sim/plan/plan.hpp"
+#include "sim/sweep/sweep.hpp"
+
+namespace meshsim::sweep {
+
+enum class TargetKind { Steps, Tokens, Images };
+const char* to_string(TargetKind kind);  // "steps", "tokens", "images"
+
+struct CapacityOptions {
+  std::int64_t chips = 0;
+  TargetKind target_kind = TargetKind::Steps;
+  double target_value = 0;        // 0: the model's published train_steps
+  std::int64_t global_batch = 0;  // 0: the model's train_batch
+  int threads = 1;
+  std::int64_t top = 3;                // plans listed (the ranking is exact for these)
+  std::int64_t max_scaling_chips = 0;  // 0: 4 x chips, capped by the profile's largest system
+  std::function<void(const SweepProgress&)> progress;
+};
+
+// Largest images per data-parallel replica (per microbatch, one microbatch) that fit in memory
+// with the best plan's mesh and choices, under one remat policy.
+struct LargestBatch {
+  Remat remat = Remat::None;
+  std::int64_t images_per_replica = 0;  // 0: not even one image fits
+  std::int64_t global_batch = 0;        // images_per_replica x data axis
+  double per_chip_bytes = 0;            // memory at that batch
+};
+
+struct ScalingPoint {
+  std::int64_t chips = 0;
+  bool simulated = false;
+  std::string reason;  // why not simulated (cannot form the plan, or no remat/microbatches fit)
+  Plan plan;
+  execution::StepResult result;    // when simulated (trace empty)
+  double efficiency = 0;           // per-chip throughput / that of the smallest simulated point
+  double doubling_efficiency = 0;  // throughput ratio / chip ratio vs the previous simulated point
+  double max_link_utilization = 0;
+  bool links_saturated = false;  // some link busy >= 90% of the step
+};
+
+struct CapacityReport {
+  const ModelConfig* model = nullptr;
+  const HardwareProfile* hardware = nullptr;
+  CapacityOptions options;
+  std::int64_t global_batch = 0;
+  double steps = 0;  // resolved target in steps (ceil for tokens/images)
+  SweepResult sweep;
+  bool has_best = false;
+  double time_to_train_s = 0;  // steps x best step time
+  double chip_hours = 0;
+  std::optional<double> cost_usd;
+  std::vector<LargestBatch> largest_batch;  // none, selective, full
+  std::vector<ScalingPoint> scaling;
+  std::int64_t stops_scaling_at = 0;  // first chip count where doubling gives < 80%; 0: none
+  std::string stops_scaling_reason;
+};
+
+CapacityReport build_capacity_report(const ModelConfig& model, const HardwareProfile& hardware,
+                                     const CapacityOptions& options);
+
+}  // namespace meshsim::sweep

@@ -1,0 +1,515 @@
+#include "sim/sweep/sweep.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "hardware_profiles/cost_model.hpp"
+#include "sim/plan/sharding.hpp"
+
+namespace meshsim::sweep {
+namespace {
+
+// Ops that selective recomputation rebuilds (the step simulator's list, docs/plans.md).
+const std::vector<std::string> kSelectiveOps = {"qk_norm", "attn_scores", "softmax", "attn_values",
+                                                "gelu"};
+
+// One of k equal chunks of a matmul, as the collective matmul runs it (step.cpp).
+Op chunk_of(const Op& op, std::int64_t k) {
+  Op c = op;
+  const auto kd = static_cast<double>(k);
+  c.flop /= kd;
+  c.bytes_read /= kd;
+  c.bytes_written /= kd;
+  return c;
+}
+
+const LinearMove* model_move(const ResolvedLinear& r, Pass pass) {
+  const std::vector<LinearMove>* moves = &r.forward;
+  if (pass == Pass::BackwardInput)
+    moves = &r.backward_input;
+  if (pass == Pass::BackwardWeight)
+    moves = &r.backward_weight;
+  const LinearMove* found = nullptr;
+  for (const auto& m : *moves) {
+    if (m.axis == MeshAxis::Model1)
+      found = &m;
+  }
+  return found;
+}
+
+// The most bytes per second a chip can push out (or take in): every link leaving it at full
+// bandwidth. Torus: links_per_chip ICI links; GPU: its NVLink port plus its NIC (docs/sweep.md).
+double chip_link_bandwidth(const HardwareProfile& hw) {
+  if (hw.kind == InterconnectKind::Torus)
+    return static_cast<double>(hw.torus.links_per_chip) * hw.torus.link_bandwidth_bytes_per_s;
+  return hw.gpu.nvlink_bandwidth_bytes_per_s + hw.gpu.nic_bandwidth_bytes_per_s;
+}
+
+std::string classify(const InputError& e) {
+  const std::string& p = e.problem();
+  if (p.find("does not divide") != std::string::npos)
+    return "model_axis_does_not_divide";
+  if (p.find("global batch") != std::string::npos)
+    return "batch_not_divisible";
+  if (p.find("more chips") != std::string::npos)
+    return "too_many_chips";
+  if (e.site().field == "mesh")
+    return "no_machine_slice";
+  return "invalid";
+}
+
+std::vector<std::int64_t> divisors(std::int64_t n) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t d = 1; d <= n; ++d) {
+    if (n % d == 0)
+      out.push_back(d);
+  }
+  return out;
+}
+
+// True when every linear resolves to the same choice under `a` and `b` (then the variant is the
+// same plan and is not enumerated twice).
+bool same_resolution(const ModelConfig& model, const Plan& a, const Plan& b) {
+  const auto ra = resolve_sharding(model, a);
+  const auto rb = resolve_sharding(model, b);
+  for (std::size_t i = 0; i < ra.size(); ++i) {
+    if (ra[i].chosen != rb[i].chosen)
+      return false;
+  }
+  return true;
+}
+
+std::string gb_text(double bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g GB", bytes / 1e9);
+  return buf;
+}
+
+}  // namespace
+
+std::string plan_summary(const Plan& plan) {
+  std::string s = plan.mesh.text() + " " + to_string(plan.sharding);
+  s += plan.async_collective_matmul ? " async" : " sync";
+  s += plan.fsdp ? " fsdp" : " no-fsdp";
+  s += std::string(" remat=") + to_string(plan.remat);
+  s += std::string(" ") + to_string(plan.optimizer.kind);
+  s += " mb=" + std::to_string(plan.microbatches);
+  s += " batch=" + std::to_string(plan.global_batch);
+  return s;
+}
+
+StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hardware,
+                           const Plan& plan, const MemoryBreakdown& memory) {
+  const std::int64_t k = plan.mesh.model();
+  const std::int64_t t = plan.mesh.data;
+  const std::int64_t mb_images = plan.global_batch / (t * plan.microbatches);
+  const double tokens = static_cast<double>(mb_images * model.tokens);
+  const auto linears = resolve_sharding(model, plan);
+  const auto ops = layer_ops(model, LayerShape{mb_images, k, 2});
+  auto op_s = [&](const Op& op) { return op_time_s(hardware.cost, hardware.chip, op); };
+  auto linear_of = [&](const std::string& name) -> const ResolvedLinear& {
+    for (const auto& r : linears) {
+      if (r.name == name)
+        return r;
+    }
+    throw std::logic_error("sweep: op of unknown linear " + name);
+  };
+
+  const double link_bw = chip_link_bandwidth(hardware);
+  const bool async = plan.async_collective_matmul;
+  double fwd_s = 0, bwd_s = 0, recompute_s = 0;
+  double fwd_ops = 0, bwd_ops = 0, recompute_ops = 0;
+  double fwd_block_s = 0, bwd_block_s = 0;  // sync model-axis waits
+  double fwd_send = 0, bwd_send = 0;        // model-axis bytes the chip must send
+  for (const auto& op : ops) {
+    const bool forward = op.pass == Pass::Forward;
+    double s = 0, n = 1;
+    double block_s = 0, send = 0;
+    const LinearMove* move = nullptr;
+    if (op.kind == OpKind::Matmul && !op.linear.empty() && k > 1)
+      move = model_move(linear_of(op.linear), op.pass);
+    if (move != nullptr) {
+      // Per chip and step of the move: bytes_per_token x tokens = (k-1) blocks.
+      const double moved = move->bytes_per_token * tokens;
+      if (async) {
+        s = static_cast<double>(k) * op_s(chunk_of(op, k));
+        n = static_cast<double>(k);
+        send = moved;  // the program sends every block it passes on
+      } else {
+        s = op_s(op);
+        // The compute stream waits for the whole collective: an all-gather delivers `moved`
+        // bytes into this chip, a reduce-scatter must send `moved` bytes of partial sums out.
+        block_s = moved / link_bw;
+        // All-gather: its own block must leave at least once; reduce-scatter: all of `moved`.
+        send = move->kind == MoveKind::AllGather ? moved / static_cast<double>(k - 1) : moved;
+      }
+    } else {
+      s = op_s(op);
+    }
+    if (forward) {
+      fwd_s += s;
+      fwd_ops += n;
+      fwd_block_s += block_s;
+      fwd_send += send;
+      if (plan.remat == Remat::Selective &&
+          std::find(kSelectiveOps.begin(), kSelectiveOps.end(), op.name) != kSelectiveOps.end()) {
+        recompute_s += s;
+        recompute_ops += n;
+      }
+    } else {
+      bwd_s += s;
+      bwd_ops += n;
+      bwd_block_s += block_s;
+      bwd_send += send;
+    }
+  }
+  double recompute_block_s = 0, recompute_send = 0;
+  if (plan.remat == Remat::Full) {
+    recompute_s = fwd_s;
+    recompute_ops = fwd_ops;
+    recompute_block_s = fwd_block_s;
+    recompute_send = fwd_send;
+  }
+  const auto passes = static_cast<double>(model.depth * plan.microbatches);
+
+  // Optimizer update: memory-bound over the chip's shard (as the step simulator runs it).
+  const double state_bytes = memory.weights_bytes + memory.master_weights_bytes +
+                             memory.optimizer_state_bytes + memory.gradients_bytes;
+  Op update;
+  update.name = "optimizer update";
+  update.kind = OpKind::Elementwise;
+  update.bytes_read = state_bytes;
+  update.bytes_written = state_bytes - memory.gradients_bytes;
+
+  StepBound b;
+  b.compute_s = passes * (fwd_s + bwd_s + recompute_s) + op_s(update);
+  const double op_count = passes * (fwd_ops + bwd_ops + recompute_ops) + 1;
+
+  double blocking = passes * (fwd_block_s + bwd_block_s + recompute_block_s);
+  double send = passes * (fwd_send + bwd_send + recompute_send);
+  if (t > 1) {
+    const ParamCounts params = count_params(model);
+    const double layer_params = static_cast<double>(params.transformer + params.biases_and_norms) /
+                                static_cast<double>(model.depth);
+    const double weight_bytes = layer_params / static_cast<double>(k) * 2.0;
+    const double grad_bytes = layer_params / static_cast<double>(k) *
+                              (plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0);
+    const double share = static_cast<double>(t - 1) / static_cast<double>(t);
+    const auto depth = static_cast<double>(model.depth);
+    const auto mbs = static_cast<double>(plan.microbatches);
+    if (plan.fsdp) {
+      // Each microbatch waits for the first gather of its forward and of its backward pass with
+      // nothing to overlap it: the chip must take in (t-1)/t of the layer's weights each time.
+      blocking += 2.0 * mbs * share * weight_bytes / link_bw;
+      // Gathers: its own shard leaves at least once per gather; gradients: reduce-scatter.
+      send +=
+          2.0 * depth * mbs * weight_bytes / static_cast<double>(t) + depth * share * grad_bytes;
+      // The last layer's gradient reduce-scatter starts after the last backward op.
+      blocking += share * grad_bytes / link_bw;
+    } else {
+      // All-reduce: every gradient element of the chip must leave it at least once.
+      send += depth * grad_bytes;
+      blocking += grad_bytes / link_bw;
+    }
+  }
+  b.blocking_comm_s = blocking;
+  b.link_s = send / link_bw;
+  // Margin: the simulator rounds each op to whole picoseconds and message sizes to whole bytes.
+  const double raw = std::max(b.compute_s + b.blocking_comm_s, b.link_s);
+  b.step_s = raw * (1.0 - 1e-9) - op_count * 1e-12;
+  return b;
+}
+
+std::vector<Enumerated> enumerate_plans(const ModelConfig& model, const HardwareProfile& hardware,
+                                        std::int64_t chips, const SweepSpace& space_in) {
+  SweepSpace space = space_in;
+  if (space.global_batches.empty()) {
+    if (model.train_batch <= 0) {
+      throw InputError({"--batch", "", "batch"},
+                       "the model has no published training batch; give one", model.name,
+                       "--batch N");
+    }
+    space.global_batches = {model.train_batch};
+  }
+  if (space.shardings.empty())
+    space.shardings = {Sharding::Auto};
+  if (space.optimizers.empty())
+    space.optimizers = {OptimizerKind::Adam};
+  if (space.remats.empty())
+    space.remats = {Remat::None, Remat::Selective, Remat::Full};
+  const auto linears = layer_linears(model);
+  std::vector<Enumerated> out;
+  for (const auto gb : space.global_batches) {
+    for (const auto k : divisors(chips)) {
+      const std::int64_t t = chips / k;
+      for (std::int64_t mb = 1; mb <= std::max<std::int64_t>(1, space.max_microbatches); mb *= 2) {
+        Plan base;
+        base.name = "sweep";
+        base.mesh = MeshShape{t, k, 1, false};
+        base.global_batch = gb;
+        base.microbatches = mb;
+        Enumerated proto;
+        try {
+          proto.plan = finalize_plan(base, model, linears, hardware, chips);
+        } catch (const InputError& e) {
+          proto.plan = base;
+          proto.reason = classify(e);
+          proto.detail = e.problem();
+        }
+        for (const auto sharding : space.shardings) {
+          Plan sp = proto.plan;
+          sp.sharding = sharding;
+          if (sharding != Sharding::Auto) {
+            // Row/column variants only where they differ from auto (and never without a model
+            // axis).
+            if (k == 1)
+              continue;
+            Plan autop = proto.plan;
+            autop.sharding = Sharding::Auto;
+            if (proto.reason.empty() && same_resolution(model, sp, autop))
+              continue;
+          }
+          for (const bool async : {true, false}) {
+            if (!async && k == 1)
+              continue;  // nothing moves on the model axis: async has no effect
+            for (const bool fsdp : {false, true}) {
+              if (fsdp && t == 1)
+                continue;  // no data axis to shard over
+              for (const auto remat : space.remats) {
+                for (const auto opt : space.optimizers) {
+                  Enumerated e = proto;
+                  e.plan.sharding = sharding;
+                  e.plan.async_collective_matmul = async;
+                  e.plan.fsdp = fsdp;
+                  e.plan.remat = remat;
+                  e.plan.optimizer.kind = opt;
+                  out.push_back(std::move(e));
+                }
+              }
+            }
+          }
+        }
+        // Larger microbatch counts than the per-chip batch cannot divide it.
+        if (mb * t >= gb)
+          break;
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+
+struct Candidate {
+  std::size_t index = 0;  // enumeration order
+  Plan plan;
+  MemoryBreakdown memory;
+  StepBound bound;
+  double max_tokens_per_s = 0;  // global batch x tokens / bound
+};
+
+// K-th largest of `values` (K >= 1); -1 when fewer than K.
+double kth_best(std::vector<double> values, std::int64_t k) {
+  if (static_cast<std::int64_t>(values.size()) < k)
+    return -1;
+  std::nth_element(values.begin(), values.begin() + (k - 1), values.end(), std::greater<>());
+  return values[static_cast<std::size_t>(k - 1)];
+}
+
+}  // namespace
+
+SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
+                      const SweepOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.chips < 1) {
+    throw InputError({"--chips", "", "chips"}, "must be positive", std::to_string(options.chips),
+                     "1 or more");
+  }
+  if (options.top < 1) {
+    throw InputError({"--top", "", "top"}, "must be positive", std::to_string(options.top),
+                     "1 or more");
+  }
+  const std::int64_t max_chips =
+      hardware.kind == InterconnectKind::Torus ? hardware.torus.max_chips : hardware.gpu.max_gpus;
+  if (max_chips > 0 && options.chips > max_chips) {
+    throw InputError({"--chips", "", "chips"},
+                     "more chips than the largest " + hardware.display_name + " system has",
+                     std::to_string(options.chips), "at most " + std::to_string(max_chips));
+  }
+  SweepResult result;
+  result.chips = options.chips;
+  const auto linears = layer_linears(model);
+  const ParamCounts params = count_params(model);
+  const auto all = enumerate_plans(model, hardware, options.chips, options.space);
+  result.considered = static_cast<std::int64_t>(all.size());
+
+  auto reject = [&](const std::string& reason, const std::string& detail, const Plan& plan) {
+    auto& count = result.rejected[reason];
+    ++count;
+    if (count <= 3)
+      result.rejected_examples.push_back({reason, detail, plan.mesh.text(), plan_summary(plan)});
+  };
+  std::vector<Candidate> candidates;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& e = all[i];
+    if (!e.reason.empty()) {
+      reject(e.reason, e.detail, e.plan);
+      continue;
+    }
+    Candidate c;
+    c.index = i;
+    c.plan = e.plan;
+    c.memory = memory_per_chip(model, linears, params, c.plan, hardware.chip.hbm_bytes);
+    if (!c.memory.fits) {
+      reject("memory",
+             "needs " + gb_text(c.memory.total_bytes) + " per chip, " +
+                 gb_text(c.memory.capacity_bytes) + " available",
+             c.plan);
+      continue;
+    }
+    c.bound = step_lower_bound(model, hardware, c.plan, c.memory);
+    c.max_tokens_per_s = static_cast<double>(c.plan.global_batch) *
+                         static_cast<double>(model.tokens) / c.bound.step_s;
+    candidates.push_back(std::move(c));
+  }
+  result.fitting = static_cast<std::int64_t>(candidates.size());
+  // Most promising first: the K-th best is found early and prunes the tail.
+  std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+    return a.max_tokens_per_s > b.max_tokens_per_s;
+  });
+
+  const std::size_t n = candidates.size();
+  std::vector<execution::StepResult> results(n);
+  std::vector<std::uint8_t> has_result(n, 0);
+  std::vector<std::pair<std::size_t, double>> completed;  // (position, tokens/s)
+  std::mutex mutex;
+  std::atomic<std::size_t> next{0};
+  std::int64_t done = 0, simulated_any = 0;
+  auto worker = [&] {
+    for (;;) {
+      const std::size_t pos = next.fetch_add(1);
+      if (pos >= n)
+        return;
+      bool prune = false;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        std::vector<double> earlier;
+        for (const auto& [p, tps] : completed) {
+          if (p < pos)
+            earlier.push_back(tps);
+        }
+        const double kth = kth_best(std::move(earlier), options.top);
+        prune = kth >= 0 && candidates[pos].max_tokens_per_s < kth;
+      }
+      if (!prune) {
+        auto r = execution::simulate_step(model, hardware, candidates[pos].plan);
+        r.trace.clear();
+        std::lock_guard<std::mutex> lock(mutex);
+        completed.emplace_back(pos, r.tokens_per_s);
+        results[pos] = std::move(r);
+        has_result[pos] = 1;
+        ++simulated_any;
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      ++done;
+      if (options.progress) {
+        SweepProgress p;
+        p.done = done;
+        p.total = static_cast<std::int64_t>(n);
+        p.simulated = simulated_any;
+        p.elapsed_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        options.progress(p);
+      }
+    }
+  };
+  const int threads = std::max(1, options.threads);
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i)
+    pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool)
+    th.join();
+
+  // The deterministic decision (docs/sweep.md "Pruning"): in bound order, a candidate is pruned iff
+  // its bound is below the K-th best throughput among the candidates accepted before it. A worker
+  // only skips a candidate that this rule prunes, so every accepted one has its result.
+  std::vector<double> accepted_tps;
+  std::vector<std::size_t> accepted;
+  for (std::size_t pos = 0; pos < n; ++pos) {
+    const double kth = kth_best(accepted_tps, options.top);
+    if (kth >= 0 && candidates[pos].max_tokens_per_s < kth) {
+      ++result.pruned;
+      if (has_result[pos])
+        ++result.speculative;
+      continue;
+    }
+    if (!has_result[pos]) {
+      // Unreachable while the bound holds; simulate rather than report a wrong ranking.
+      results[pos] = execution::simulate_step(model, hardware, candidates[pos].plan);
+      results[pos].trace.clear();
+      has_result[pos] = 1;
+    }
+    accepted.push_back(pos);
+    accepted_tps.push_back(results[pos].tokens_per_s);
+  }
+  result.simulated = static_cast<std::int64_t>(accepted.size());
+  std::sort(accepted.begin(), accepted.end(), [&](std::size_t a, std::size_t b) {
+    if (results[a].tokens_per_s != results[b].tokens_per_s)
+      return results[a].tokens_per_s > results[b].tokens_per_s;
+    return candidates[a].index < candidates[b].index;
+  });
+  for (std::size_t i = 0; i < accepted.size() && static_cast<std::int64_t>(i) < options.top; ++i) {
+    const auto pos = accepted[i];
+    result.top.push_back({candidates[pos].plan, candidates[pos].bound, std::move(results[pos])});
+  }
+  result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+WhyLost why_lost(const execution::StepResult& best, const execution::StepResult& runner_up) {
+  WhyLost w;
+  w.step_time_delta_s = runner_up.step_time_s - best.step_time_s;
+  w.compute_delta_s = runner_up.slowest.compute_s - best.slowest.compute_s;
+  w.exposed_model_axis_delta_s = runner_up.slowest.exposed_model_s - best.slowest.exposed_model_s;
+  w.exposed_data_axis_delta_s = runner_up.slowest.exposed_data_s - best.slowest.exposed_data_s;
+  w.headroom_delta_bytes = runner_up.memory.headroom_bytes - best.memory.headroom_bytes;
+  const double biggest =
+      std::max({w.compute_delta_s, w.exposed_model_axis_delta_s, w.exposed_data_axis_delta_s, 0.0});
+  char buf[512];
+  if (biggest <= 0 || w.step_time_delta_s <= 1e-12 * best.step_time_s) {
+    w.dominant = "tie";
+    std::snprintf(buf, sizeof buf,
+                  "the runner-up is as fast (step %.6g s vs %.6g s); it ranks second by "
+                  "enumeration order",
+                  runner_up.step_time_s, best.step_time_s);
+  } else {
+    const char* what = "compute";
+    if (biggest == w.exposed_model_axis_delta_s)
+      what = "model-axis communication";
+    else if (biggest == w.exposed_data_axis_delta_s)
+      what = "data-axis communication";
+    w.dominant = what;
+    std::string extra;
+    if (w.dominant == "compute" && runner_up.slowest.recompute_s > best.slowest.recompute_s) {
+      extra = " (recomputation: " + std::to_string(runner_up.slowest.recompute_s) +
+              " s, the price of fitting its activations in memory)";
+    }
+    std::snprintf(buf, sizeof buf,
+                  "step %.4g s slower (%.3g%%): %s +%.4g s%s; compute %+.4g s, exposed model-axis "
+                  "%+.4g s, exposed data-axis %+.4g s",
+                  w.step_time_delta_s, 100.0 * w.step_time_delta_s / best.step_time_s, what,
+                  biggest, extra.c_str(), w.compute_delta_s, w.exposed_model_axis_delta_s,
+                  w.exposed_data_axis_delta_s);
+  }
+  w.summary = buf;
+  return w;
+}
+
+}  // namespace meshsim::sweep

@@ -1,0 +1,113 @@
+#pragma once
+// Plan sweep (DESIGN §5, docs/sweep.md): enumerate every plan of a chip count, reject those that
+// cannot apply or do not fit in memory (counted by reason), prune those whose proven lower bound on
+// the step time cannot reach the top K, simulate the rest (in parallel, results placed by index so
+// the output does not depend on the thread count) and rank them by throughput.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/execution/step.hpp"
+#include "sim/plan/memory.hpp"
+#include "sim/plan/plan.hpp"
+
+namespace meshsim::sweep {
+
+// The plan space (docs/sweep.md "The space"). Empty lists take the documented defaults.
+struct SweepSpace {
+  std::vector<std::int64_t> global_batches;  // default: {model.train_batch}
+  std::vector<Sharding> shardings;           // default: {Auto}
+  std::vector<OptimizerKind> optimizers;     // default: {Adam}
+  std::vector<Remat> remats;                 // default: {None, Selective, Full}
+  std::int64_t max_microbatches = 64;        // microbatches 1, 2, 4, ... up to this
+};
+
+struct SweepProgress {
+  std::int64_t done = 0;   // candidates decided (simulated or pruned)
+  std::int64_t total = 0;  // candidates that fit in memory
+  std::int64_t simulated = 0;
+  double elapsed_s = 0;
+};
+
+struct SweepOptions {
+  std::int64_t chips = 0;
+  std::int64_t top = 5;  // K: the ranking is exact for the first K plans
+  int threads = 1;
+  SweepSpace space;
+  // Called (serialized, from any thread) after each candidate; may be empty.
+  std::function<void(const SweepProgress&)> progress;
+};
+
+// A proven lower bound on simulate_step(...).step_time_s (docs/sweep.md "Pruning"): the chip's
+// compute stream is serial, so the step is at least its busy time plus the waits that nothing can
+// overlap, and at least the time its links need to carry the bytes it must send.
+struct StepBound {
+  double compute_s = 0;        // compute stream busy time (ops of the cost model, as simulated)
+  double blocking_comm_s = 0;  // sync model-axis collectives, first FSDP gathers, last gradients
+  double link_s = 0;           // bytes the chip must send / all its egress bandwidth
+  double step_s = 0;           // max(compute + blocking, link) less a rounding margin
+};
+StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hardware,
+                           const Plan& plan, const MemoryBreakdown& memory);
+
+// Why a plan was not simulated: reason key (docs/sweep.md "Rejections") and the message.
+struct Rejection {
+  std::string reason;  // "memory", "model_axis_does_not_divide", "batch_not_divisible", ...
+  std::string detail;  // one line, e.g. "needs 41.2 GB per chip, 34.4 GB available"
+  std::string mesh;
+  std::string plan_text;  // short description of the plan's choices
+};
+
+struct RankedPlan {
+  Plan plan;
+  StepBound bound;
+  execution::StepResult result;  // trace empty
+};
+
+struct SweepResult {
+  std::int64_t chips = 0;
+  std::int64_t considered = 0;                   // every enumerated plan
+  std::int64_t fitting = 0;                      // passed validation and fit in memory (candidates)
+  std::map<std::string, std::int64_t> rejected;  // reason -> count
+  std::vector<Rejection> rejected_examples;      // up to 3 per reason, in enumeration order
+  std::int64_t pruned = 0;                       // candidates whose bound could not reach the top K
+  std::int64_t simulated = 0;                    // candidates whose simulation counted
+  std::int64_t speculative = 0;  // simulated by a worker, then pruned (depends on timing; not shown
+                                 // in JSON)
+  std::vector<RankedPlan> top;   // best first, at most K
+  double wall_s = 0;             // not in JSON (depends on the machine)
+};
+
+// Every plan of the space for `chips`, finalized where possible, in enumeration order. Plans that
+// finalize_plan rejects come back with `reason` set (docs/sweep.md "Rejections").
+struct Enumerated {
+  Plan plan;           // finalized when reason is empty
+  std::string reason;  // empty: valid
+  std::string detail;
+};
+std::vector<Enumerated> enumerate_plans(const ModelConfig& model, const HardwareProfile& hardware,
+                                        std::int64_t chips, const SweepSpace& space);
+
+// Short description of a plan's choices: "256x4 auto async fsdp=off remat=none adam mb=1 b=65536".
+std::string plan_summary(const Plan& plan);
+
+SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
+                      const SweepOptions& options);
+
+// Ranking order: higher tokens/s first; ties by enumeration index (stable).
+struct WhyLost {
+  double step_time_delta_s = 0;
+  double compute_delta_s = 0;
+  double exposed_model_axis_delta_s = 0;
+  double exposed_data_axis_delta_s = 0;
+  double headroom_delta_bytes = 0;  // runner-up minus best
+  std::string dominant;  // "compute", "model-axis communication", "data-axis communication", "tie"
+  std::string summary;   // one sentence
+};
+WhyLost why_lost(const execution::StepResult& best, const execution::StepResult& runner_up);
+
+}  // namespace meshsim::sweep
