@@ -1,14 +1,22 @@
 #pragma once
 // The meshsim verbs. Each add_*_command registers one verb (or a group) on the root app; the
 // callbacks throw InputError for bad input, which main() maps to exit code 2 (DESIGN §5).
+#include <string>
+
 namespace CLI {
 class App;
-}
+class ParseError;
+}  // namespace CLI
 
 namespace meshsim::cli {
 
 void add_model_commands(CLI::App& app);      // models, model show
 void add_hardware_commands(CLI::App& app);   // hardware, hardware show
 void add_collective_command(CLI::App& app);  // collective
+
+// The one-line message for a command-line parse error: CLI11's own, except that a missing or
+// unknown verb lists the verbs that exist (with a did-you-mean). `app` is the root app.
+std::string parse_error_message(CLI::App& app, const CLI::ParseError& error, int argc,
+                                const char* const* argv);
 
 }  // namespace meshsim::cli
