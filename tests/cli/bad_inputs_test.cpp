@@ -161,7 +161,7 @@ TEST_CASE("bad inputs: model files exit 2 naming file, field and problem", "[cli
   cases.push_back({"model: unknown zoo name with did-you-mean",
                    "model show vit-22",
                    {"vit-22", "did you mean 'vit-22b'"}});
-  cases.push_back({"model: empty name", "model show ''", {"model"}});
+  cases.push_back({"model: empty model argument", "model show ''", {"model"}});
   check_cases(cases, dir);
 }
 
