@@ -123,7 +123,17 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
     auto bracket = reason.find("] ");
     if (bracket != std::string::npos)
       reason = reason.substr(bracket + 2);
-    throw InputError({origin, "", ""}, "not valid JSON: " + reason, "", "numbers within +-1.8e308");
+    // The exception carries no position: locate the literal it quotes ('1e999') in the text.
+    std::string where;
+    const auto open = reason.find('\'');
+    const auto close = open == std::string::npos ? open : reason.find('\'', open + 1);
+    if (close != std::string::npos && close > open + 1) {
+      const auto at = text.find(reason.substr(open + 1, close - open - 1));
+      if (at != std::string::npos)
+        where = line_column(text, at);
+    }
+    throw InputError({origin, where, ""}, "not valid JSON: " + reason, "",
+                     "numbers within +-1.8e308");
   }
 }
 

@@ -308,6 +308,10 @@ HardwareProfile load_hardware(const std::string& name_or_path) {
   return profile;
 }
 
+HardwareProfile parse_hardware_json(const std::string& text, const std::string& origin) {
+  return parse_profile(parse_json_text(text, origin), origin);
+}
+
 std::string torus_shape_text(const std::vector<int>& shape) {
   std::string out;
   for (std::size_t i = 0; i < shape.size(); ++i) {

@@ -67,6 +67,8 @@ struct HardwareProfile {
 // $MESHSIM_DATA_DIR/hardware_profiles/ when that variable is set, else in the source tree's.
 // Throws InputError for an unknown name (listing the profiles) or any invalid field.
 HardwareProfile load_hardware(const std::string& name_or_path);
+// The same from JSON text (no file access; for tests and fuzzing); `origin` names it in errors.
+HardwareProfile parse_hardware_json(const std::string& text, const std::string& origin);
 // Names of the zoo profiles, sorted.
 std::vector<std::string> zoo_hardware_names();
 

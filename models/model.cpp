@@ -185,4 +185,8 @@ ModelConfig load_model(const std::string& name_or_path) {
   return parse_model(read_json_file(path), path, name_or_path);
 }
 
+ModelConfig parse_model_json(const std::string& text, const std::string& origin) {
+  return parse_model(parse_json_text(text, origin), origin, fs::path(origin).stem().string());
+}
+
 }  // namespace meshsim

@@ -58,6 +58,9 @@ struct FlopPerToken {
 
 // Loads a zoo model by name ("vit-22b") or a user file by path; validates every field.
 ModelConfig load_model(const std::string& name_or_path);
+// The same from JSON text (no file access; for tests and fuzzing). `origin` names the text in
+// errors and gives the default name (its stem).
+ModelConfig parse_model_json(const std::string& text, const std::string& origin);
 // Zoo names, sorted.
 std::vector<std::string> zoo_model_names();
 

@@ -16,8 +16,10 @@
 #include "common/version.hpp"
 #include "hardware_profiles/hardware.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/flag_checks.hpp"
 #include "sim/collectives/executor.hpp"
 #include "sim/collectives/registry.hpp"
+#include "sim/limits.hpp"
 #include "sim/network/topology.hpp"
 
 namespace meshsim::cli {
@@ -53,11 +55,13 @@ void run_collective_command(const CollectiveOptions& o) {
     throw InputError({"--group", "", "group"}, "a collective needs at least two chips",
                      std::to_string(o.group), "2 or more");
   }
-  if (o.chunks < 1) {
-    throw InputError({"--chunks", "", "chunks"}, "the chunk count must be positive",
-                     std::to_string(o.chunks), "1 or more");
+  if (o.chunks < 1 || o.chunks > limits::kMaxCollectiveChunks) {
+    throw InputError({"--chunks", "", "chunks"}, "the chunk count is out of range",
+                     std::to_string(o.chunks),
+                     "1 to " + std::to_string(limits::kMaxCollectiveChunks) + " (docs/limits.md)");
   }
   const HardwareProfile profile = load_hardware(o.hardware);
+  limits::check_simulated_chips(o.group, {"--group", "", "group"});
   const network::Topology topology = network::make_topology(profile, o.group);
   collectives::Group group;
   group.chips.resize(static_cast<std::size_t>(o.group));
@@ -68,6 +72,11 @@ void run_collective_command(const CollectiveOptions& o) {
           ? std::string(collectives::default_collective_algorithm(op, topology, group))
           : o.algorithm;
   const auto& algorithm = collectives::find_collective_algorithm(algorithm_name, op);
+  // Refuse before building: the schedule is the big allocation (sim/limits.hpp).
+  limits::check_schedule_size(algorithm.transfer_count(op, group, bytes, o.chunks), o.group,
+                              fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
+                                          collectives::to_string(op), o.group, o.chunks),
+                              {"--group", "", "group"});
   const auto schedule = algorithm.build(op, group, bytes, o.chunks);
   const auto result = collectives::run_collective(topology, schedule);
   std::optional<double> closed_form;
@@ -152,13 +161,16 @@ void add_collective_command(CLI::App& app) {
       ->required();
   cmd->add_option("--group", options->group,
                   "chips in the group; the machine is a slice of exactly this many")
-      ->required();
+      ->required()
+      ->check(decimal_integer());
   cmd->add_option(
       "--algorithm", options->algorithm,
       "ring | bidirectional-ring | torus | hierarchical (all-to-all: direct | pairwise); "
       "default: torus on a torus, hierarchical across GPU nodes, else ring");
   cmd->add_option("--chunks", options->chunks,
-                  "cut the buffer into at least this many pipelined pieces (default 1)");
+                  "cut the buffer into at least this many pipelined pieces (default 1, at most " +
+                      std::to_string(limits::kMaxCollectiveChunks) + ")")
+      ->check(decimal_integer());
   cmd->add_flag("--json", options->json, "print one JSON object (schema meshsim.collective/v1)");
   cmd->callback([options] { run_collective_command(*options); });
 }

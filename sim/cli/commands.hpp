@@ -1,9 +1,12 @@
 #pragma once
 // The meshsim verbs. Each add_*_command registers one verb (or a group) on the root app; the
 // callbacks throw InputError for bad input, which main() maps to exit code 2 (DESIGN §5).
+#include <string>
+
 namespace CLI {
 class App;
-}
+class ParseError;
+}  // namespace CLI
 
 namespace meshsim::cli {
 
@@ -13,5 +16,10 @@ void add_collective_command(CLI::App& app);  // collective
 void add_run_commands(CLI::App& app);        // run, compare
 void add_validate_commands(CLI::App& app);   // validate, calibrate (CUDA measurements)
 void add_sweep_commands(CLI::App& app);      // sweep, report
+
+// The one-line message for a command-line parse error: CLI11's own, except that a missing or
+// unknown verb lists the verbs that exist (with a did-you-mean). `app` is the root app.
+std::string parse_error_message(CLI::App& app, const CLI::ParseError& error, int argc,
+                                const char* const* argv);
 
 }  // namespace meshsim::cli

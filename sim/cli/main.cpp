@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "meshsim: %s (see 'meshsim --help')\n", e.what());
+    std::fprintf(stderr, "meshsim: %s\n",
+                 meshsim::cli::parse_error_message(app, e, argc, argv).c_str());
     return 2;
   } catch (const meshsim::InputError& e) {
     std::fprintf(stderr, "meshsim: %s\n", e.what());

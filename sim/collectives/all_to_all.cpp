@@ -43,4 +43,10 @@ Schedule all_to_all_pairwise(const Group& group, std::int64_t bytes, int chunks)
   return schedule;
 }
 
+std::uint64_t all_to_all_transfer_count(const Group& group, int chunks) {
+  const std::uint64_t p = group.chips.size();
+  const std::uint64_t k = chunks < 1 ? 1 : static_cast<std::uint64_t>(chunks);
+  return p < 2 ? 0 : (p - 1) * p * k;
+}
+
 }  // namespace meshsim::collectives

@@ -12,5 +12,7 @@ Schedule all_to_all_direct(const Group& group, std::int64_t bytes, int chunks);
 // Pairwise exchange: p-1 rounds; in round s member i sends its block to i+s, after its round s-1
 // message has arrived (one message in flight per member).
 Schedule all_to_all_pairwise(const Group& group, std::int64_t bytes, int chunks);
+// Transfers of either schedule: (p - 1) p chunks (chunks < 1 counts as 1).
+std::uint64_t all_to_all_transfer_count(const Group& group, int chunks);
 
 }  // namespace meshsim::collectives

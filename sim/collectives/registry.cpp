@@ -20,6 +20,13 @@ std::optional<double> closed_form_ring_type(CollectiveOp op, const Group& group,
                                             int chunks) {
   return ring_phases_closed_form_s(topology, group, plan_ring_phases(A, op, group, bytes, chunks));
 }
+template <RingAlgorithm A>
+std::uint64_t count_ring_type(CollectiveOp op, const Group& group, std::int64_t bytes, int chunks) {
+  return ring_phases_transfer_count(plan_ring_phases(A, op, group, bytes, chunks));
+}
+std::uint64_t count_all_to_all(CollectiveOp, const Group& group, std::int64_t, int chunks) {
+  return all_to_all_transfer_count(group, chunks);
+}
 Schedule build_direct(CollectiveOp, const Group& group, std::int64_t bytes, int chunks) {
   return all_to_all_direct(group, bytes, chunks);
 }
@@ -27,26 +34,30 @@ Schedule build_pairwise(CollectiveOp, const Group& group, std::int64_t bytes, in
   return all_to_all_pairwise(group, bytes, chunks);
 }
 
-// The table. Columns: name, summary, AG, RS, AR, A2A, schedule builder, closed form.
+// The table. Columns: name, summary, AG, RS, AR, A2A, schedule builder, closed form, transfer
+// count.
 constexpr std::array kAlgorithms = {
     CollectiveAlgorithm{"ring", "one unidirectional ring over the group (snake order)", true, true,
                         true, false, build_ring_type<RingAlgorithm::Ring>,
-                        closed_form_ring_type<RingAlgorithm::Ring>},
+                        closed_form_ring_type<RingAlgorithm::Ring>,
+                        count_ring_type<RingAlgorithm::Ring>},
     CollectiveAlgorithm{"bidirectional-ring", "two rings, one each way, half the bytes each", true,
                         true, true, false, build_ring_type<RingAlgorithm::BidirectionalRing>,
-                        closed_form_ring_type<RingAlgorithm::BidirectionalRing>},
-    CollectiveAlgorithm{"torus",
-                        "one bidirectional ring per mesh dimension, dimension by dimension", true,
-                        true, true, false, build_ring_type<RingAlgorithm::Torus>,
-                        closed_form_ring_type<RingAlgorithm::Torus>},
+                        closed_form_ring_type<RingAlgorithm::BidirectionalRing>,
+                        count_ring_type<RingAlgorithm::BidirectionalRing>},
+    CollectiveAlgorithm{
+        "torus", "one bidirectional ring per mesh dimension, dimension by dimension", true, true,
+        true, false, build_ring_type<RingAlgorithm::Torus>,
+        closed_form_ring_type<RingAlgorithm::Torus>, count_ring_type<RingAlgorithm::Torus>},
     CollectiveAlgorithm{"hierarchical",
                         "rings inside the node (dimension 0), then across nodes, then inside again",
                         true, true, true, false, build_ring_type<RingAlgorithm::Hierarchical>,
-                        closed_form_ring_type<RingAlgorithm::Hierarchical>},
+                        closed_form_ring_type<RingAlgorithm::Hierarchical>,
+                        count_ring_type<RingAlgorithm::Hierarchical>},
     CollectiveAlgorithm{"direct", "every block sent at once", false, false, false, true,
-                        build_direct, nullptr},
+                        build_direct, nullptr, count_all_to_all},
     CollectiveAlgorithm{"pairwise", "p-1 rounds, member i sends to i+s in round s", false, false,
-                        false, true, build_pairwise, nullptr},
+                        false, true, build_pairwise, nullptr, count_all_to_all},
 };
 
 }  // namespace

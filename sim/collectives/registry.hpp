@@ -23,6 +23,9 @@ struct CollectiveAlgorithm {
   std::optional<double> (*closed_form_s)(CollectiveOp op, const Group& group,
                                          const network::Topology& topology, std::int64_t bytes,
                                          int chunks);
+  // The number of transfers `build` would make, computed without building them (sim/limits.hpp).
+  std::uint64_t (*transfer_count)(CollectiveOp op, const Group& group, std::int64_t bytes,
+                                  int chunks);
   bool supports(CollectiveOp op) const;
 };
 

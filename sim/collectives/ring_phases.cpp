@@ -190,21 +190,26 @@ std::vector<RingPhase> plan_ring_phases(RingAlgorithm algorithm, CollectiveOp op
   return {};
 }
 
+std::uint64_t ring_phases_transfer_count(const std::vector<RingPhase>& phases) {
+  std::uint64_t transfers = 0;
+  for (const auto& phase : phases) {
+    for (const auto& ring : phase.rings) {
+      const std::uint64_t n = ring.size();
+      if (n >= 2) {
+        const std::uint64_t steps = phase.pass == RingPass::AllReduce ? 2 * (n - 1) : n - 1;
+        const std::uint64_t ways = phase.bidirectional && n > 2 ? 2 : 1;
+        transfers += ways * steps * n * static_cast<std::uint64_t>(phase.pieces_per_shard);
+      }
+    }
+  }
+  return transfers;
+}
+
 Schedule build_ring_phases(const Group& group, const std::vector<RingPhase>& phases) {
   Schedule schedule;
   // Reserve the exact size up front: at 8192 chips a ring all-reduce has 134M transfers, and
   // doubling growth would briefly need twice that memory.
-  std::size_t transfers = 0;
-  for (const auto& phase : phases) {
-    for (const auto& ring : phase.rings) {
-      const auto n = ring.size();
-      if (n >= 2) {
-        const std::size_t steps = phase.pass == RingPass::AllReduce ? 2 * (n - 1) : n - 1;
-        const std::size_t ways = phase.bidirectional && n > 2 ? 2 : 1;
-        transfers += ways * steps * n * static_cast<std::size_t>(phase.pieces_per_shard);
-      }
-    }
-  }
+  const auto transfers = static_cast<std::size_t>(ring_phases_transfer_count(phases));
   schedule.transfers.reserve(transfers);
   schedule.dep_offsets.reserve(transfers + 1);
   schedule.deps.reserve(transfers);

@@ -36,6 +36,10 @@ enum class RingAlgorithm { Ring, BidirectionalRing, Torus, Hierarchical };
 std::vector<RingPhase> plan_ring_phases(RingAlgorithm algorithm, CollectiveOp op,
                                         const Group& group, std::int64_t bytes, int chunks);
 
+// The number of transfers build_ring_phases makes from `phases` (computed without building them,
+// so a caller can refuse a schedule too large to simulate; sim/limits.hpp).
+std::uint64_t ring_phases_transfer_count(const std::vector<RingPhase>& phases);
+
 // Appends the phases' transfers; phase q+1 at a member waits for all that member's last receives of
 // phase q (a barrier per member, not per piece).
 Schedule build_ring_phases(const Group& group, const std::vector<RingPhase>& phases);

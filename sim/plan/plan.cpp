@@ -157,6 +157,17 @@ MeshShape parse_mesh(const std::string& text, const ErrorSite& site) {
   if (parts.size() != 2 && parts.size() != 3) {
     throw InputError(site, "a mesh has 2 or 3 axes", "\"" + text + "\"", allowed);
   }
+  // Each axis is at most 2^24, so three could multiply past int64 (a fuzz finding, docs/
+  // hardening.md): bound the product too, checking before each multiplication.
+  constexpr std::int64_t kMaxMeshChips = std::int64_t{1} << 24;
+  std::int64_t chips = 1;
+  for (std::int64_t part : parts) {
+    if (chips > kMaxMeshChips / part) {
+      throw InputError(site, "the mesh has more chips than any machine", "\"" + text + "\"",
+                       "a product of at most " + std::to_string(kMaxMeshChips) + " chips");
+    }
+    chips *= part;
+  }
   MeshShape mesh;
   mesh.data = parts[0];
   mesh.model1 = parts[1];
