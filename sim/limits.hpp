@@ -37,6 +37,11 @@ inline constexpr std::int64_t kMaxSimulatedChips = 1 << 20;
 // far into the latency-bound regime; more only multiplies the schedule.
 inline constexpr std::int64_t kMaxCollectiveChunks = 1 << 16;
 
+// Most engine events one training step may take (`run`, `compare`, `sweep`, `report`). ViT-22B on
+// 4096 TPU v4 chips takes 53M events (17 s); 1e9 events is about 5 minutes of one core, beyond
+// which a run is almost surely a mistake (an absurd microbatch or chip count).
+inline constexpr double kMaxStepEvents = 1e9;
+
 // Estimated peak memory of simulating `transfers` transfers on a machine of `chips` chips.
 inline double estimated_simulation_memory_bytes(std::uint64_t transfers, std::int64_t chips) {
   return static_cast<double>(transfers) * kBytesPerScheduledTransfer +

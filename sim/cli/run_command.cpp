@@ -11,7 +11,9 @@
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/flag_checks.hpp"
 #include "sim/execution/step.hpp"
+#include "sim/limits.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/report/run_report.hpp"
 
@@ -63,7 +65,8 @@ void add_common(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--hardware", o.hardware,
                   "Hardware profile: name (see 'meshsim hardware') or JSON file")
       ->capture_default_str();
-  cmd->add_option("--chips", o.chips, "Chip count (default: the mesh's product)");
+  cmd->add_option("--chips", o.chips, "Chip count (default: the mesh's product)")
+      ->check(decimal_integer());
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
   cmd->add_option("-o,--output", o.output_path, "Also write the JSON report to FILE (atomically)");
 }
@@ -88,6 +91,8 @@ Prepared prepare(const RunOptions& o) {
     throw InputError({"--chips", "", "chips"}, "must be positive", std::to_string(o.chips),
                      "1 or more");
   }
+  if (o.chips > 0)
+    limits::check_simulated_chips(o.chips, {"--chips", "", "chips"});
   Prepared p;
   p.model = load_model(o.model);
   p.hardware = load_hardware(o.hardware);

@@ -12,6 +12,7 @@
 #include "sim/collectives/registry.hpp"
 #include "sim/engine/simulator.hpp"
 #include "sim/execution/placement.hpp"
+#include "sim/limits.hpp"
 #include "sim/network/network.hpp"
 
 namespace meshsim::execution {
@@ -814,6 +815,33 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
     program.code.push_back(in);
   }
 
+  // Refuse a step that would run for many minutes (docs/limits.md): one event per compute
+  // instruction and per send arrival on every chip, plus every collective's transfers.
+  {
+    double events = 0;
+    const auto chips_d = static_cast<double>(plan.mesh.chips());
+    for (const auto& in : program.code) {
+      if (in.kind == Kind::Compute || in.kind == Kind::Send)
+        events += chips_d;
+      if (in.kind == Kind::Collective) {
+        const bool model_axis = in.axis == Axis::Model;
+        const auto group = model_axis ? placement.model_group(0) : placement.data_group(0);
+        const auto name = collectives::default_collective_algorithm(in.op, topology, group);
+        const auto& algorithm = collectives::find_collective_algorithm(name, in.op);
+        const double groups = static_cast<double>(model_axis ? placement.data : placement.model);
+        events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
+      }
+    }
+    if (events > limits::kMaxStepEvents) {
+      throw InputError(plan.site("microbatches"),
+                       "this step would take about " +
+                           std::to_string(static_cast<long long>(events)) +
+                           " simulation events, more than the limit (docs/limits.md)",
+                       std::to_string(plan.microbatches) + " microbatches on " +
+                           std::to_string(plan.mesh.chips()) + " chips",
+                       "at most 1e9 events: fewer microbatches or chips");
+    }
+  }
   StepSim sim(program, placement, topology, trace);
   sim.run();
 

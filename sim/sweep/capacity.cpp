@@ -204,7 +204,12 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
         pt.result = best.result;  // the same plan: reuse its simulation
         pt.plan = best.plan;
       } else {
-        pt.result = execution::simulate_step(model, hardware, pt.plan);
+        try {
+          pt.result = execution::simulate_step(model, hardware, pt.plan);
+        } catch (const InputError& e) {
+          pt.reason = e.what();  // e.g. beyond the event limit: a point without a simulation
+          continue;
+        }
         pt.result.trace.clear();
       }
       pt.simulated = true;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -391,7 +392,8 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
   std::mutex mutex;
   std::atomic<std::size_t> next{0};
   std::int64_t done = 0, simulated_any = 0;
-  auto worker = [&] {
+  std::exception_ptr failure;  // the first exception of any worker, rethrown after the join
+  auto work = [&] {
     for (;;) {
       const std::size_t pos = next.fetch_add(1);
       if (pos >= n)
@@ -429,6 +431,17 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
       }
     }
   };
+  // An exception must not escape a thread (std::terminate): keep the first, stop the others.
+  auto worker = [&] {
+    try {
+      work();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!failure)
+        failure = std::current_exception();
+      next = n;
+    }
+  };
   const int threads = std::max(1, options.threads);
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i)
@@ -436,6 +449,8 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
   worker();
   for (auto& th : pool)
     th.join();
+  if (failure)
+    std::rethrow_exception(failure);
 
   // The deterministic decision (docs/sweep.md "Pruning"): in bound order, a candidate is pruned iff
   // its bound is below the K-th best throughput among the candidates accepted before it. A worker
