@@ -732,24 +732,41 @@ class StepSim {
   std::int64_t collective_transfers_ = 0;
 };
 
-// Per-chip bandwidth an axis can use to leave a chip, for the communication lower bound: on a
-// torus two directions of every dimension the axis spans; on a GPU cluster NVLink inside a node,
-// the NIC across nodes.
-double axis_injection_bandwidth(const HardwareProfile& hw, const Plan& plan, MeshAxis axis) {
+// Least time for a chip to send `bytes` of one axis's collectives (the per-member share of every
+// collective, counted as (p-1)/p of its buffer, twice for all-reduce), docs/execution.md.
+// Torus: the axis's traffic stays on the dimensions it spans, both directions of each.
+// GPU cluster: a node needs, per group, only one copy of what comes from other nodes (it can share
+// or pre-reduce over NVLink), so of a member's (p-1)/p share at least (p-G)/(p G) of the buffer
+// must cross a NIC per member (G members of the group per node); the hierarchical algorithm meets
+// this exactly. NVLink traffic is left out (a looser, still valid bound).
+double axis_comm_bound_s(const HardwareProfile& hw, const Plan& plan, MeshAxis axis, double bytes) {
+  if (bytes <= 0)
+    return 0;
   if (hw.kind == InterconnectKind::Torus) {
     const auto& factors = axis == MeshAxis::Data ? plan.mapping.data : plan.mapping.model1;
     std::vector<int> dims;
     for (const auto& f : factors) {
-      if (f.size > 1 && std::find(dims.begin(), dims.end(), f.dim) == dims.end())
+      if (f.size > 1 && std::find(dims.begin(), dims.end(), f.dim) == dims.end()) {
         dims.push_back(f.dim);
+      }
     }
-    return 2.0 * static_cast<double>(std::max<std::size_t>(1, dims.size())) *
-           hw.torus.link_bandwidth_bytes_per_s;
+    return bytes / (2.0 * static_cast<double>(std::max<std::size_t>(1, dims.size())) *
+                    hw.torus.link_bandwidth_bytes_per_s);
   }
   const std::int64_t k = plan.mesh.model();
-  const bool in_node = axis == MeshAxis::Model1 ? k <= hw.gpu.gpus_per_node
-                                                : plan.mesh.chips() <= hw.gpu.gpus_per_node;
-  return in_node ? hw.gpu.nvlink_bandwidth_bytes_per_s : hw.gpu.nic_bandwidth_bytes_per_s;
+  const std::int64_t g = hw.gpu.gpus_per_node;
+  const std::int64_t p = axis == MeshAxis::Model1 ? k : plan.mesh.data;
+  // Members of this axis's group that share a node (model-major ranks, docs/plans.md).
+  const std::int64_t per_node = axis == MeshAxis::Model1
+                                    ? std::min(k, g)
+                                    : std::max<std::int64_t>(1, std::min(p, g / std::min(k, g)));
+  if (p <= 1)
+    return 0;
+  if (per_node >= p)
+    return bytes / hw.gpu.nvlink_bandwidth_bytes_per_s;
+  const double outside = static_cast<double>(p - per_node) / static_cast<double>(p - 1) /
+                         static_cast<double>(per_node);
+  return bytes * outside / hw.gpu.nic_bandwidth_bytes_per_s;
 }
 
 }  // namespace
@@ -885,10 +902,10 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
   result.data_axis.exposed_s = slow.exposed_ps[static_cast<int>(Axis::Data)] * 1e-12;
   result.compute_lower_bound_s = slow.flop / peak;
   result.comm_lower_bound_s =
-      std::max(slow.bytes_sent[static_cast<int>(Axis::Model)] /
-                   axis_injection_bandwidth(hardware, plan, MeshAxis::Model1),
-               slow.bytes_sent[static_cast<int>(Axis::Data)] /
-                   axis_injection_bandwidth(hardware, plan, MeshAxis::Data));
+      std::max(axis_comm_bound_s(hardware, plan, MeshAxis::Model1,
+                                 slow.bytes_sent[static_cast<int>(Axis::Model)]),
+               axis_comm_bound_s(hardware, plan, MeshAxis::Data,
+                                 slow.bytes_sent[static_cast<int>(Axis::Data)]));
   result.lower_bound_s = std::max(result.compute_lower_bound_s, result.comm_lower_bound_s);
 
   auto class_bytes = sim.network().bytes_per_link_class();
