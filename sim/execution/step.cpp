@@ -228,6 +228,19 @@ class LayerEmitter {
     return overlapped <= sequential;
   }
 
+  // One ring step's transfer of `block` bytes: to the neighbour in `direction`, or half each way
+  // on a bidirectional ring. Returns the receptions one step adds at the receiver.
+  std::int32_t pass_block(int direction, std::int64_t block, std::int32_t slot, std::int32_t row,
+                          Phase phase) {
+    if (ctx_.plan->bidirectional && ctx_.k > 2) {
+      b_.send(+1, block / 2, slot, row, phase);
+      b_.send(-1, block - block / 2, slot, row, phase);
+      return 2;
+    }
+    b_.send(direction, block, slot, row, phase);
+    return 1;
+  }
+
   // An all-gather of `block_bytes` per chip, overlapped with the k chunks of `op`.
   void gather_then_matmul(const Op& op, double block_bytes, std::int32_t row, Phase phase) {
     const std::int64_t k = ctx_.k;
@@ -247,21 +260,14 @@ class LayerEmitter {
     const Op chunk = chunk_of(op, k);
     const double chunk_s = op_seconds(ctx_, chunk);
     const auto slot = b_.new_recv_slot();
-    const bool bidi = ctx_.plan->bidirectional && k > 2;
+    std::int32_t expected = 0;
     for (std::int64_t j = 0; j < k; ++j) {
-      if (j < k - 1) {
-        // Pass the block in hand on while multiplying it (bidirectional: half each way).
-        if (bidi) {
-          b_.send(+1, block / 2, slot, row, phase);
-          b_.send(-1, block - block / 2, slot, row, phase);
-        } else {
-          b_.send(-1, block, slot, row, phase);
-        }
-      }
+      // Pass the block in hand on while multiplying it.
+      if (j < k - 1)
+        expected += pass_block(-1, block, slot, row, phase);
       b_.compute(op.name, chunk_s, chunk.flop, row, phase, false);
-      if (j < k - 1) {
-        b_.wait_recv(slot, static_cast<std::int32_t>((j + 1) * (bidi ? 2 : 1)), row, phase);
-      }
+      if (j < k - 1)
+        b_.wait_recv(slot, expected, row, phase);
     }
   }
 
@@ -285,19 +291,15 @@ class LayerEmitter {
     const Op chunk = chunk_of(op, k);
     const double chunk_s = op_seconds(ctx_, chunk);
     const auto slot = b_.new_recv_slot();
-    const bool bidi = ctx_.plan->bidirectional && k > 2;
+    std::int32_t expected = 0, per_step = 0;
     for (std::int64_t j = 0; j < k; ++j) {
       b_.compute(op.name, chunk_s, chunk.flop, row, phase, false);
-      if (j > 0)
-        b_.wait_recv(slot, static_cast<std::int32_t>(j * (bidi ? 2 : 1)), row, phase);
-      if (j < k - 1) {
-        if (bidi) {
-          b_.send(+1, block / 2, slot, row, phase);
-          b_.send(-1, block - block / 2, slot, row, phase);
-        } else {
-          b_.send(+1, block, slot, row, phase);
-        }
+      if (j > 0) {
+        expected += per_step;  // the accumulator of the previous step, to add
+        b_.wait_recv(slot, expected, row, phase);
       }
+      if (j < k - 1)
+        per_step = pass_block(+1, block, slot, row, phase);
     }
   }
 
