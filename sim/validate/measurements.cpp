@@ -116,22 +116,6 @@ MeasuredShape parse_shape(JsonObject object) {
 
 }  // namespace
 
-const char* op_kind_name(OpKind kind) {
-  switch (kind) {
-    case OpKind::Matmul:
-      return "matmul";
-    case OpKind::BatchedMatmul:
-      return "batched_matmul";
-    case OpKind::Norm:
-      return "norm";
-    case OpKind::Softmax:
-      return "softmax";
-    case OpKind::Elementwise:
-      return "elementwise";
-  }
-  return "elementwise";
-}
-
 Op to_op(const MeasuredOp& measured) {
   Op op;
   op.name = measured.op;

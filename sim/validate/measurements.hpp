@@ -47,6 +47,4 @@ MeasurementSet load_measurements(const std::string& path);
 // The op as the cost model sees it (bytes counted as read; the split does not matter there).
 Op to_op(const MeasuredOp& measured);
 
-const char* op_kind_name(OpKind kind);  // "matmul", "batched_matmul", "norm", "softmax", ...
-
 }  // namespace meshsim

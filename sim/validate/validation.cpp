@@ -87,7 +87,7 @@ ValidationReport validate_measurements(const MeasurementSet& measurements,
       OpComparison c;
       c.op = measured.op;
       c.pass = measured.pass;
-      c.kind = op_kind_name(measured.kind);
+      c.kind = to_string(measured.kind);
       c.batch_images = shape.batch_images;
       c.model_axis = shape.model_axis;
       c.batch = measured.batch;
