@@ -241,19 +241,20 @@ class LayerEmitter {
     return 1;
   }
 
+  // Sync: the whole model-axis collective, and the compute stream waits for it.
+  void model_collective(CollectiveOp op_kind, std::int64_t bytes, const std::string& name,
+                        std::int32_t row, Phase phase) {
+    const auto slot = b_.new_collective_slot();
+    b_.collective(Axis::Model, op_kind, bytes, slot, row, phase, name);
+    b_.wait_collective(Axis::Model, slot, row, phase);
+  }
+
   // An all-gather of `block_bytes` per chip, overlapped with the k chunks of `op`.
   void gather_then_matmul(const Op& op, double block_bytes, std::int32_t row, Phase phase) {
-    const std::int64_t k = ctx_.k;
-    if (k == 1 || block_bytes <= 0) {
-      b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
-      return;
-    }
+    const std::int64_t k = ctx_.k;  // > 1: linear_op computes locally when nothing moves
     const auto block = static_cast<std::int64_t>(std::llround(block_bytes));
     if (!use_collective_matmul(op, block_bytes, CollectiveOp::AllGather)) {
-      const auto slot = b_.new_collective_slot();
-      b_.collective(Axis::Model, CollectiveOp::AllGather, block * k, slot, row, phase,
-                    op.name + " all-gather");
-      b_.wait_collective(Axis::Model, slot, row, phase);
+      model_collective(CollectiveOp::AllGather, block * k, op.name + " all-gather", row, phase);
       b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
       return;
     }
@@ -274,18 +275,12 @@ class LayerEmitter {
   // The k chunks of `op`, each producing a partial sum for one output block that is passed on
   // and accumulated (a reduce-scatter of `block_bytes` per chip per step).
   void matmul_then_scatter(const Op& op, double block_bytes, std::int32_t row, Phase phase) {
-    const std::int64_t k = ctx_.k;
-    if (k == 1 || block_bytes <= 0) {
-      b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
-      return;
-    }
+    const std::int64_t k = ctx_.k;  // > 1: linear_op computes locally when nothing moves
     const auto block = static_cast<std::int64_t>(std::llround(block_bytes));
     if (!use_collective_matmul(op, block_bytes, CollectiveOp::ReduceScatter)) {
       b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
-      const auto slot = b_.new_collective_slot();
-      b_.collective(Axis::Model, CollectiveOp::ReduceScatter, block * k, slot, row, phase,
-                    op.name + " reduce-scatter");
-      b_.wait_collective(Axis::Model, slot, row, phase);
+      model_collective(CollectiveOp::ReduceScatter, block * k, op.name + " reduce-scatter", row,
+                       phase);
       return;
     }
     const Op chunk = chunk_of(op, k);
