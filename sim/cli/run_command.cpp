@@ -28,6 +28,7 @@ struct RunOptions {
   PlanFlags flags;
   std::string trace_path;
   int trace_chips = 8;
+  bool all_chips = false;
   std::string output_path;
   bool json = false;
 };
@@ -126,7 +127,9 @@ void run_command(const RunOptions& o) {
   execution::TraceOptions trace;
   trace.enabled = !o.trace_path.empty();
   trace.chips = o.trace_chips;
-  const auto result = execution::simulate_step(p.model, p.hardware, plan, trace);
+  execution::StepOptions options;
+  options.replica_symmetry = !o.all_chips;
+  const auto result = execution::simulate_step(p.model, p.hardware, plan, trace, options);
   const report::RunInputs inputs{&p.model, &p.hardware, &plan};
   const std::string json = report::run_json(inputs, result);
   if (!o.trace_path.empty())
@@ -175,6 +178,9 @@ void add_run_commands(CLI::App& app) {
                   "Write a Chrome trace-event JSON (open in Perfetto)");
   run->add_option("--trace-chips", run_opts->trace_chips, "Chips given trace tracks (the first N)")
       ->capture_default_str();
+  run->add_flag("--all-chips", run_opts->all_chips,
+                "Simulate every chip even when the data replicas provably run alike (slower; "
+                "gives the same report, see docs/execution.md \"Replica symmetry\")");
   run->callback([run_opts] { run_command(*run_opts); });
 
   auto cmp_opts = std::make_shared<RunOptions>();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <tuple>
 
@@ -12,6 +13,7 @@
 #include "sim/collectives/registry.hpp"
 #include "sim/engine/simulator.hpp"
 #include "sim/execution/placement.hpp"
+#include "sim/execution/symmetry.hpp"
 #include "sim/limits.hpp"
 #include "sim/network/network.hpp"
 
@@ -423,26 +425,12 @@ Program build_program(const Context& ctx) {
 class StepSim {
  public:
   StepSim(const Program& program, const Placement& placement, const network::Topology& topology,
-          const TraceOptions& trace)
+          const TraceOptions& trace, bool allow_symmetry)
       : program_(program),
         placement_(placement),
         network_(sim_, topology),
         trace_(trace),
-        chips_(placement.data * placement.model) {
-    const auto n = static_cast<std::size_t>(chips_);
-    pc_.assign(n, 0);
-    blocked_.assign(n, 0);
-    block_start_.assign(n, SimTime::zero());
-    finish_.assign(n, SimTime::zero());
-    recv_.assign(n * static_cast<std::size_t>(std::max(1, program.recv_slots)), 0);
-    coll_done_.assign(n * static_cast<std::size_t>(std::max(1, program.collective_slots)), 0);
-    model_arrivals_.assign(static_cast<std::size_t>(placement.data) *
-                               static_cast<std::size_t>(std::max(1, program.collective_slots)),
-                           0);
-    data_arrivals_.assign(static_cast<std::size_t>(placement.model) *
-                              static_cast<std::size_t>(std::max(1, program.collective_slots)),
-                          0);
-    stats_.assign(n, ChipStats{});
+        data_network_(sim_, topology) {
     // Ring neighbours on the model axis.
     const auto k = placement.model;
     ring_pos_.assign(static_cast<std::size_t>(k), 0);
@@ -454,6 +442,49 @@ class StepSim {
       model_groups_.push_back(placement.model_group(d));
     for (std::int64_t m = 0; m < k; ++m)
       data_groups_.push_back(placement.data_group(m));
+    decide_symmetry(allow_symmetry);
+    replicas_ = symmetric_ ? 1 : placement.data;
+    chips_ = replicas_ * k;
+    const auto n = static_cast<std::size_t>(chips_);
+    pc_.assign(n, 0);
+    blocked_.assign(n, 0);
+    block_start_.assign(n, SimTime::zero());
+    finish_.assign(n, SimTime::zero());
+    recv_.assign(n * static_cast<std::size_t>(std::max(1, program.recv_slots)), 0);
+    coll_done_.assign(n * static_cast<std::size_t>(std::max(1, program.collective_slots)), 0);
+    model_arrivals_.assign(static_cast<std::size_t>(replicas_) *
+                               static_cast<std::size_t>(std::max(1, program.collective_slots)),
+                           0);
+    data_arrivals_.assign(static_cast<std::size_t>(placement.model) *
+                              static_cast<std::size_t>(std::max(1, program.collective_slots)),
+                          0);
+    stats_.assign(n, ChipStats{});
+    if (symmetric_) {
+      batch_memo_.resize(static_cast<std::size_t>(k));
+      direct_in_flight_.assign(static_cast<std::size_t>(k), 0);
+      const auto links = topology.links().size();
+      data_link_busy_ps_.assign(links, 0);
+      data_link_bytes_.assign(links, 0);
+      data_start_.assign(n * static_cast<std::size_t>(std::max(1, program.collective_slots)),
+                         SimTime::zero());
+      collective_instr_.assign(static_cast<std::size_t>(std::max(1, program.collective_slots)), 0);
+      // Compute time from each instruction to the next data-axis collective (end: none follows).
+      const auto& code = program.code;
+      compute_until_next_batch_ps_.assign(code.size() + 1, INT64_MAX);
+      for (std::size_t i = code.size(); i-- > 0;) {
+        if (code[i].kind == Kind::Collective) {
+          collective_instr_[static_cast<std::size_t>(code[i].slot)] = i;
+          if (code[i].axis == Axis::Data) {
+            compute_until_next_batch_ps_[i] = 0;
+            continue;
+          }
+        }
+        const auto after = compute_until_next_batch_ps_[i + 1];
+        compute_until_next_batch_ps_[i] = after == INT64_MAX || code[i].kind != Kind::Compute
+                                              ? after
+                                              : after + code[i].duration_ps;
+      }
+    }
   }
 
   void run() {
@@ -487,6 +518,48 @@ class StepSim {
   engine::Simulator& simulator() { return sim_; }
   std::vector<TraceEvent>& trace_events() { return trace_events_; }
   std::int64_t collective_transfers() const { return collective_transfers_; }
+
+  // Replica symmetry (docs/execution.md): only replica 0 is simulated chip by chip, the other
+  // data replicas follow the same timeline; data-axis collectives run in full on their own links.
+  bool symmetric() const { return symmetric_; }
+  const std::string& symmetry_note() const { return symmetry_note_; }
+  std::int64_t simulated_chips() const { return chips_; }
+  // Every replica's traffic counts the same as replica 0's.
+  double replica_factor() const {
+    return static_cast<double>(placement_.data) / static_cast<double>(replicas_);
+  }
+  std::uint64_t events() const { return sim_.events_run() + batch_events_; }
+  std::int64_t memoized_collectives() const { return memoized_collectives_; }
+  std::int64_t stepwise_collectives() const { return stepwise_collectives_; }
+  std::int64_t messages() const {
+    return network_.messages_sent() * (placement_.data / replicas_) + data_messages_ +
+           data_network_.messages_sent();
+  }
+  std::array<double, network::kLinkClassCount> bytes_per_link_class() const {
+    std::array<double, network::kLinkClassCount> out{};
+    const auto main = network_.bytes_per_link_class();
+    const auto data = data_network_.bytes_per_link_class();
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = static_cast<double>(main[i]) * replica_factor() + static_cast<double>(data[i]);
+    if (symmetric_) {
+      const auto& links = network_.topology().links();
+      for (std::size_t l = 0; l < links.size(); ++l) {
+        out[static_cast<std::size_t>(links[l].link_class)] +=
+            static_cast<double>(data_link_bytes_[l]);
+      }
+    }
+    return out;
+  }
+  // Busy time of a link: replica 0's links carry what every replica's carry (the others are
+  // idle in the simulation but busy alike in the machine); data links what their memoized
+  // batches and their transfer-by-transfer collectives carried.
+  double link_busy_s(std::int32_t link) const {
+    double busy =
+        network_.link_busy_time(link).seconds() + data_network_.link_busy_time(link).seconds();
+    if (symmetric_)
+      busy += static_cast<double>(data_link_busy_ps_[static_cast<std::size_t>(link)]) * 1e-12;
+    return busy;
+  }
 
  private:
   static void resume_event(void* self, std::uint64_t chip) {
@@ -568,28 +641,39 @@ class StepSim {
     return schedules_.emplace(key, algorithm.build(op, g, bytes, 1)).first->second;
   }
 
-  void start_collective(std::int64_t c, const Instr& in) {
-    const auto slots = static_cast<std::size_t>(program_.collective_slots);
-    const std::int64_t group = in.axis == Axis::Model ? c / placement_.model : c % placement_.model;
+  // Bytes each member sends: (p-1)/p of the buffer for AG/RS, twice for AR (ring algorithms).
+  void account_collective(std::int64_t c, const Instr& in) {
     const std::int64_t size = in.axis == Axis::Model ? placement_.model : placement_.data;
-    auto& arrivals = in.axis == Axis::Model ? model_arrivals_ : data_arrivals_;
-    auto& n = arrivals[static_cast<std::size_t>(group) * slots + static_cast<std::size_t>(in.slot)];
-    // Bytes each member sends: (p-1)/p of the buffer for AG/RS, twice for AR (ring algorithms).
     const double share = static_cast<double>(size - 1) / static_cast<double>(size);
     const double factor = in.op == CollectiveOp::AllReduce ? 2.0 : 1.0;
     stats_of(c).bytes_sent[static_cast<int>(in.axis)] +=
         factor * share * static_cast<double>(in.bytes);
     if (in.row >= 0)
       row_of(c, in.row).bytes += factor * share * static_cast<double>(in.bytes);
-    if (++n < size)
+  }
+
+  void start_collective(std::int64_t c, const Instr& in) {
+    const auto slots = static_cast<std::size_t>(program_.collective_slots);
+    const std::int64_t group = in.axis == Axis::Model ? c / placement_.model : c % placement_.model;
+    // Members that must arrive: with replica symmetry the others arrive at the same time.
+    const std::int64_t needed = in.axis == Axis::Model ? placement_.model : replicas_;
+    auto& arrivals = in.axis == Axis::Model ? model_arrivals_ : data_arrivals_;
+    auto& n = arrivals[static_cast<std::size_t>(group) * slots + static_cast<std::size_t>(in.slot)];
+    account_collective(c, in);
+    if (++n < needed)
       return;  // the collective starts when its last member reaches it
     const auto arg = (static_cast<std::uint64_t>(in.axis) << 62) |
                      (static_cast<std::uint64_t>(group) << 32) |
                      static_cast<std::uint64_t>(in.slot);
     const auto& schedule = schedule_for(in.axis, group, in.op, in.bytes);
     collective_transfers_ += static_cast<std::int64_t>(schedule.size());
-    auto run = std::make_unique<collectives::CollectiveRun>(network_, schedule,
-                                                            &StepSim::collective_done, this, arg);
+    // With symmetry a data-axis collective runs on the group's links apart from replica 0's
+    // model-axis traffic (whose totals count once per replica).
+    const bool apart = symmetric_ && in.axis == Axis::Data;
+    if (apart)
+      ++direct_in_flight_[static_cast<std::size_t>(group)];
+    auto run = std::make_unique<collectives::CollectiveRun>(
+        apart ? data_network_ : network_, schedule, &StepSim::collective_done, this, arg);
     auto* raw = run.get();
     runs_.emplace(arg, std::move(run));
     run_names_[arg] = in.name;
@@ -605,25 +689,236 @@ class StepSim {
     const SimTime start = it->second->start_time();
     const std::int32_t row = run_rows_[arg];
     const std::string& name = program_.names[static_cast<std::size_t>(run_names_[arg])];
-    const auto slots = static_cast<std::size_t>(program_.collective_slots);
-    const std::int64_t size = axis == Axis::Model ? placement_.model : placement_.data;
+    const std::int64_t size = axis == Axis::Model ? placement_.model : replicas_;
+    if (symmetric_ && axis == Axis::Data)
+      --direct_in_flight_[static_cast<std::size_t>(group)];
     for (std::int64_t i = 0; i < size; ++i) {
       const std::int64_t c =
           axis == Axis::Model ? group * placement_.model + i : i * placement_.model + group;
-      coll_done_[static_cast<std::size_t>(c) * slots + static_cast<std::size_t>(slot)] = 1;
-      if (row >= 0)
-        row_of(c, row).comm_ps += static_cast<double>((sim_.now() - start).ps());
-      if (traced(c))
-        record(c, 2, name, axis == Axis::Model ? "model-comm" : "data-comm", start, sim_.now());
-      if (!blocked_[static_cast<std::size_t>(c)])
-        continue;
-      const auto& in = program_.code[pc_[static_cast<std::size_t>(c)]];
-      if (in.kind == Kind::WaitCollective && in.slot == slot)
-        unblock(c);
+      member_done(c, axis, slot, row, name, start);
     }
     runs_.erase(it);
     run_names_.erase(arg);
     run_rows_.erase(arg);
+  }
+
+  void member_done(std::int64_t c, Axis axis, std::int32_t slot, std::int32_t row,
+                   const std::string& name, SimTime start) {
+    const auto slots = static_cast<std::size_t>(program_.collective_slots);
+    coll_done_[static_cast<std::size_t>(c) * slots + static_cast<std::size_t>(slot)] = 1;
+    if (row >= 0)
+      row_of(c, row).comm_ps += static_cast<double>((sim_.now() - start).ps());
+    if (traced(c))
+      record(c, 2, name, axis == Axis::Model ? "model-comm" : "data-comm", start, sim_.now());
+    if (!blocked_[static_cast<std::size_t>(c)])
+      return;
+    const auto& in = program_.code[pc_[static_cast<std::size_t>(c)]];
+    if (in.kind == Kind::WaitCollective && in.slot == slot)
+      unblock(c);
+  }
+
+  // ---- Replica symmetry ----
+
+  // Decides whether every data replica provably follows replica 0's timeline: the model-axis
+  // collectives of every replica have replica 0's schedule (member for member), the replicas'
+  // exchanges run on links of their own laid out alike, and each data group's collectives on
+  // links of their own (replica_symmetry_violation).
+  void decide_symmetry(bool allow) {
+    const auto t = placement_.data, k = placement_.model;
+    if (!allow) {
+      symmetry_note_ = "off: every chip simulated (--all-chips)";
+      return;
+    }
+    if (trace_.enabled) {
+      symmetry_note_ = "off: a trace simulates every chip";
+      return;
+    }
+    if (t == 1) {
+      symmetry_note_ = "off: one data replica";
+      return;
+    }
+    bool sends = false;
+    std::set<std::pair<int, std::int64_t>> model_ops, data_ops;
+    for (const auto& in : program_.code) {
+      sends = sends || in.kind == Kind::Send;
+      if (in.kind == Kind::Collective) {
+        (in.axis == Axis::Model ? model_ops : data_ops).insert({static_cast<int>(in.op), in.bytes});
+      }
+    }
+    std::set<std::pair<std::int32_t, std::int32_t>> pairs;
+    if (sends) {
+      for (std::int64_t m = 0; m < k; ++m) {
+        for (int dir : {-1, +1})
+          pairs.insert({static_cast<std::int32_t>(m), neighbour(m, dir)});
+      }
+    }
+    // Mesh position of every chip, to compare schedules member for member.
+    std::vector<std::int64_t> position(static_cast<std::size_t>(network_.topology().chip_count()),
+                                       -1);
+    for (std::size_t i = 0; i < placement_.chip.size(); ++i)
+      position[static_cast<std::size_t>(placement_.chip[i])] = static_cast<std::int64_t>(i);
+    auto pos = [&](std::int32_t chip) { return position[static_cast<std::size_t>(chip)]; };
+    for (const auto& [op, bytes] : model_ops) {
+      const auto kind = static_cast<CollectiveOp>(op);
+      const auto& base = schedule_for(Axis::Model, 0, kind, bytes);
+      for (const auto& tr : base.transfers) {
+        pairs.insert({static_cast<std::int32_t>(pos(tr.src_chip)),
+                      static_cast<std::int32_t>(pos(tr.dst_chip))});
+      }
+      for (std::int64_t d = 1; d < t; ++d) {
+        const auto& s = schedule_for(Axis::Model, d, kind, bytes);
+        bool same =
+            s.size() == base.size() && s.deps == base.deps && s.dep_offsets == base.dep_offsets;
+        for (std::size_t i = 0; same && i < s.size(); ++i) {
+          const auto &a = s.transfers[i], &b = base.transfers[i];
+          same = a.bytes == b.bytes && pos(a.src_chip) == pos(b.src_chip) + d * k &&
+                 pos(a.dst_chip) == pos(b.dst_chip) + d * k;
+        }
+        if (!same) {
+          symmetry_note_ = "off: model-axis collectives of replica " + std::to_string(d) +
+                           " differ from replica 0's";
+          return;
+        }
+      }
+    }
+    const auto& topology = network_.topology();
+    std::vector<std::vector<std::int32_t>> data_links(static_cast<std::size_t>(k));
+    std::vector<std::uint8_t> used(topology.links().size(), 0);
+    std::vector<std::int32_t> route;
+    for (std::int64_t m = 0; m < k; ++m) {
+      auto& list = data_links[static_cast<std::size_t>(m)];
+      for (const auto& [op, bytes] : data_ops) {
+        const auto& s = schedule_for(Axis::Data, m, static_cast<CollectiveOp>(op), bytes);
+        for (const auto& tr : s.transfers) {
+          topology.route(tr.src_chip, tr.dst_chip, route);
+          for (auto l : route) {
+            if (!used[static_cast<std::size_t>(l)]) {
+              used[static_cast<std::size_t>(l)] = 1;
+              list.push_back(l);
+            }
+          }
+        }
+      }
+      for (auto l : list)
+        used[static_cast<std::size_t>(l)] = 0;
+      std::sort(list.begin(), list.end());
+    }
+    std::vector<std::pair<std::int32_t, std::int32_t>> pair_list(pairs.begin(), pairs.end());
+    const auto why = replica_symmetry_violation(topology, placement_, pair_list, data_links);
+    if (!why.empty()) {
+      symmetry_note_ = "off: " + why;
+      return;
+    }
+    symmetric_ = true;
+    data_links_ = std::move(data_links);
+    symmetry_note_ = "on: " + std::to_string(t) + " data replicas alike, " + std::to_string(k) +
+                     " of " + std::to_string(t * k) + " chips simulated";
+  }
+
+  // Data-axis collectives with replica symmetry. Replica 0's member of data group m issues the
+  // group's collectives (the other members issue them at the same time); collectives issued
+  // back to back form a batch. Every member of a data group runs on links no other traffic uses,
+  // so a batch that provably ends before the group's next batch is issued runs alone on them: its
+  // result (every member, every transfer, on a private network) depends on nothing else and is
+  // memoized by the batch's schedules. "Provably": the chip issues the next batch no earlier than
+  // the sum of the compute instructions before it (the compute stream runs them one after
+  // another). A batch that may overlap the next one, or that starts while such a batch is still
+  // running, runs transfer by transfer on the group's links in this simulation instead, exactly as
+  // without symmetry.
+  std::size_t start_data_batch(std::int64_t c, std::size_t first) {
+    const auto& code = program_.code;
+    std::size_t last = first;
+    while (last + 1 < code.size() && code[last + 1].kind == Kind::Collective &&
+           code[last + 1].axis == Axis::Data)
+      ++last;
+    const auto m = static_cast<std::size_t>(c % placement_.model);
+    const SimTime now = sim_.now();
+    if (direct_in_flight_[m] == 0) {
+      std::vector<std::int32_t> key;
+      for (std::size_t i = first; i <= last; ++i)
+        key.push_back(schedule_id(m, code[i]));
+      auto& memo = batch_memo_[m];
+      auto it = memo.find(key);
+      if (it == memo.end())
+        it = memo.emplace(key, run_batch(m, key)).first;
+      const BatchOutcome& out = it->second;
+      if (out.duration_ps <= compute_until_next_batch_ps_[last + 1]) {
+        for (std::size_t i = first; i <= last; ++i) {
+          account_collective(c, code[i]);
+          collective_transfers_ += static_cast<std::int64_t>(
+              batch_schedules_[static_cast<std::size_t>(key[i - first])]->size());
+          const auto slot = static_cast<std::size_t>(code[i].slot);
+          data_start_[static_cast<std::size_t>(c) * collective_instr_.size() + slot] = now;
+          sim_.schedule_at(now + SimTime::from_ps(out.finish_ps[i - first]),
+                           &StepSim::batch_member_done, this,
+                           (static_cast<std::uint64_t>(c) << 32) | slot);
+        }
+        for (const auto& [l, ps] : out.link_busy_ps)
+          data_link_busy_ps_[static_cast<std::size_t>(l)] += ps;
+        for (const auto& [l, b] : out.link_bytes)
+          data_link_bytes_[static_cast<std::size_t>(l)] += b;
+        data_messages_ += out.messages;
+        memoized_collectives_ += static_cast<std::int64_t>(last - first + 1);
+        return last;
+      }
+    }
+    for (std::size_t i = first; i <= last; ++i)
+      start_collective(c, code[i]);
+    stepwise_collectives_ += static_cast<std::int64_t>(last - first + 1);
+    return last;
+  }
+
+  std::int32_t schedule_id(std::size_t m, const Instr& in) {
+    const auto* s = &schedule_for(Axis::Data, static_cast<std::int64_t>(m), in.op, in.bytes);
+    const auto found = std::find(batch_schedules_.begin(), batch_schedules_.end(), s);
+    if (found != batch_schedules_.end())
+      return static_cast<std::int32_t>(found - batch_schedules_.begin());
+    batch_schedules_.push_back(s);
+    return static_cast<std::int32_t>(batch_schedules_.size() - 1);
+  }
+
+  static void batch_member_done(void* self, std::uint64_t arg) {
+    auto* s = static_cast<StepSim*>(self);
+    const auto c = static_cast<std::int64_t>(arg >> 32);
+    const auto slot = static_cast<std::size_t>(arg & 0xffffffff);
+    const auto& in = s->program_.code[s->collective_instr_[slot]];
+    s->member_done(
+        c, Axis::Data, in.slot, in.row, s->program_.names[static_cast<std::size_t>(in.name)],
+        s->data_start_[static_cast<std::size_t>(c) * s->collective_instr_.size() + slot]);
+  }
+
+  struct BatchOutcome {
+    std::vector<std::int64_t> finish_ps;  // per member, from the batch's start
+    std::int64_t duration_ps = 0;         // the last member's
+    std::vector<std::pair<std::int32_t, std::int64_t>> link_busy_ps, link_bytes;
+    std::int64_t messages = 0;
+  };
+
+  // A batch alone on data group m's links: every member's transfers on a private network.
+  BatchOutcome run_batch(std::size_t m, const std::vector<std::int32_t>& schedules) {
+    engine::Simulator sim;
+    network::Network net(sim, network_.topology());
+    std::vector<std::unique_ptr<collectives::CollectiveRun>> runs;
+    for (auto id : schedules) {
+      runs.push_back(std::make_unique<collectives::CollectiveRun>(
+          net, *batch_schedules_[static_cast<std::size_t>(id)]));
+      runs.back()->start();
+    }
+    sim.run();
+    BatchOutcome out;
+    for (const auto& run : runs) {
+      out.finish_ps.push_back(run->end_time().ps());
+      out.duration_ps = std::max(out.duration_ps, run->end_time().ps());
+    }
+    for (auto l : data_links_[m]) {
+      if (net.link_bytes(l) > 0) {
+        out.link_busy_ps.push_back({l, net.link_busy_time(l).ps()});
+        out.link_bytes.push_back({l, net.link_bytes(l)});
+      }
+    }
+    out.messages = net.messages_sent();
+    batch_events_ += sim.events_run();
+    return out;
   }
 
   // Runs chip c's program from its program counter until it blocks, starts a compute op, or ends.
@@ -691,7 +986,11 @@ class StepSim {
           }
           break;
         case Kind::Collective:
-          start_collective(c, in);
+          if (symmetric_ && in.axis == Axis::Data) {
+            pc_[ci] = start_data_batch(c, pc_[ci]);
+          } else {
+            start_collective(c, in);
+          }
           break;
         case Kind::WaitCollective:
           if (!coll_done_[ci * coll_slots + static_cast<std::size_t>(in.slot)]) {
@@ -711,7 +1010,22 @@ class StepSim {
   engine::Simulator sim_;
   network::Network network_;
   TraceOptions trace_;
-  std::int64_t chips_;
+  bool symmetric_ = false;
+  std::string symmetry_note_;
+  std::int64_t replicas_ = 1;  // data replicas simulated chip by chip: 1 with symmetry, else t
+  std::int64_t chips_ = 0;
+  std::vector<std::vector<std::int32_t>> data_links_;  // per data group, with symmetry
+  network::Network data_network_;  // with symmetry: data collectives run transfer by transfer
+  std::vector<std::map<std::vector<std::int32_t>, BatchOutcome>> batch_memo_;  // per data group
+  std::vector<const collectives::Schedule*> batch_schedules_;
+  std::vector<std::int32_t> direct_in_flight_;  // per data group: collectives on data_network_
+  std::vector<std::int64_t> compute_until_next_batch_ps_;
+  std::vector<std::size_t> collective_instr_;  // per collective slot: its instruction
+  std::vector<SimTime> data_start_;            // [chip * slots + slot]: memoized start
+  std::vector<std::int64_t> data_link_busy_ps_, data_link_bytes_;  // memoized batches
+  std::int64_t data_messages_ = 0;
+  std::uint64_t batch_events_ = 0;
+  std::int64_t memoized_collectives_ = 0, stepwise_collectives_ = 0;
   std::vector<std::size_t> pc_;
   std::vector<std::uint8_t> blocked_;
   std::vector<SimTime> block_start_, finish_;
@@ -769,7 +1083,7 @@ double axis_comm_bound_s(const HardwareProfile& hw, const Plan& plan, MeshAxis a
 }  // namespace
 
 StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardware,
-                         const Plan& plan, const TraceOptions& trace) {
+                         const Plan& plan, const TraceOptions& trace, const StepOptions& options) {
   if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
     throw InputError(plan.site("mesh"),
                      "two model axes (data x model1 x model2) are not simulated yet",
@@ -829,11 +1143,13 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
     program.code.push_back(in);
   }
 
+  StepSim sim(program, placement, topology, trace, options.replica_symmetry);
   // Refuse a step that would run for many minutes (docs/limits.md): one event per compute
-  // instruction and per send arrival on every chip, plus every collective's transfers.
+  // instruction and per send arrival on every simulated chip, plus every collective's transfers
+  // (with replica symmetry, at most one full run of each data-axis collective per group).
   {
     double events = 0;
-    const auto chips_d = static_cast<double>(plan.mesh.chips());
+    const auto chips_d = static_cast<double>(sim.simulated_chips());
     for (const auto& in : program.code) {
       if (in.kind == Kind::Compute || in.kind == Kind::Send)
         events += chips_d;
@@ -842,7 +1158,8 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
         const auto group = model_axis ? placement.model_group(0) : placement.data_group(0);
         const auto name = collectives::default_collective_algorithm(in.op, topology, group);
         const auto& algorithm = collectives::find_collective_algorithm(name, in.op);
-        const double groups = static_cast<double>(model_axis ? placement.data : placement.model);
+        const double groups = static_cast<double>(
+            model_axis ? sim.simulated_chips() / placement.model : placement.model);
         events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
       }
     }
@@ -856,7 +1173,6 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
                        "at most 1e9 events: fewer microbatches or chips");
     }
   }
-  StepSim sim(program, placement, topology, trace);
   sim.run();
 
   // ---- Results ----
@@ -886,6 +1202,9 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
     data_bytes += s.bytes_sent[static_cast<int>(Axis::Data)];
     compute_max = std::max(compute_max, s.compute_ps * 1e-12);
   }
+  executed *= sim.replica_factor();
+  model_bytes *= sim.replica_factor();
+  data_bytes *= sim.replica_factor();
   result.executed_flop = executed;
   const double peak = hardware.chip.peak_bf16_flop_per_s;
   result.mfu = result.model_flop / (static_cast<double>(chips) * peak * step);
@@ -905,13 +1224,10 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
                                  slow.bytes_sent[static_cast<int>(Axis::Data)]));
   result.lower_bound_s = std::max(result.compute_lower_bound_s, result.comm_lower_bound_s);
 
-  auto class_bytes = sim.network().bytes_per_link_class();
-  for (std::size_t i = 0; i < class_bytes.size(); ++i) {
-    result.bytes_per_link_class[i] = static_cast<double>(class_bytes[i]);
-  }
+  result.bytes_per_link_class = sim.bytes_per_link_class();
   const auto& links = topology.links();
   for (std::size_t i = 0; i < links.size(); ++i) {
-    const double busy = sim.network().link_busy_time(static_cast<std::int32_t>(i)).seconds();
+    const double busy = sim.link_busy_s(static_cast<std::int32_t>(i));
     auto& u = result.link_utilization[static_cast<std::size_t>(links[i].link_class)];
     u = std::max(u, busy / step);
   }
@@ -960,8 +1276,12 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
   }
   result.topology = topology.description();
   result.mapping = plan.mapping.text();
-  result.events = sim.simulator().events_run();
-  result.transfers = sim.network().messages_sent();
+  result.events = sim.events();
+  result.transfers = sim.messages();
+  result.simulated_chips = sim.simulated_chips();
+  result.symmetry = sim.symmetry_note();
+  result.memoized_data_collectives = sim.memoized_collectives();
+  result.stepwise_data_collectives = sim.stepwise_collectives();
   result.trace = std::move(sim.trace_events());
   return result;
 }

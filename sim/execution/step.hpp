@@ -82,11 +82,23 @@ struct StepResult {
   std::string mapping;
   std::uint64_t events = 0;
   std::int64_t transfers = 0;
+  std::int64_t simulated_chips = 0;  // chips simulated one by one (all, or replica 0's k)
+  std::string symmetry;              // "on: ..." or "off: why" (docs/execution.md)
+  // With symmetry: data-axis collectives (per group) taken from a memoized run alone on their
+  // links, and those simulated transfer by transfer because they may overlap the next ones.
+  std::int64_t memoized_data_collectives = 0, stepwise_data_collectives = 0;
   std::vector<TraceEvent> trace;
+};
+
+struct StepOptions {
+  // Simulate replica 0 alone when every data replica provably runs alike (docs/execution.md
+  // "Replica symmetry"); false simulates every chip (`meshsim run --all-chips`).
+  bool replica_symmetry = true;
 };
 
 // Simulates one step. `plan` must be finalized (finalize_plan) for `model` and `hardware`.
 StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardware,
-                         const Plan& plan, const TraceOptions& trace = {});
+                         const Plan& plan, const TraceOptions& trace = {},
+                         const StepOptions& options = {});
 
 }  // namespace meshsim::execution

@@ -128,7 +128,12 @@ json result_json(const RunInputs& in, const execution::StepResult& r) {
                         {"recompute_s", r.slowest.recompute_s},
                         {"optimizer_s", r.slowest.optimizer_s},
                         {"bottleneck", r.bottleneck}};
-  j["simulation"] = {{"events", r.events}, {"transfers", r.transfers}};
+  j["simulation"] = {{"events", r.events},
+                     {"transfers", r.transfers},
+                     {"simulated_chips", r.simulated_chips},
+                     {"replica_symmetry", r.symmetry},
+                     {"memoized_data_collectives", r.memoized_data_collectives},
+                     {"stepwise_data_collectives", r.stepwise_data_collectives}};
   return j;
 }
 
@@ -239,7 +244,8 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
       "optimizer {}), exposed model-axis {}, exposed data-axis {}; bottleneck: {}\n",
       s.chip, s.data_index, s.model_index, seconds(s.compute_s), seconds(s.recompute_s),
       seconds(s.optimizer_s), seconds(s.exposed_model_s), seconds(s.exposed_data_s), r.bottleneck);
-  out += fmt::format("  simulated {} events, {} transfers\n", r.events, r.transfers);
+  out += fmt::format("  simulated {} events, {} transfers; replica symmetry {}\n", r.events,
+                     r.transfers, r.symmetry);
   return out;
 }
 
