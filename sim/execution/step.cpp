@@ -372,8 +372,14 @@ Program build_program(const Context& ctx) {
                                               "gelu"};
   const std::int64_t layers = model.depth;
   const bool data_traffic = ctx.t > 1;
-  const auto weight_bytes = static_cast<std::int64_t>(std::llround(ctx.layer_weight_bytes));
-  const auto grad_bytes = static_cast<std::int64_t>(std::llround(ctx.layer_gradient_bytes));
+  // Data-axis buffers are padded to a multiple of 2t bytes, so every ring step of every phase moves
+  // equal pieces from every member (as XLA pads sharded buffers; at most 2t - 1 bytes).
+  auto padded = [&](double bytes) {
+    const std::int64_t q = 2 * ctx.t;
+    return (static_cast<std::int64_t>(std::llround(bytes)) + q - 1) / q * q;
+  };
+  const auto weight_bytes = padded(ctx.layer_weight_bytes);
+  const auto grad_bytes = padded(ctx.layer_gradient_bytes);
   const bool fsdp = plan.fsdp && data_traffic;
 
   std::vector<std::int32_t> grad_slots;
@@ -443,7 +449,7 @@ class StepSim {
     for (std::int64_t m = 0; m < k; ++m)
       data_groups_.push_back(placement.data_group(m));
     decide_symmetry(allow_symmetry);
-    replicas_ = symmetric_ ? 1 : placement.data;
+    replicas_ = symmetric_ || shifted_ ? 1 : placement.data;
     chips_ = replicas_ * k;
     const auto n = static_cast<std::size_t>(chips_);
     pc_.assign(n, 0);
@@ -665,15 +671,19 @@ class StepSim {
     const auto arg = (static_cast<std::uint64_t>(in.axis) << 62) |
                      (static_cast<std::uint64_t>(group) << 32) |
                      static_cast<std::uint64_t>(in.slot);
-    const auto& schedule = schedule_for(in.axis, group, in.op, in.bytes);
-    collective_transfers_ += static_cast<std::int64_t>(schedule.size());
+    const auto* schedule = &schedule_for(in.axis, group, in.op, in.bytes);
+    collective_transfers_ += static_cast<std::int64_t>(schedule->size());
+    if (shifted_ && in.axis == Axis::Data) {
+      // Replica 0's members' transfers; the shifted ones run alike on the shifted links.
+      schedule = &reduced_.at(std::make_tuple(group, static_cast<int>(in.op), in.bytes));
+    }
     // With symmetry a data-axis collective runs on the group's links apart from replica 0's
     // model-axis traffic (whose totals count once per replica).
     const bool apart = symmetric_ && in.axis == Axis::Data;
     if (apart)
       ++direct_in_flight_[static_cast<std::size_t>(group)];
     auto run = std::make_unique<collectives::CollectiveRun>(
-        apart ? data_network_ : network_, schedule, &StepSim::collective_done, this, arg);
+        apart ? data_network_ : network_, *schedule, &StepSim::collective_done, this, arg);
     auto* raw = run.get();
     runs_.emplace(arg, std::move(run));
     run_names_[arg] = in.name;
@@ -782,6 +792,31 @@ class StepSim {
       }
     }
     const auto& topology = network_.topology();
+    std::string shift_why;
+    if (topology.kind() == network::TopologyKind::Torus) {
+      TranslationSymmetry sym;
+      shift_why = translation_symmetry(topology, placement_, sym);
+      std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule> reduced;
+      for (std::int64_t m = 0; m < k && shift_why.empty(); ++m) {
+        for (const auto& [op, bytes] : data_ops) {
+          collectives::Schedule r;
+          shift_why = reduce_schedule(
+              schedule_for(Axis::Data, m, static_cast<CollectiveOp>(op), bytes), sym, r);
+          if (!shift_why.empty())
+            break;
+          reduced.emplace(std::make_tuple(m, op, bytes), std::move(r));
+        }
+      }
+      if (shift_why.empty()) {
+        shifted_ = true;
+        reduced_ = std::move(reduced);
+        network_.set_link_map(std::move(sym.link_rep));
+        symmetry_note_ = "on: the other " + std::to_string(t - 1) +
+                         " data replicas are torus shifts of replica 0, " + std::to_string(k) +
+                         " of " + std::to_string(t * k) + " chips simulated";
+        return;
+      }
+    }
     std::vector<std::vector<std::int32_t>> data_links(static_cast<std::size_t>(k));
     std::vector<std::uint8_t> used(topology.links().size(), 0);
     std::vector<std::int32_t> route;
@@ -807,6 +842,8 @@ class StepSim {
     const auto why = replica_symmetry_violation(topology, placement_, pair_list, data_links);
     if (!why.empty()) {
       symmetry_note_ = "off: " + why;
+      if (!shift_why.empty())
+        symmetry_note_ += "; not shift-symmetric: " + shift_why;
       return;
     }
     symmetric_ = true;
@@ -1010,7 +1047,9 @@ class StepSim {
   engine::Simulator sim_;
   network::Network network_;
   TraceOptions trace_;
-  bool symmetric_ = false;
+  bool symmetric_ = false;  // replicas on links of their own: data collectives memoized
+  bool shifted_ = false;    // replicas are torus shifts of replica 0: everything reduced
+  std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule> reduced_;
   std::string symmetry_note_;
   std::int64_t replicas_ = 1;  // data replicas simulated chip by chip: 1 with symmetry, else t
   std::int64_t chips_ = 0;

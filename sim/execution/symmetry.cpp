@@ -1,5 +1,9 @@
 #include "sim/execution/symmetry.hpp"
 
+#include <algorithm>
+#include <map>
+#include <tuple>
+
 namespace meshsim::execution {
 
 std::string replica_symmetry_violation(
@@ -70,6 +74,166 @@ std::string replica_symmetry_violation(
       }
       o = id;
     }
+  }
+  return {};
+}
+
+namespace {
+
+std::vector<int> coords_of(std::int32_t chip, const std::vector<int>& shape) {
+  std::vector<int> c(shape.size());
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    c[i] = chip % shape[i];
+    chip /= shape[i];
+  }
+  return c;
+}
+
+std::int32_t chip_at(const std::vector<int>& c, const std::vector<int>& shape) {
+  std::int32_t id = 0, stride = 1;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    id += c[i] * stride;
+    stride *= shape[i];
+  }
+  return id;
+}
+
+}  // namespace
+
+std::string translation_symmetry(const network::Topology& topology, const Placement& placement,
+                                 TranslationSymmetry& out) {
+  if (topology.kind() != network::TopologyKind::Torus)
+    return "not a torus";
+  const auto& shape = topology.shape();
+  const auto dims = shape.size();
+  const std::int64_t t = placement.data, k = placement.model;
+  if (static_cast<std::int64_t>(topology.chip_count()) != t * k)
+    return "the mesh does not fill the torus";
+  out = TranslationSymmetry{};
+  out.shape = shape;
+  auto chip = [&](std::int64_t d, std::int64_t m) {
+    return placement.chip[static_cast<std::size_t>(d * k + m)];
+  };
+  const auto base = coords_of(chip(0, 0), shape);
+  std::map<std::vector<int>, std::int64_t> replica_of_offset;
+  for (std::int64_t d = 0; d < t; ++d) {
+    auto o = coords_of(chip(d, 0), shape);
+    for (std::size_t i = 0; i < dims; ++i) {
+      o[i] = (o[i] - base[i] + shape[i]) % shape[i];
+      if (o[i] != 0 && shape[i] > 2 && !topology.torus_wraps(static_cast<int>(i)))
+        return "replicas are shifted along a dimension without wrap-around";
+    }
+    for (std::int64_t m = 1; m < k; ++m) {
+      auto c = coords_of(chip(0, m), shape);
+      for (std::size_t i = 0; i < dims; ++i)
+        c[i] = (c[i] + o[i]) % shape[i];
+      if (chip_at(c, shape) != chip(d, m))
+        return "replica " + std::to_string(d) + " is not replica 0 shifted";
+    }
+    replica_of_offset[o] = d;
+    out.offset.push_back(std::move(o));
+  }
+  // The shifts form a group: the sum of two shifts is a shift (generators suffice, but t^2 is
+  // small next to a step).
+  for (std::int64_t a = 0; a < t; ++a) {
+    for (std::int64_t b = a; b < t; ++b) {
+      std::vector<int> sum(dims);
+      for (std::size_t i = 0; i < dims; ++i) {
+        sum[i] = (out.offset[static_cast<std::size_t>(a)][i] +
+                  out.offset[static_cast<std::size_t>(b)][i]) %
+                 shape[i];
+      }
+      if (!replica_of_offset.count(sum))
+        return "the replicas' shifts do not form a group";
+    }
+  }
+  const auto chips = static_cast<std::size_t>(topology.chip_count());
+  out.shift_to_rep.assign(chips, -1);
+  out.replica.assign(chips, -1);
+  for (std::int64_t d = 0; d < t; ++d) {
+    for (std::int64_t m = 0; m < k; ++m) {
+      out.shift_to_rep[static_cast<std::size_t>(chip(d, m))] = chip(0, m);
+      out.replica[static_cast<std::size_t>(chip(d, m))] = static_cast<std::int32_t>(d);
+    }
+  }
+  out.link_rep.assign(topology.links().size(), -1);
+  for (std::int32_t c = 0; c < topology.chip_count(); ++c) {
+    const auto rep = out.shift_to_rep[static_cast<std::size_t>(c)];
+    for (std::size_t i = 0; i < dims; ++i) {
+      for (int sign = 0; sign < 2; ++sign) {
+        const auto l = topology.torus_link(c, static_cast<int>(i), sign);
+        if (l >= 0)
+          out.link_rep[static_cast<std::size_t>(l)] =
+              topology.torus_link(rep, static_cast<int>(i), sign);
+      }
+    }
+  }
+  return {};
+}
+
+std::string reduce_schedule(const collectives::Schedule& schedule, const TranslationSymmetry& sym,
+                            collectives::Schedule& out) {
+  const auto& shape = sym.shape;
+  auto shift = [&](std::int32_t chip, const std::vector<int>& o, int sign) {
+    auto c = coords_of(chip, shape);
+    for (std::size_t i = 0; i < shape.size(); ++i)
+      c[i] = ((c[i] + sign * o[i]) % shape[i] + shape[i]) % shape[i];
+    return chip_at(c, shape);
+  };
+  // Transfers by (source, destination, how many earlier ones that pair has).
+  std::map<std::tuple<std::int32_t, std::int32_t, std::int32_t>, std::uint32_t> index;
+  std::vector<std::int32_t> occurrence(schedule.size());
+  {
+    std::map<std::pair<std::int32_t, std::int32_t>, std::int32_t> seen;
+    for (std::uint32_t i = 0; i < schedule.size(); ++i) {
+      const auto& tr = schedule.transfers[i];
+      occurrence[i] = seen[{tr.src_chip, tr.dst_chip}]++;
+      index[{tr.src_chip, tr.dst_chip, occurrence[i]}] = i;
+    }
+  }
+  // The transfer `i` shifted back by the offset of replica `d`.
+  auto shifted = [&](std::uint32_t i, std::int32_t d) -> std::int64_t {
+    const auto& tr = schedule.transfers[i];
+    const auto& o = sym.offset[static_cast<std::size_t>(d)];
+    auto it = index.find({shift(tr.src_chip, o, -1), shift(tr.dst_chip, o, -1), occurrence[i]});
+    return it == index.end() ? -1 : static_cast<std::int64_t>(it->second);
+  };
+  std::vector<std::int64_t> reduced(schedule.size(), -1);  // replica-0 transfer -> its new index
+  out = collectives::Schedule{};
+  std::vector<std::uint32_t> deps;
+  for (std::uint32_t i = 0; i < schedule.size(); ++i) {
+    const auto& tr = schedule.transfers[i];
+    const auto d = sym.replica[static_cast<std::size_t>(tr.src_chip)];
+    const auto same = shifted(i, d);  // its replica-0 counterpart
+    if (same < 0 || schedule.transfers[static_cast<std::size_t>(same)].bytes != tr.bytes)
+      return "a collective's schedule is not the same from every replica";
+    // Its dependencies must be its counterpart's, shifted.
+    std::vector<std::int64_t> mine, theirs;
+    for (auto k = schedule.dep_offsets[i]; k < schedule.dep_offsets[i + 1]; ++k)
+      mine.push_back(shifted(schedule.deps[k], d));
+    for (auto k = schedule.dep_offsets[static_cast<std::size_t>(same)];
+         k < schedule.dep_offsets[static_cast<std::size_t>(same) + 1]; ++k)
+      theirs.push_back(schedule.deps[k]);
+    std::sort(mine.begin(), mine.end());
+    std::sort(theirs.begin(), theirs.end());
+    if (mine != theirs)
+      return "a collective's dependencies are not the same from every replica";
+    if (d != 0)
+      continue;
+    // A replica-0 transfer: it waits for the replica-0 counterparts of its dependencies.
+    deps.clear();
+    for (auto k = schedule.dep_offsets[i]; k < schedule.dep_offsets[i + 1]; ++k) {
+      const auto w = schedule.deps[k];
+      const auto wd = sym.replica[static_cast<std::size_t>(schedule.transfers[w].src_chip)];
+      const auto rep = shifted(w, wd);
+      if (rep < 0 || reduced[static_cast<std::size_t>(rep)] < 0)
+        return "a collective waits for a transfer issued after it";
+      deps.push_back(static_cast<std::uint32_t>(reduced[static_cast<std::size_t>(rep)]));
+    }
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    reduced[i] = static_cast<std::int64_t>(out.size());
+    out.add(tr.src_chip, tr.dst_chip, tr.bytes, deps.data(), deps.size());
   }
   return {};
 }

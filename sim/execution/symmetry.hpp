@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/collectives/schedule.hpp"
 #include "sim/execution/placement.hpp"
 #include "sim/network/topology.hpp"
 
@@ -22,5 +23,29 @@ std::string replica_symmetry_violation(
     const network::Topology& topology, const Placement& placement,
     const std::vector<std::pair<std::int32_t, std::int32_t>>& model_pairs,
     const std::vector<std::vector<std::int32_t>>& data_links);
+
+// Translation symmetry of a torus: when data replica d's chips are replica 0's shifted by a torus
+// offset o(d), the offsets form a group (o(a) + o(b) is some o(c)), and every dimension a shift
+// moves along closes into a ring, then shifting by o(d) maps the machine, its routes and the mesh
+// onto themselves. Every link then stands for one link of replica 0's chips (`link_rep`), and a
+// collective whose schedule the shifts map onto itself can be run as replica 0's members' transfers
+// alone (reduce_schedule).
+struct TranslationSymmetry {
+  std::vector<std::int32_t> link_rep;      // per link: the link leaving replica 0 it stands for
+  std::vector<std::int32_t> shift_to_rep;  // per chip: replica 0's chip it stands for
+  std::vector<std::int32_t> replica;       // per chip: its data replica d
+  std::vector<std::vector<int>> offset;    // per replica: o(d), per torus dimension
+  std::vector<int> shape;
+};
+
+// "" and `out` filled when the placement is translation-symmetric, else why not.
+std::string translation_symmetry(const network::Topology& topology, const Placement& placement,
+                                 TranslationSymmetry& out);
+
+// Replica 0's members' transfers of `schedule`, with each dependency on a transfer of replica d
+// replaced by the replica-0 transfer it is shifted from (same arrival time, by symmetry). Returns
+// "" or why the schedule is not mapped onto itself by the shifts.
+std::string reduce_schedule(const collectives::Schedule& schedule, const TranslationSymmetry& sym,
+                            collectives::Schedule& out);
 
 }  // namespace meshsim::execution

@@ -4,6 +4,7 @@
 // so their traffic contends on shared links.
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "sim/engine/simulator.hpp"
@@ -25,6 +26,10 @@ class Network {
                        engine::EventFn on_arrival, void* context, std::uint64_t arg,
                        engine::SimTime* floor = nullptr);
 
+  // Every link of a route is replaced by map[link] (replica symmetry: a link stands for the link of
+  // replica 0 it is a shift of, docs/execution.md). Empty: no mapping.
+  void set_link_map(std::vector<std::int32_t> map) { link_map_ = std::move(map); }
+
   engine::Simulator& simulator() { return *sim_; }
   const Topology& topology() const { return *topology_; }
   std::int64_t link_bytes(std::int32_t link) const { return sharing_.bytes_carried(link); }
@@ -38,6 +43,7 @@ class Network {
   const Topology* topology_;
   LinkSharing sharing_;
   std::vector<std::int32_t> route_;  // scratch, reused: no allocation per message
+  std::vector<std::int32_t> link_map_;
   std::int64_t messages_ = 0;
 };
 

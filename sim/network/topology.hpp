@@ -44,6 +44,16 @@ class Topology {
   // it wraps (ties go the + way). GPU cluster: NVSwitch inside a node; up/down on the fat-tree.
   void route(std::int32_t src, std::int32_t dst, std::vector<std::int32_t>& out) const;
 
+  // Torus only: the link leaving chip `chip` in dimension `dim` towards + (sign 0) or - (sign 1),
+  // -1 where there is none (translations of the torus map these tables onto themselves).
+  std::int32_t torus_link(std::int32_t chip, int dim, int sign) const {
+    const auto dims = shape_.size();
+    return torus_link_[static_cast<std::size_t>(chip) * 2 * dims +
+                       2 * static_cast<std::size_t>(dim) + static_cast<std::size_t>(sign)];
+  }
+  // Torus only: dimension d wraps around with a cable of its own (longer than 2).
+  bool torus_wraps(int dim) const { return torus_wraps_[static_cast<std::size_t>(dim)] != 0; }
+
   // Hop counts from one vertex to every vertex by breadth-first search on the graph (Boost.Graph):
   // the yardstick that routing's path lengths are tested against. -1 = unreachable.
   std::vector<int> bfs_hops(std::int32_t from_vertex) const;

@@ -112,27 +112,45 @@ TEST_CASE("replica symmetry: replica 0 alone gives the step of every chip",
   CHECK(stepwise > 0);
 }
 
-TEST_CASE("replica symmetry: off, with the reason, when data and model traffic share links",
-          "[execution][symmetry]") {
-  const ModelConfig model = load_model("vit-b16");
-  const HardwareProfile hw = load_hardware("tpu-v4");
-  PlanFlags f;
-  f.mesh = "32x2";
-  f.batch = "256";
-  // The model axis takes half of z; the data axis's z rings then pass over its links.
-  f.mapping = R"({"torus_shape": [4, 4, 4], "data": ["x", "y", "z:2"], "model": ["z:2"]})";
-  const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
-  const auto r = execution::simulate_step(model, hw, plan);
-  INFO(r.symmetry);
-  CHECK(r.symmetry.rfind("off: data group", 0) == 0);
-  CHECK(r.simulated_chips == 64);
-  // The default mapping gives a 4-chip model axis a whole dimension with wrap-around: symmetric.
-  PlanFlags g;
-  g.mesh = "16x4";
-  g.batch = "256";
-  const Plan plan2 = finalize_plan(apply_plan_flags(Plan{}, g), model, hw, 0);
-  const auto r2 = execution::simulate_step(model, hw, plan2);
-  INFO(r2.symmetry);
-  CHECK(r2.symmetry.rfind("on", 0) == 0);
-  CHECK(r2.simulated_chips == 4);
+TEST_CASE("replica symmetry: which reduction applies, and why not", "[execution][symmetry]") {
+  struct Case {
+    std::string model, hardware, mesh, batch, mapping;
+    std::string note;  // how the note starts
+    std::int64_t simulated;
+  };
+  const std::vector<Case> cases{
+      // The model axis takes half of z, so the data axis's z rings pass over model-axis links:
+      // no links of their own, but every replica is a torus shift of replica 0.
+      {"vit-b16", "tpu-v4", "32x2", "256",
+       R"({"torus_shape": [4, 4, 4], "data": ["x", "y", "z:2"], "model": ["z:2"]})",
+       "on: the other 31 data replicas are torus shifts", 2},
+      // A 4-GPU model axis shares each node's NVSwitch ports with the data axis's NVLink hops;
+      // GPU clusters have no shifts: every chip is simulated.
+      {"vit-b16", "h100-sxm", "4x4", "256", "", "off: data group 0 shares links", 16},
+      // 8-GPU model axis = one node: data groups are rails of their own, replicas alike.
+      {"vit-l16", "h100-sxm", "4x8", "256", "", "on: 4 data replicas alike", 8},
+      // TPU v5e: a 16x4 slice wraps on x only, and the replicas are shifts along x.
+      {"vit-l16", "tpu-v5e", "16x4", "256", "", "on: the other 15 data replicas", 4},
+      // An 8x8 v5e slice has no wrap-around, so no shifts, and with the model axis on half of x
+      // the data rings cross its links: every chip is simulated.
+      {"vit-l16", "tpu-v5e", "16x4", "256",
+       R"({"torus_shape": [8, 8], "data": ["x:2", "y"], "model": ["x:4"]})", "off: data group", 64},
+  };
+  for (const auto& c : cases) {
+    const ModelConfig model = load_model(c.model);
+    const HardwareProfile hw = load_hardware(c.hardware);
+    PlanFlags f;
+    f.mesh = c.mesh;
+    f.batch = c.batch;
+    f.mapping = c.mapping;
+    f.microbatches = "2";
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
+    const auto fast = execution::simulate_step(model, hw, plan);
+    INFO(c.hardware << " " << c.mesh << ": " << fast.symmetry);
+    CHECK(fast.symmetry.rfind(c.note, 0) == 0);
+    CHECK(fast.simulated_chips == c.simulated);
+    execution::StepOptions all;
+    all.replica_symmetry = false;
+    check_same(fast, execution::simulate_step(model, hw, plan, {}, all));
+  }
 }
