@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -684,11 +686,25 @@ class StepSim {
       ++direct_in_flight_[static_cast<std::size_t>(group)];
     auto run = std::make_unique<collectives::CollectiveRun>(
         apart ? data_network_ : network_, *schedule, &StepSim::collective_done, this, arg);
-    auto* raw = run.get();
     runs_.emplace(arg, std::move(run));
     run_names_[arg] = in.name;
     run_rows_[arg] = in.row;
-    raw->start();
+    // Collectives ready in the same picosecond start together, after everything already queued
+    // for it, in a fixed order (model axis by replica, then data axis by group): which chip
+    // arrives last, and when, differs with and without replica symmetry, and the order of
+    // same-picosecond sends decides who gets a shared link first.
+    if (ready_.empty())
+      sim_.schedule_at(sim_.now(), &StepSim::start_ready, this, 0);
+    ready_.push_back(arg);
+  }
+
+  static void start_ready(void* self, std::uint64_t) {
+    auto* s = static_cast<StepSim*>(self);
+    auto ready = std::move(s->ready_);
+    s->ready_.clear();
+    std::sort(ready.begin(), ready.end());  // axis (model < data), group, slot
+    for (auto arg : ready)
+      s->runs_.at(arg)->start();
   }
 
   void finish_collective(std::uint64_t arg) {
@@ -1076,6 +1092,7 @@ class StepSim {
   std::vector<collectives::Group> model_groups_, data_groups_;
   std::map<std::tuple<int, std::int64_t, int, std::int64_t>, collectives::Schedule> schedules_;
   std::map<std::uint64_t, std::unique_ptr<collectives::CollectiveRun>> runs_;
+  std::vector<std::uint64_t> ready_;  // collectives to start at the end of this picosecond
   std::map<std::uint64_t, std::int32_t> run_names_, run_rows_;
   std::vector<TraceEvent> trace_events_;
   std::vector<std::int32_t> route_;  // scratch for trace link classes

@@ -117,6 +117,8 @@ TEST_CASE("replica symmetry: which reduction applies, and why not", "[execution]
     std::string model, hardware, mesh, batch, mapping;
     std::string note;  // how the note starts
     std::int64_t simulated;
+    std::string microbatches = "2";
+    std::string async = "on";
   };
   const std::vector<Case> cases{
       // The model axis takes half of z, so the data axis's z rings pass over model-axis links:
@@ -124,6 +126,15 @@ TEST_CASE("replica symmetry: which reduction applies, and why not", "[execution]
       {"vit-b16", "tpu-v4", "32x2", "256",
        R"({"torus_shape": [4, 4, 4], "data": ["x", "y", "z:2"], "model": ["z:2"]})",
        "on: the other 31 data replicas are torus shifts", 2},
+      // ViT-22B with the model axis on half of a 16-ring: data and model transfers share links
+      // in the same picosecond, so the order in which collectives start must not depend on which
+      // chip arrives last (a fixed order, docs/execution.md); sync and async.
+      {"vit-22b", "tpu-v4", "32x8", "256",
+       R"({"torus_shape": [4, 4, 16], "data": ["x", "y", "z:2"], "model": ["z:8"]})",
+       "on: the other 31 data replicas are torus shifts", 8, "2", "off"},
+      {"vit-22b", "tpu-v4", "32x8", "256",
+       R"({"torus_shape": [4, 4, 16], "data": ["x", "y", "z:2"], "model": ["z:8"]})",
+       "on: the other 31 data replicas are torus shifts", 8, "2", "on"},
       // A 4-GPU model axis shares each node's NVSwitch ports with the data axis's NVLink hops;
       // GPU clusters have no shifts: every chip is simulated.
       {"vit-b16", "h100-sxm", "4x4", "256", "", "off: data group 0 shares links", 16},
@@ -143,10 +154,13 @@ TEST_CASE("replica symmetry: which reduction applies, and why not", "[execution]
     f.mesh = c.mesh;
     f.batch = c.batch;
     f.mapping = c.mapping;
-    f.microbatches = "2";
+    f.microbatches = c.microbatches;
+    f.async = c.async;
+    f.remat = c.model == "vit-22b" ? std::string("none") : std::string();
     const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
     const auto fast = execution::simulate_step(model, hw, plan);
-    INFO(c.hardware << " " << c.mesh << ": " << fast.symmetry);
+    INFO(c.model << " on " << c.hardware << " " << c.mesh << " async " << c.async << ": "
+                 << fast.symmetry);
     CHECK(fast.symmetry.rfind(c.note, 0) == 0);
     CHECK(fast.simulated_chips == c.simulated);
     execution::StepOptions all;
