@@ -167,7 +167,8 @@ void add_run_commands(CLI::App& app) {
   auto run_opts = std::make_shared<RunOptions>();
   auto* run = app.add_subcommand(
       "run",
-      "Simulate one training step of a plan on every chip: step time, throughput, MFU/HFU, "
+      "Simulate one training step of a plan on every chip (replica 0 alone when the data replicas "
+      "provably run alike): step time, throughput, MFU/HFU, "
       "exposed communication per axis, memory per chip, per-linear table, critical path.");
   add_common(run, *run_opts);
   run->add_option("--plan", run_opts->plan_files,

@@ -2,7 +2,9 @@
 // One training step of a plan, simulated on every chip of the physical machine (DESIGN §4
 // "Execution", docs/execution.md). Each chip runs the same program (forward through every layer,
 // backward, data-axis gradient sync, optimizer update) on one compute stream; sends go over the
-// shared network, so model- and data-axis traffic contend where they share links.
+// shared network, so model- and data-axis traffic contend where they share links. When the data
+// replicas provably run alike, replica 0 is simulated chip by chip and stands for the others
+// (docs/execution.md "Replica symmetry"); the results are those of every chip.
 #include <array>
 #include <cstdint>
 #include <string>
