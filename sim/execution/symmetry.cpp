@@ -115,7 +115,6 @@ std::string translation_symmetry(const network::Topology& topology, const Placem
     return placement.chip[static_cast<std::size_t>(d * k + m)];
   };
   const auto base = coords_of(chip(0, 0), shape);
-  std::map<std::vector<int>, std::int64_t> replica_of_offset;
   for (std::int64_t d = 0; d < t; ++d) {
     auto o = coords_of(chip(d, 0), shape);
     for (std::size_t i = 0; i < dims; ++i) {
@@ -130,22 +129,54 @@ std::string translation_symmetry(const network::Topology& topology, const Placem
       if (chip_at(c, shape) != chip(d, m))
         return "replica " + std::to_string(d) + " is not replica 0 shifted";
     }
-    replica_of_offset[o] = d;
     out.offset.push_back(std::move(o));
   }
-  // The shifts form a group: the sum of two shifts is a shift (generators suffice, but t^2 is
-  // small next to a step).
-  for (std::int64_t a = 0; a < t; ++a) {
-    for (std::int64_t b = a; b < t; ++b) {
-      std::vector<int> sum(dims);
-      for (std::size_t i = 0; i < dims; ++i) {
-        sum[i] = (out.offset[static_cast<std::size_t>(a)][i] +
-                  out.offset[static_cast<std::size_t>(b)][i]) %
-                 shape[i];
-      }
-      if (!replica_of_offset.count(sum))
+  // The shifts form a group. With G = the shifts of one step along each data factor (replicas 1,
+  // n0, n0 n1, ...): if every shift plus every element of G is a shift, the shifts are a union of
+  // cosets of the group G generates; if that group also has t elements, they are that group.
+  auto code = [&](const std::vector<int>& o) { return chip_at(o, shape); };  // offset -> index
+  std::vector<std::int8_t> is_shift(static_cast<std::size_t>(topology.chip_count()), 0);
+  for (const auto& o : out.offset)
+    is_shift[static_cast<std::size_t>(code(o))] = 1;
+  std::vector<std::vector<int>> generators;
+  std::int64_t stride = 1;
+  for (int n : placement.data_shape) {
+    if (stride < t)
+      generators.push_back(out.offset[static_cast<std::size_t>(stride)]);
+    stride *= n;
+  }
+  auto add = [&](const std::vector<int>& a, const std::vector<int>& b) {
+    std::vector<int> sum(dims);
+    for (std::size_t i = 0; i < dims; ++i)
+      sum[i] = (a[i] + b[i]) % shape[i];
+    return sum;
+  };
+  for (const auto& o : out.offset) {
+    for (const auto& g : generators) {
+      if (!is_shift[static_cast<std::size_t>(code(add(o, g)))])
         return "the replicas' shifts do not form a group";
     }
+  }
+  {
+    std::vector<std::int8_t> seen(is_shift.size(), 0);
+    std::vector<std::vector<int>> frontier{std::vector<int>(dims, 0)};
+    seen[static_cast<std::size_t>(code(frontier[0]))] = 1;
+    std::int64_t reached = 1;
+    while (!frontier.empty() && reached <= t) {
+      auto o = std::move(frontier.back());
+      frontier.pop_back();
+      for (const auto& g : generators) {
+        auto next = add(o, g);
+        auto& mark = seen[static_cast<std::size_t>(code(next))];
+        if (!mark) {
+          mark = 1;
+          ++reached;
+          frontier.push_back(std::move(next));
+        }
+      }
+    }
+    if (reached != t)
+      return "the replicas' shifts do not form a group";
   }
   const auto chips = static_cast<std::size_t>(topology.chip_count());
   out.shift_to_rep.assign(chips, -1);
