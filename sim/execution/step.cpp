@@ -522,14 +522,11 @@ class StepSim {
 
   const std::vector<ChipStats>& stats() const { return stats_; }
   const std::vector<SimTime>& finish() const { return finish_; }
-  network::Network& network() { return network_; }
-  engine::Simulator& simulator() { return sim_; }
   std::vector<TraceEvent>& trace_events() { return trace_events_; }
-  std::int64_t collective_transfers() const { return collective_transfers_; }
 
   // Replica symmetry (docs/execution.md): only replica 0 is simulated chip by chip, the other
-  // data replicas follow the same timeline; data-axis collectives run in full on their own links.
-  bool symmetric() const { return symmetric_; }
+  // data replicas follow the same timeline; data-axis collectives are reduced to replica 0's
+  // transfers (torus shifts) or run in full on links of their own (memoized or step by step).
   const std::string& symmetry_note() const { return symmetry_note_; }
   std::int64_t simulated_chips() const { return chips_; }
   // Every replica's traffic counts the same as replica 0's.
@@ -674,7 +671,6 @@ class StepSim {
                      (static_cast<std::uint64_t>(group) << 32) |
                      static_cast<std::uint64_t>(in.slot);
     const auto* schedule = &schedule_for(in.axis, group, in.op, in.bytes);
-    collective_transfers_ += static_cast<std::int64_t>(schedule->size());
     if (shifted_ && in.axis == Axis::Data) {
       // Replica 0's members' transfers; the shifted ones run alike on the shifted links.
       schedule = &reduced_.at(std::make_tuple(group, static_cast<int>(in.op), in.bytes));
@@ -898,8 +894,6 @@ class StepSim {
       if (out.duration_ps <= compute_until_next_batch_ps_[last + 1]) {
         for (std::size_t i = first; i <= last; ++i) {
           account_collective(c, code[i]);
-          collective_transfers_ += static_cast<std::int64_t>(
-              batch_schedules_[static_cast<std::size_t>(key[i - first])]->size());
           const auto slot = static_cast<std::size_t>(code[i].slot);
           data_start_[static_cast<std::size_t>(c) * collective_instr_.size() + slot] = now;
           sim_.schedule_at(now + SimTime::from_ps(out.finish_ps[i - first]),
@@ -1096,7 +1090,6 @@ class StepSim {
   std::map<std::uint64_t, std::int32_t> run_names_, run_rows_;
   std::vector<TraceEvent> trace_events_;
   std::vector<std::int32_t> route_;  // scratch for trace link classes
-  std::int64_t collective_transfers_ = 0;
 };
 
 // Least time for a chip to send `bytes` of one axis's collectives (the per-member share of every
