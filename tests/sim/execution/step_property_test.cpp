@@ -11,41 +11,21 @@
 #include "models/model.hpp"
 #include "sim/execution/step.hpp"
 #include "sim/plan/plan.hpp"
+#include "tests/sim/execution/random_plan.hpp"
 
 using namespace meshsim;
 
 TEST_CASE("step property: random valid plans give sane, bounded results", "[execution][property]") {
-  std::mt19937_64 rng(20261125);
-  const std::vector<std::string> models{"vit-b16", "vit-l16"};
-  const std::vector<std::string> hardware{"tpu-v4", "h100-sxm"};
-  const std::vector<std::string> on_off{"on", "off"};
-  const std::vector<std::string> remats{"none", "selective", "full"};
-  const std::vector<std::string> optimizers{"adam", "adafactor", "sgd"};
-  auto pick = [&](const std::vector<std::string>& v) {
-    return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)];
-  };
+  testing::PlanDraws draws(20261125, {"tpu-v4", "h100-sxm"}, 4, 8);
   int simulated = 0;
   for (int draw = 0; draw < 40; ++draw) {
-    const ModelConfig model = load_model(pick(models));
-    const HardwareProfile hw = load_hardware(pick(hardware));
-    const std::int64_t chips = std::int64_t{16} << std::uniform_int_distribution<int>(0, 4)(rng);
-    // Model axes dividing the 12 (B) or 16 (L) heads and every feature count: 1, 2, 4.
-    const std::int64_t k = std::int64_t{1} << std::uniform_int_distribution<int>(0, 2)(rng);
-    const std::int64_t data = chips / k;
-    const std::int64_t mb = std::int64_t{1} << std::uniform_int_distribution<int>(0, 2)(rng);
-    const std::int64_t batch = data * mb * std::uniform_int_distribution<std::int64_t>(1, 8)(rng);
-    PlanFlags f;
-    f.mesh = std::to_string(data) + "x" + std::to_string(k);
-    f.batch = std::to_string(batch);
-    f.microbatches = std::to_string(mb);
-    f.async = pick(on_off);
-    f.bidirectional = pick(on_off);
-    f.fsdp = pick(on_off);
-    f.remat = pick(remats);
-    f.optimizer = pick(optimizers);
-    INFO(model.name << " on " << hw.name << ": mesh " << f.mesh << " batch " << f.batch << " mb "
-                    << f.microbatches << " async " << f.async << " fsdp " << f.fsdp << " remat "
-                    << f.remat << " " << f.optimizer);
+    auto p = draws.next();
+    p.flags.optimizer = draws.pick({"adam", "adafactor", "sgd"});
+    INFO(testing::PlanDraws::describe(p));
+    const ModelConfig model = load_model(p.model);
+    const HardwareProfile hw = load_hardware(p.hardware);
+    const auto& f = p.flags;
+    const std::int64_t k = p.k;
     const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
     const auto r = execution::simulate_step(model, hw, plan);
     ++simulated;

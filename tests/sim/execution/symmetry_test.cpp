@@ -11,6 +11,7 @@
 #include "models/model.hpp"
 #include "sim/execution/step.hpp"
 #include "sim/plan/plan.hpp"
+#include "tests/sim/execution/random_plan.hpp"
 
 using namespace meshsim;
 using execution::StepResult;
@@ -57,37 +58,19 @@ void check_same(const StepResult& fast, const StepResult& full) {
 
 TEST_CASE("replica symmetry: replica 0 alone gives the step of every chip",
           "[execution][symmetry]") {
-  std::mt19937_64 rng(20261126);
-  const std::vector<std::string> models{"vit-b16", "vit-l16"};
-  const std::vector<std::string> hardware{"tpu-v4", "h100-sxm", "tpu-v5e"};
-  const std::vector<std::string> on_off{"on", "off"};
-  const std::vector<std::string> remats{"none", "selective", "full"};
-  auto pick = [&](const std::vector<std::string>& v) {
-    return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)];
-  };
+  testing::PlanDraws draws(20261126, {"tpu-v4", "h100-sxm", "tpu-v5e"}, 3, 4);
   int symmetric = 0;
   std::int64_t memoized = 0, stepwise = 0;
   for (int draw = 0; draw < 40; ++draw) {
-    const ModelConfig model = load_model(pick(models));
-    const HardwareProfile hw = load_hardware(pick(hardware));
-    const std::int64_t chips = std::int64_t{16} << std::uniform_int_distribution<int>(0, 3)(rng);
-    const std::int64_t k = std::int64_t{1} << std::uniform_int_distribution<int>(0, 2)(rng);
-    const std::int64_t mb = std::int64_t{1} << std::uniform_int_distribution<int>(0, 2)(rng);
-    // Small per-chip batches make the data axis the bottleneck, so collectives overlap.
-    const std::int64_t batch =
-        chips / k * mb * std::uniform_int_distribution<std::int64_t>(1, 4)(rng);
-    PlanFlags f;
-    f.mesh = std::to_string(chips / k) + "x" + std::to_string(k);
-    f.batch = std::to_string(batch);
-    f.microbatches = std::to_string(mb);
-    f.async = pick(on_off);
-    f.bidirectional = pick(on_off);
-    f.fsdp = pick(on_off);
-    f.remat = pick(remats);
-    f.gradient_dtype = pick(std::vector<std::string>{"bf16", "fp32"});
-    INFO(model.name << " on " << hw.name << ": mesh " << f.mesh << " batch " << f.batch << " mb "
-                    << f.microbatches << " async " << f.async << " bidi " << f.bidirectional
-                    << " fsdp " << f.fsdp << " remat " << f.remat << " grad " << f.gradient_dtype);
+    // Small per-chip batches (1-4 images per replica and microbatch) make the data axis the
+    // bottleneck, so data-axis collectives overlap.
+    auto p = draws.next();
+    p.flags.gradient_dtype = draws.pick({"bf16", "fp32"});
+    INFO(testing::PlanDraws::describe(p));
+    const ModelConfig model = load_model(p.model);
+    const HardwareProfile hw = load_hardware(p.hardware);
+    const std::int64_t chips = p.chips, k = p.k;
+    const auto& f = p.flags;
     const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
     const auto fast = execution::simulate_step(model, hw, plan);
     execution::StepOptions all;
