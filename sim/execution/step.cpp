@@ -528,6 +528,34 @@ class StepSim {
   // data replicas follow the same timeline; data-axis collectives are reduced to replica 0's
   // transfers (torus shifts) or run in full on links of their own (memoized or step by step).
   const std::string& symmetry_note() const { return symmetry_note_; }
+
+  // Events the run will take at most: one per compute instruction and per send on every simulated
+  // chip, plus the transfers of every collective as it will run (replica 0's share when the shifts
+  // reduce it; all members otherwise, an upper bound when a batch is memoized).
+  double estimated_events() const {
+    double events = 0;
+    const auto& topology = network_.topology();
+    const auto chips = static_cast<double>(chips_);
+    for (const auto& in : program_.code) {
+      if (in.kind == Kind::Compute || in.kind == Kind::Send)
+        events += chips;
+      if (in.kind != Kind::Collective)
+        continue;
+      if (shifted_ && in.axis == Axis::Data) {
+        for (std::int64_t m = 0; m < placement_.model; ++m)
+          events += static_cast<double>(
+              reduced_.at(std::make_tuple(m, static_cast<int>(in.op), in.bytes)).size());
+        continue;
+      }
+      const bool model_axis = in.axis == Axis::Model;
+      const auto& group = model_axis ? model_groups_[0] : data_groups_[0];
+      const auto name = collectives::default_collective_algorithm(in.op, topology, group);
+      const auto& algorithm = collectives::find_collective_algorithm(name, in.op);
+      const double groups = static_cast<double>(model_axis ? replicas_ : placement_.model);
+      events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
+    }
+    return events;
+  }
   std::int64_t simulated_chips() const { return chips_; }
   // Every replica's traffic counts the same as replica 0's.
   double replica_factor() const {
@@ -1193,25 +1221,9 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
   }
 
   StepSim sim(program, placement, topology, trace, options.replica_symmetry);
-  // Refuse a step that would run for many minutes (docs/limits.md): one event per compute
-  // instruction and per send arrival on every simulated chip, plus every collective's transfers
-  // (with replica symmetry, at most one full run of each data-axis collective per group).
+  // Refuse a step that would run for many minutes (docs/limits.md).
   {
-    double events = 0;
-    const auto chips_d = static_cast<double>(sim.simulated_chips());
-    for (const auto& in : program.code) {
-      if (in.kind == Kind::Compute || in.kind == Kind::Send)
-        events += chips_d;
-      if (in.kind == Kind::Collective) {
-        const bool model_axis = in.axis == Axis::Model;
-        const auto group = model_axis ? placement.model_group(0) : placement.data_group(0);
-        const auto name = collectives::default_collective_algorithm(in.op, topology, group);
-        const auto& algorithm = collectives::find_collective_algorithm(name, in.op);
-        const double groups = static_cast<double>(
-            model_axis ? sim.simulated_chips() / placement.model : placement.model);
-        events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
-      }
-    }
+    const double events = sim.estimated_events();
     if (events > limits::kMaxStepEvents) {
       throw InputError(plan.site("microbatches"),
                        "this step would take about " +

@@ -179,17 +179,17 @@ std::string translation_symmetry(const network::Topology& topology, const Placem
       return "the replicas' shifts do not form a group";
   }
   const auto chips = static_cast<std::size_t>(topology.chip_count());
-  out.shift_to_rep.assign(chips, -1);
+  std::vector<std::int32_t> rep_of(chips, -1);  // per chip: replica 0's chip it stands for
   out.replica.assign(chips, -1);
   for (std::int64_t d = 0; d < t; ++d) {
     for (std::int64_t m = 0; m < k; ++m) {
-      out.shift_to_rep[static_cast<std::size_t>(chip(d, m))] = chip(0, m);
+      rep_of[static_cast<std::size_t>(chip(d, m))] = chip(0, m);
       out.replica[static_cast<std::size_t>(chip(d, m))] = static_cast<std::int32_t>(d);
     }
   }
   out.link_rep.assign(topology.links().size(), -1);
   for (std::int32_t c = 0; c < topology.chip_count(); ++c) {
-    const auto rep = out.shift_to_rep[static_cast<std::size_t>(c)];
+    const auto rep = rep_of[static_cast<std::size_t>(c)];
     for (std::size_t i = 0; i < dims; ++i) {
       for (int sign = 0; sign < 2; ++sign) {
         const auto l = topology.torus_link(c, static_cast<int>(i), sign);

@@ -31,10 +31,9 @@ std::string replica_symmetry_violation(
 // collective whose schedule the shifts map onto itself can be run as replica 0's members' transfers
 // alone (reduce_schedule).
 struct TranslationSymmetry {
-  std::vector<std::int32_t> link_rep;      // per link: the link leaving replica 0 it stands for
-  std::vector<std::int32_t> shift_to_rep;  // per chip: replica 0's chip it stands for
-  std::vector<std::int32_t> replica;       // per chip: its data replica d
-  std::vector<std::vector<int>> offset;    // per replica: o(d), per torus dimension
+  std::vector<std::int32_t> link_rep;    // per link: the link leaving replica 0 it stands for
+  std::vector<std::int32_t> replica;     // per chip: its data replica d
+  std::vector<std::vector<int>> offset;  // per replica: o(d), per torus dimension
   std::vector<int> shape;
 };
 
