@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,13 +20,14 @@
 #include "sim/cli/commands.hpp"
 #include "sim/validate/calibration.hpp"
 #include "sim/validate/measurements.hpp"
+#include "sim/validate/runs.hpp"
 #include "sim/validate/validation.hpp"
 
 namespace meshsim::cli {
 namespace {
 
 struct ValidateOptions {
-  std::string measurements, hardware, model = "fit", output;
+  std::string measurements, runs, hardware, model = "fit", output;
   bool json = false;
   bool allow_synthetic = false;
 };
@@ -161,7 +163,71 @@ ValidationModel parse_model(const std::string& text) {
   return ValidationModel::Roofline;  // CLI11 restricts the choices
 }
 
+// Median, 90th percentile and worst of |rel_error| (the nearest-rank percentile).
+nlohmann::json abs_error_summary(std::vector<double> errors) {
+  for (double& e : errors)
+    e = std::abs(e);
+  std::sort(errors.begin(), errors.end());
+  const auto n = errors.size();
+  auto rank = [&](double q) {
+    const auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
+    return errors[std::min(n - 1, i == 0 ? 0 : i - 1)];
+  };
+  const double median = n % 2 ? errors[n / 2] : (errors[n / 2 - 1] + errors[n / 2]) / 2;
+  return {{"count", n},
+          {"median_abs_rel_error", median},
+          {"p90_abs_rel_error", rank(0.9)},
+          {"worst_abs_rel_error", errors.back()}};
+}
+
+void run_validate_runs(const ValidateOptions& o) {
+  const MeasuredRunSet set = load_measured_runs(o.runs);
+  const auto rows = predict_measured_runs(set, o.hardware);
+  std::vector<double> errors;
+  for (const auto& r : rows)
+    errors.push_back(r.rel_error);
+  const nlohmann::json summary = abs_error_summary(errors);
+  if (o.json) {
+    nlohmann::json j;
+    j["schema"] = "meshsim.validation-runs/v1";
+    j["version"] = kVersion;
+    j["runs"] = o.runs;
+    j["rows"] = nlohmann::json::array();
+    for (const auto& r : rows) {
+      j["rows"].push_back({{"id", r.id},
+                           {"hardware", r.hardware},
+                           {"measured_images_per_s", r.measured_images_per_s},
+                           {"predicted_images_per_s", r.predicted_images_per_s},
+                           {"step_time_s", r.step_time_s},
+                           {"rel_error", r.rel_error}});
+    }
+    j["summary"] = summary;
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("meshsim validate: %s (%zu measured runs)\n\n", o.runs.c_str(), rows.size());
+  std::printf("%-32s %-16s %14s %14s %8s\n", "id", "hardware", "measured img/s", "predicted img/s",
+              "error");
+  for (const auto& r : rows) {
+    std::printf("%-32s %-16s %14.1f %14.1f %8s\n", r.id.c_str(), r.hardware.c_str(),
+                r.measured_images_per_s, r.predicted_images_per_s, pct(r.rel_error).c_str());
+  }
+  std::printf("\ncount %zu, median |error| %.1f%%, worst %.1f%%\n", rows.size(),
+              100 * summary["median_abs_rel_error"].get<double>(),
+              100 * summary["worst_abs_rel_error"].get<double>());
+}
+
 void run_validate(const ValidateOptions& o) {
+  const int modes = !o.measurements.empty() + !o.runs.empty();
+  if (modes != 1) {
+    throw InputError({"--measurements", "", ""},
+                     modes == 0 ? "nothing to validate" : "give one input at a time", "",
+                     "exactly one of --measurements FILE.json, --runs FILE.csv");
+  }
+  if (!o.runs.empty()) {
+    run_validate_runs(o);
+    return;
+  }
   const MeasurementSet m = load_measurements(o.measurements);
   const HardwareProfile profile =
       load_hardware(o.hardware.empty() ? profile_for_device(m) : o.hardware);
@@ -201,10 +267,12 @@ void add_validate_commands(CLI::App& app) {
       "validate",
       "Compare the cost model with measured CUDA timings (cuda_validation/), op by op and per "
       "layer; the model is fitted on k in {1,4,16} and judged on the other shapes");
-  validate
-      ->add_option("--measurements", options->measurements,
-                   "measurement file (schema meshsim.cuda-measurements/v1)")
-      ->required();
+  validate->add_option("--measurements", options->measurements,
+                       "measurement file (schema meshsim.cuda-measurements/v1)");
+  validate->add_option("--runs", options->runs,
+                       "measured training runs (CSV, columns of "
+                       "cuda_validation/published/end_to_end_calibration.csv): predicted vs "
+                       "measured images/s");
   validate->add_option("--hardware", options->hardware,
                        "hardware profile name or file (default: the profile of the measured GPU)");
   validate
