@@ -1,6 +1,8 @@
 // `meshsim validate --measurements FILE [--hardware NAME] [--model fit|profile|roofline] [--json]`
 // and `meshsim calibrate --measurements FILE --hardware NAME -o OUT.json` (issue 8; fields and the
-// cost-model form in docs/validation.md).
+// cost-model form in docs/validation.md); `meshsim validate --matmuls FILE.csv --hardware NAME
+// [--dtype bf16|tf32] [--json]` and `meshsim calibrate --matmuls FILE.csv --hardware NAME
+// [-o OUT.json]` (issue 12: the matmul shape model, docs/fidelity.md).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +20,10 @@
 #include "hardware_profiles/hardware.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/validate/calibration.hpp"
+#include "sim/validate/error_summary.hpp"
+#include "sim/validate/gemm_table.hpp"
+#include "sim/validate/matmul_fit.hpp"
+#include "sim/validate/matmul_validation.hpp"
 #include "sim/validate/measurements.hpp"
 #include "sim/validate/validation.hpp"
 
@@ -25,7 +31,7 @@ namespace meshsim::cli {
 namespace {
 
 struct ValidateOptions {
-  std::string measurements, hardware, model = "fit", output;
+  std::string measurements, matmuls, hardware, model = "fit", output, dtype = "bf16";
   bool json = false;
   bool allow_synthetic = false;
 };
@@ -161,7 +167,122 @@ ValidationModel parse_model(const std::string& text) {
   return ValidationModel::Roofline;  // CLI11 restricts the choices
 }
 
+// Exactly one of --measurements and --matmuls.
+void check_one_input(const ValidateOptions& o) {
+  if (o.measurements.empty() == o.matmuls.empty()) {
+    throw InputError({"--measurements", "", "measurements"},
+                     o.matmuls.empty() ? "no input given" : "given together with --matmuls",
+                     o.matmuls.empty() ? "neither flag" : "both flags",
+                     "exactly one of --measurements FILE.json and --matmuls FILE.csv");
+  }
+  if (!o.matmuls.empty() && o.hardware.empty()) {
+    throw InputError({"--hardware", "", "hardware"}, "required with --matmuls", "none",
+                     "--hardware NAME|FILE (see 'meshsim hardware')");
+  }
+}
+
+MatmulDtype parse_dtype(const std::string& text, const HardwareProfile& profile) {
+  if (text != "tf32")
+    return MatmulDtype::Bf16;  // CLI11 restricts the choices
+  if (profile.cost.matmul.kind == MatmulModelKind::TpuMxu) {
+    throw InputError({"--dtype", "", "dtype"}, "TF32 is a GPU tensor-core format", "'tf32'",
+                     "bf16 for TPU profile '" + profile.name + "'");
+  }
+  return MatmulDtype::Tf32;
+}
+
+void run_validate_matmuls(const ValidateOptions& o) {
+  const GemmTable table = load_gemm_table(o.matmuls);
+  const HardwareProfile profile = load_hardware(o.hardware);
+  const MatmulDtype dtype = parse_dtype(o.dtype, profile);
+  const MatmulValidation v = validate_matmuls(table.rows, profile.cost, profile.chip, dtype);
+  if (o.json) {
+    nlohmann::json j;
+    j["schema"] = "meshsim.matmul-validation/v1";
+    j["version"] = kVersion;
+    j["matmuls"] = table.file;
+    j["hardware"] = profile.name;
+    j["dtype"] = o.dtype;
+    j["rows"] = nlohmann::json::array();
+    for (const MatmulComparison& c : v.rows) {
+      const MatmulShape& s = c.row.shape;
+      j["rows"].push_back({{"b", s.batch},
+                           {"m", s.m},
+                           {"n", s.n},
+                           {"k", s.k},
+                           {"bf16_flop_per_s", c.row.bf16_flop_per_s},
+                           {"tf32_flop_per_s", c.row.tf32_flop_per_s},
+                           {"measured_s", c.measured_s},
+                           {"predicted_s", c.predicted_s},
+                           {"rel_error", c.rel_error}});
+    }
+    j["summary"] = rel_error_summary_json(v.summary);
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("meshsim validate: %s (%s); profile %s\n\n", table.file.c_str(), o.dtype.c_str(),
+              profile.name.c_str());
+  std::printf("%3s %6s %6s %6s %12s %12s %8s\n", "b", "m", "n", "k", "measured_us", "predicted_us",
+              "error");
+  for (const MatmulComparison& c : v.rows) {
+    const MatmulShape& s = c.row.shape;
+    std::printf("%3lld %6lld %6lld %6lld %12.2f %12.2f %8s\n", static_cast<long long>(s.batch),
+                static_cast<long long>(s.m), static_cast<long long>(s.n),
+                static_cast<long long>(s.k), 1e6 * c.measured_s, 1e6 * c.predicted_s,
+                pct(c.rel_error).c_str());
+  }
+  const RelErrorSummary& sum = v.summary;
+  const MatmulShape& w = v.rows[sum.worst_index].row.shape;
+  std::printf(
+      "\n%lld rows: median |error| %.1f%%, 90th percentile %.1f%%, worst %.1f%% (b=%lld m=%lld "
+      "n=%lld k=%lld, line %d)\n",
+      static_cast<long long>(sum.count), 100 * sum.median_abs, 100 * sum.p90_abs,
+      100 * sum.worst_abs, static_cast<long long>(w.batch), static_cast<long long>(w.m),
+      static_cast<long long>(w.n), static_cast<long long>(w.k), v.rows[sum.worst_index].row.line);
+}
+
+void run_calibrate_matmuls(const ValidateOptions& o) {
+  if (!o.output.empty())
+    check_output_path(o.output, "-o");
+  const GemmTable table = load_gemm_table(o.matmuls);
+  const HardwareProfile profile = load_hardware(o.hardware);
+  if (profile.cost.matmul.kind != MatmulModelKind::GpuTiles) {
+    throw InputError({"--hardware", "", "hardware"},
+                     "the profile has no GPU tile matmul model (cost_model/matmul/model gpu_tiles) "
+                     "to take the SM count from",
+                     "'" + profile.name + "'", "a GPU profile, e.g. h100-sxm");
+  }
+  const MatmulFitResult fit =
+      fit_gpu_tile_matmul(table.rows, profile.chip, profile.cost.memory_efficiency,
+                          profile.cost.matmul.gpu.sms, MatmulDtype::Bf16);
+  MatmulModel model;
+  model.kind = MatmulModelKind::GpuTiles;
+  model.gpu = fit.model;
+  CostModel cost = profile.cost;
+  cost.matmul = model;
+  const MatmulValidation v = validate_matmuls(table.rows, cost, profile.chip, MatmulDtype::Bf16);
+  std::printf("meshsim calibrate: matmul model of %s fitted on %s (bf16, %zu rows, %d SMs)\n",
+              profile.name.c_str(), table.file.c_str(), table.rows.size(), fit.model.sms);
+  std::printf("  tensor_core_fraction  %.4f\n", fit.model.tensor_core_fraction);
+  std::printf("  kernel_overhead       %.3f us\n", 1e6 * fit.model.kernel_overhead_s);
+  std::printf("  tile_overhead         %.3f us\n", 1e6 * fit.model.tile_overhead_s);
+  std::printf("  sm_operand_bandwidth  %.2f GB/s\n", 1e-9 * fit.model.sm_operand_bandwidth);
+  std::printf("  sum of squared log errors %.4f\n", fit.sum_sq_log_error);
+  std::printf("  |error| on the fitted rows: median %.1f%%, 90th percentile %.1f%%, worst %.1f%%\n",
+              100 * v.summary.median_abs, 100 * v.summary.p90_abs, 100 * v.summary.worst_abs);
+  if (!o.output.empty()) {
+    nlohmann::json document = read_json_file(profile.file);
+    document["cost_model"].erase("matmul_efficiency");
+    document["cost_model"]["matmul"] = matmul_model_to_json(model);
+    write_file_atomically(o.output, document.dump(2) + "\n");
+    std::printf("  wrote %s\n", o.output.c_str());
+  }
+}
+
 void run_validate(const ValidateOptions& o) {
+  check_one_input(o);
+  if (!o.matmuls.empty())
+    return run_validate_matmuls(o);
   const MeasurementSet m = load_measurements(o.measurements);
   const HardwareProfile profile =
       load_hardware(o.hardware.empty() ? profile_for_device(m) : o.hardware);
@@ -174,6 +295,13 @@ void run_validate(const ValidateOptions& o) {
 }
 
 void run_calibrate(const ValidateOptions& o) {
+  check_one_input(o);
+  if (!o.matmuls.empty())
+    return run_calibrate_matmuls(o);
+  if (o.output.empty()) {
+    throw InputError({"-o", "", "output"}, "required with --measurements", "none",
+                     "-o OUT.json, the profile file to write");
+  }
   check_output_path(o.output, "-o");
   const MeasurementSet m = load_measurements(o.measurements);
   if (m.synthetic && !o.allow_synthetic) {
@@ -201,10 +329,13 @@ void add_validate_commands(CLI::App& app) {
       "validate",
       "Compare the cost model with measured CUDA timings (cuda_validation/), op by op and per "
       "layer; the model is fitted on k in {1,4,16} and judged on the other shapes");
-  validate
-      ->add_option("--measurements", options->measurements,
-                   "measurement file (schema meshsim.cuda-measurements/v1)")
-      ->required();
+  validate->add_option("--measurements", options->measurements,
+                       "measurement file (schema meshsim.cuda-measurements/v1)");
+  validate->add_option("--matmuls", options->matmuls,
+                       "matmul throughput table (CSV: b,m,n,k,bf16_flop_per_s,tf32_flop_per_s; "
+                       "cuda_validation/published/gemm_h100_xla.csv); needs --hardware");
+  validate->add_option("--dtype", options->dtype, "with --matmuls: the column to compare")
+      ->check(CLI::IsMember({"bf16", "tf32"}));
   validate->add_option("--hardware", options->hardware,
                        "hardware profile name or file (default: the profile of the measured GPU)");
   validate
@@ -220,9 +351,13 @@ void add_validate_commands(CLI::App& app) {
       "calibrate",
       "Fit the calibrated cost model on measured CUDA timings (k in {1,4,16}) and write the "
       "profile with the fitted parameters, the measurement file named as their source");
-  calibrate->add_option("--measurements", cal->measurements, "measurement file")->required();
+  calibrate->add_option("--measurements", cal->measurements, "measurement file");
+  calibrate->add_option("--matmuls", cal->matmuls,
+                        "matmul throughput table (CSV): fit the GPU matmul model's parameters on "
+                        "its bf16 column and print them");
   calibrate->add_option("--hardware", cal->hardware, "hardware profile name or file")->required();
-  calibrate->add_option("-o,--output", cal->output, "profile file to write")->required();
+  calibrate->add_option("-o,--output", cal->output,
+                        "profile file to write (required with --measurements)");
   calibrate->add_flag("--allow-synthetic", cal->allow_synthetic,
                       "accept a file labelled synthetic (tests of the calibration only)");
   calibrate->callback([cal] { run_calibrate(*cal); });
