@@ -12,6 +12,10 @@ bool is_tensor_core(const Op& op) {
 }
 
 double roofline_s(const CostModel& cost, const ChipSpec& chip, const Op& op) {
+  if (is_tensor_core(op) && cost.matmul.kind != MatmulModelKind::Roofline) {
+    return std::max(matmul_time_s(cost, chip, MatmulShape{op.batch, op.m, op.n, op.k}),
+                    op_lower_bound_s(chip, op));
+  }
   // Non-matmul ops run on the vector units; we bound them by the same peak (they are memory-bound).
   const double flop_rate =
       chip.peak_bf16_flop_per_s * (is_tensor_core(op) ? cost.matmul_efficiency : 1.0);
@@ -46,6 +50,31 @@ double fitted_s(const CalibratedCost& fit, const ChipSpec& chip, const Op& op) {
 }
 
 }  // namespace
+
+double matmul_time_s(const CostModel& cost, const ChipSpec& chip, const MatmulShape& s,
+                     MatmulDtype dtype) {
+  const double element_bytes = dtype == MatmulDtype::Tf32 ? 4.0 : 2.0;
+  const double b = double(s.batch), m = double(s.m), n = double(s.n), k = double(s.k);
+  const double flop = 2 * b * m * n * k;
+  const double bytes = element_bytes * b * (m * k + k * n + m * n);
+  const double peak = tensor_peak_flop_per_s(chip, dtype);
+  const double bound = std::max(flop / peak, bytes / chip.hbm_bandwidth_bytes_per_s);
+  double t = 0;
+  switch (cost.matmul.kind) {
+    case MatmulModelKind::GpuTiles:
+      t = gpu_tile_matmul_s(cost.matmul.gpu, chip, cost.memory_efficiency, s, dtype);
+      break;
+    case MatmulModelKind::TpuMxu:
+      t = tpu_mxu_matmul_s(cost.matmul.tpu, chip, cost.memory_efficiency, s);
+      break;
+    case MatmulModelKind::Roofline:
+      t = std::max(flop / (peak * cost.matmul_efficiency),
+                   bytes / (chip.hbm_bandwidth_bytes_per_s * cost.memory_efficiency)) +
+          cost.kernel_overhead_s;
+      break;
+  }
+  return std::max(t, bound);
+}
 
 double op_lower_bound_s(const ChipSpec& chip, const Op& op) {
   return std::max(safe_div(op.flop, chip.peak_bf16_flop_per_s),

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hardware_profiles/matmul_model.hpp"
 #include "models/model.hpp"
 
 namespace meshsim {
@@ -45,17 +46,28 @@ struct CalibratedCost {
 };
 
 struct CostModel {
+  // Tensor-core ops: by shape (matmul_model.hpp) unless kind is Roofline, when they reach
+  // matmul_efficiency of peak bf16 FLOP/s whatever their shape (the legacy form).
+  MatmulModel matmul;
   double matmul_efficiency = 1.0;  // fraction of peak bf16 FLOP/s that large matmuls reach
   double memory_efficiency = 1.0;  // fraction of HBM bandwidth that memory-bound kernels reach
   double kernel_overhead_s = 0.0;  // fixed cost per kernel launch
   std::optional<CalibratedCost> calibrated;
 };
 
-// Time of one op in seconds inside a training step. Without calibration:
-// max(flop / (peak x matmul_eff), bytes / (hbm_bw x memory_eff)) + overhead, where non-matmul ops
-// use only the bandwidth term's roof against the FLOP roof. With calibration:
+// Time of one op in seconds inside a training step. Without calibration: matmuls by the shape
+// model of `cost.matmul` (or max(flop / (peak x matmul_eff), bytes / (hbm_bw x memory_eff)) +
+// overhead when it is a roofline); memory-bound ops max(flop / peak, bytes / (hbm_bw x memory_eff))
+// + overhead; never below the physical bound op_lower_bound_s. With calibration:
 // graph_factor x isolated_op_time_s, never below the physical bound.
 double op_time_s(const CostModel& cost, const ChipSpec& chip, const Op& op);
+
+// A matmul batch x [m x k] x [k x n] run alone, by the profile's uncalibrated matmul model (the
+// shape model, or the legacy roofline with matmul_efficiency and kernel_overhead), never below
+// max(flop / tensor peak of the dtype, operand and result bytes / hbm_bandwidth). TF32 is a GPU
+// format (the TPU model prices every dtype as bf16; `validate --matmuls` refuses TF32 there).
+double matmul_time_s(const CostModel& cost, const ChipSpec& chip, const MatmulShape& shape,
+                     MatmulDtype dtype = MatmulDtype::Bf16);
 
 // The physical lower bound max(flop / peak_bf16, bytes / hbm_bandwidth) (DESIGN §4).
 double op_lower_bound_s(const ChipSpec& chip, const Op& op);

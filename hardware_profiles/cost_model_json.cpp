@@ -17,6 +17,12 @@ std::string seconds_text(double s) {
   return buffer;
 }
 
+std::string fmt_bandwidth(double bytes_per_s) {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%.9g B/s", bytes_per_s);
+  return buffer;
+}
+
 MatmulFit parse_matmul_fit(JsonObject object) {
   MatmulFit f;
   f.fitted = true;
@@ -72,11 +78,78 @@ CalibratedCost parse_calibrated(JsonObject object) {
   return c;
 }
 
+// Bounds of the matmul model's figures: physical envelopes that catch a wrong unit or prefix.
+constexpr double kMinFraction = 0.05;
+constexpr double kMaxMatmulOverheadS = 1e-4;                     // 100 us
+constexpr double kMinSmBandwidth = 1e9, kMaxSmBandwidth = 1e13;  // 1 GB/s .. 10 TB/s per SM
+
+MatmulModel parse_matmul_model(JsonObject object) {
+  MatmulModel model;
+  if (object.enumeration("model", {"gpu_tiles", "tpu_mxu"}) == "gpu_tiles") {
+    model.kind = MatmulModelKind::GpuTiles;
+    GpuTileMatmul& g = model.gpu;
+    g.sms = static_cast<int>(object.integer("sms", 1, 1024));
+    g.tensor_core_fraction = object.number("tensor_core_fraction", kMinFraction, 1.0);
+    g.kernel_overhead_s =
+        object.quantity("kernel_overhead", QuantityKind::Time, 0.0, kMaxMatmulOverheadS);
+    g.tile_overhead_s =
+        object.quantity("tile_overhead", QuantityKind::Time, 0.0, kMaxMatmulOverheadS);
+    g.sm_operand_bandwidth = object.quantity("sm_operand_bandwidth", QuantityKind::Bandwidth,
+                                             kMinSmBandwidth, kMaxSmBandwidth);
+  } else {
+    model.kind = MatmulModelKind::TpuMxu;
+    TpuMxuMatmul& t = model.tpu;
+    t.mxus = static_cast<int>(object.integer("mxus", 1, 256));
+    t.mxu_size = static_cast<int>(object.integer("mxu_size", 8, 1024));
+    t.mxu_fraction = object.number("mxu_fraction", kMinFraction, 1.0);
+    t.op_overhead_s = object.quantity("op_overhead", QuantityKind::Time, 0.0, kMaxMatmulOverheadS);
+  }
+  object.reject_unknown_fields();
+  return model;
+}
+
 }  // namespace
+
+std::vector<std::string> matmul_model_fields(const MatmulModel& model) {
+  if (model.kind == MatmulModelKind::GpuTiles)
+    return {"sms", "tensor_core_fraction", "kernel_overhead", "tile_overhead",
+            "sm_operand_bandwidth"};
+  if (model.kind == MatmulModelKind::TpuMxu)
+    return {"mxus", "mxu_size", "mxu_fraction", "op_overhead"};
+  return {};
+}
+
+nlohmann::json matmul_model_to_json(const MatmulModel& model) {
+  if (model.kind == MatmulModelKind::GpuTiles) {
+    const GpuTileMatmul& g = model.gpu;
+    return nlohmann::json{{"model", "gpu_tiles"},
+                          {"sms", g.sms},
+                          {"tensor_core_fraction", g.tensor_core_fraction},
+                          {"kernel_overhead", seconds_text(g.kernel_overhead_s)},
+                          {"tile_overhead", seconds_text(g.tile_overhead_s)},
+                          {"sm_operand_bandwidth", fmt_bandwidth(g.sm_operand_bandwidth)}};
+  }
+  const TpuMxuMatmul& t = model.tpu;
+  return nlohmann::json{{"model", "tpu_mxu"},
+                        {"mxus", t.mxus},
+                        {"mxu_size", t.mxu_size},
+                        {"mxu_fraction", t.mxu_fraction},
+                        {"op_overhead", seconds_text(t.op_overhead_s)}};
+}
 
 CostModel parse_cost_model(JsonObject& object) {
   CostModel cost;
-  cost.matmul_efficiency = object.number("matmul_efficiency", 1e-3, 1.0);
+  // The shape model replaces the single efficiency; a profile has one of the two.
+  if (object.has("matmul")) {
+    cost.matmul = parse_matmul_model(object.object("matmul"));
+    if (object.has("matmul_efficiency")) {
+      throw InputError(object.site("matmul_efficiency"),
+                       "given together with \"matmul\" (the shape model replaces it)",
+                       "both fields", "either \"matmul\" or \"matmul_efficiency\"");
+    }
+  } else {
+    cost.matmul_efficiency = object.number("matmul_efficiency", 1e-3, 1.0);
+  }
   cost.memory_efficiency = object.number("memory_efficiency", 1e-3, 1.0);
   cost.kernel_overhead_s = object.quantity("kernel_overhead", QuantityKind::Time, 0.0, 1e-2);
   if (object.has("calibrated"))

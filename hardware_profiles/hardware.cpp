@@ -91,9 +91,13 @@ ChipSpec parse_chip(JsonObject object, FigureReader& reader) {
 
 CostModel parse_cost(JsonObject object, FigureReader& reader) {
   CostModel cost = parse_cost_model(object);
-  for (const char* key : {"matmul_efficiency", "memory_efficiency", "kernel_overhead"}) {
+  for (const char* key : {"memory_efficiency", "kernel_overhead"}) {
     reader.add(object.child_pointer(key));
   }
+  if (cost.matmul.kind == MatmulModelKind::Roofline)
+    reader.add(object.child_pointer("matmul_efficiency"));
+  for (const std::string& key : matmul_model_fields(cost.matmul))
+    reader.add(object.child_pointer("matmul") + "/" + key);
   object.reject_unknown_fields();
   return cost;
 }

@@ -38,9 +38,25 @@ nlohmann::json profile_json(const HardwareProfile& p) {
                {"peak_fp32_flop_per_s", p.chip.peak_fp32_flop_per_s},
                {"hbm_bytes", p.chip.hbm_bytes},
                {"hbm_bandwidth_bytes_per_s", p.chip.hbm_bandwidth_bytes_per_s}};
-  j["cost_model"] = {{"matmul_efficiency", p.cost.matmul_efficiency},
-                     {"memory_efficiency", p.cost.memory_efficiency},
+  j["cost_model"] = {{"memory_efficiency", p.cost.memory_efficiency},
                      {"kernel_overhead_s", p.cost.kernel_overhead_s}};
+  const MatmulModel& mm = p.cost.matmul;
+  if (mm.kind == MatmulModelKind::GpuTiles) {
+    j["cost_model"]["matmul"] = {{"model", "gpu_tiles"},
+                                 {"sms", mm.gpu.sms},
+                                 {"tensor_core_fraction", mm.gpu.tensor_core_fraction},
+                                 {"kernel_overhead_s", mm.gpu.kernel_overhead_s},
+                                 {"tile_overhead_s", mm.gpu.tile_overhead_s},
+                                 {"sm_operand_bandwidth_bytes_per_s", mm.gpu.sm_operand_bandwidth}};
+  } else if (mm.kind == MatmulModelKind::TpuMxu) {
+    j["cost_model"]["matmul"] = {{"model", "tpu_mxu"},
+                                 {"mxus", mm.tpu.mxus},
+                                 {"mxu_size", mm.tpu.mxu_size},
+                                 {"mxu_fraction", mm.tpu.mxu_fraction},
+                                 {"op_overhead_s", mm.tpu.op_overhead_s}};
+  } else {
+    j["cost_model"]["matmul_efficiency"] = p.cost.matmul_efficiency;
+  }
   if (p.kind == InterconnectKind::Torus) {
     const TorusInterconnect& t = p.torus;
     j["interconnect"] = {{"kind", "torus"},
@@ -110,7 +126,24 @@ void print_profile(const HardwareProfile& p) {
   row("HBM", bytes_text(p.chip.hbm_bytes));
   row("HBM bandwidth", q(p.chip.hbm_bandwidth_bytes_per_s, QuantityKind::Bandwidth));
   out += "cost model\n";
-  row("matmul efficiency", fmt::format("{:g} of peak bf16", p.cost.matmul_efficiency));
+  const MatmulModel& mm = p.cost.matmul;
+  if (mm.kind == MatmulModelKind::GpuTiles) {
+    row("matmul model", "output tiles in waves over the SMs");
+    row("  SMs", std::to_string(mm.gpu.sms));
+    row("  tensor-core fraction",
+        fmt::format("{:g} of the per-SM peak", mm.gpu.tensor_core_fraction));
+    row("  kernel overhead", q(mm.gpu.kernel_overhead_s, QuantityKind::Time) + " per matmul");
+    row("  tile overhead", q(mm.gpu.tile_overhead_s, QuantityKind::Time) + " per output tile");
+    row("  SM operand bandwidth",
+        q(mm.gpu.sm_operand_bandwidth, QuantityKind::Bandwidth) + " per SM");
+  } else if (mm.kind == MatmulModelKind::TpuMxu) {
+    row("matmul model", "systolic MXUs, dimensions padded");
+    row("  MXUs", fmt::format("{} of {}x{}", mm.tpu.mxus, mm.tpu.mxu_size, mm.tpu.mxu_size));
+    row("  MXU fraction", fmt::format("{:g} of peak bf16", mm.tpu.mxu_fraction));
+    row("  op overhead", q(mm.tpu.op_overhead_s, QuantityKind::Time) + " per matmul");
+  } else {
+    row("matmul efficiency", fmt::format("{:g} of peak bf16", p.cost.matmul_efficiency));
+  }
   row("memory efficiency", fmt::format("{:g} of HBM bandwidth", p.cost.memory_efficiency));
   row("kernel overhead", q(p.cost.kernel_overhead_s, QuantityKind::Time) + " per op");
   if (p.kind == InterconnectKind::Torus) {

@@ -1,6 +1,8 @@
 // `meshsim validate --measurements FILE [--hardware NAME] [--model fit|profile|roofline] [--json]`
 // and `meshsim calibrate --measurements FILE --hardware NAME -o OUT.json` (issue 8; fields and the
-// cost-model form in docs/validation.md).
+// cost-model form in docs/validation.md); `meshsim validate --matmuls FILE.csv --hardware NAME
+// [--dtype bf16|tf32] [--json]` and `meshsim calibrate --matmuls FILE.csv --hardware NAME
+// [-o OUT.json]` (issue 12: the matmul shape model, docs/fidelity.md).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +21,10 @@
 #include "hardware_profiles/hardware.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/validate/calibration.hpp"
+#include "sim/validate/error_summary.hpp"
+#include "sim/validate/gemm_table.hpp"
+#include "sim/validate/matmul_fit.hpp"
+#include "sim/validate/matmul_validation.hpp"
 #include "sim/validate/measurements.hpp"
 #include "sim/validate/runs.hpp"
 #include "sim/validate/validation.hpp"
@@ -27,7 +33,7 @@ namespace meshsim::cli {
 namespace {
 
 struct ValidateOptions {
-  std::string measurements, runs, hardware, model = "fit", output;
+  std::string measurements, matmuls, runs, hardware, model = "fit", output, dtype = "bf16";
   bool json = false;
   bool allow_synthetic = false;
 };
@@ -163,30 +169,13 @@ ValidationModel parse_model(const std::string& text) {
   return ValidationModel::Roofline;  // CLI11 restricts the choices
 }
 
-// Median, 90th percentile and worst of |rel_error| (the nearest-rank percentile).
-nlohmann::json abs_error_summary(std::vector<double> errors) {
-  for (double& e : errors)
-    e = std::abs(e);
-  std::sort(errors.begin(), errors.end());
-  const auto n = errors.size();
-  auto rank = [&](double q) {
-    const auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
-    return errors[std::min(n - 1, i == 0 ? 0 : i - 1)];
-  };
-  const double median = n % 2 ? errors[n / 2] : (errors[n / 2 - 1] + errors[n / 2]) / 2;
-  return {{"count", n},
-          {"median_abs_rel_error", median},
-          {"p90_abs_rel_error", rank(0.9)},
-          {"worst_abs_rel_error", errors.back()}};
-}
-
 void run_validate_runs(const ValidateOptions& o) {
   const MeasuredRunSet set = load_measured_runs(o.runs);
   const auto rows = predict_measured_runs(set, o.hardware);
   std::vector<double> errors;
   for (const auto& r : rows)
     errors.push_back(r.rel_error);
-  const nlohmann::json summary = abs_error_summary(errors);
+  const RelErrorSummary sum = summarize_rel_errors(errors);
   if (o.json) {
     nlohmann::json j;
     j["schema"] = "meshsim.validation-runs/v1";
@@ -201,7 +190,7 @@ void run_validate_runs(const ValidateOptions& o) {
                            {"step_time_s", r.step_time_s},
                            {"rel_error", r.rel_error}});
     }
-    j["summary"] = summary;
+    j["summary"] = rel_error_summary_json(sum);
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
@@ -212,22 +201,129 @@ void run_validate_runs(const ValidateOptions& o) {
     std::printf("%-32s %-16s %14.1f %14.1f %8s\n", r.id.c_str(), r.hardware.c_str(),
                 r.measured_images_per_s, r.predicted_images_per_s, pct(r.rel_error).c_str());
   }
-  std::printf("\ncount %zu, median |error| %.1f%%, worst %.1f%%\n", rows.size(),
-              100 * summary["median_abs_rel_error"].get<double>(),
-              100 * summary["worst_abs_rel_error"].get<double>());
+  std::printf("\ncount %zu, median |error| %.1f%%, worst %.1f%% (%s)\n", rows.size(),
+              100 * sum.median_abs, 100 * sum.worst_abs, rows[sum.worst_index].id.c_str());
+}
+
+// Exactly one input: --measurements, --matmuls or --runs.
+void check_one_input(const ValidateOptions& o, const char* allowed) {
+  const int given = !o.measurements.empty() + !o.matmuls.empty() + !o.runs.empty();
+  if (given != 1) {
+    throw InputError({"--measurements", "", "measurements"},
+                     given == 0 ? "no input given" : "more than one input given",
+                     given == 0 ? "none" : std::to_string(given) + " inputs", allowed);
+  }
+  if (!o.matmuls.empty() && o.hardware.empty()) {
+    throw InputError({"--hardware", "", "hardware"}, "required with --matmuls", "none",
+                     "--hardware NAME|FILE (see 'meshsim hardware')");
+  }
+}
+
+MatmulDtype parse_dtype(const std::string& text, const HardwareProfile& profile) {
+  if (text != "tf32")
+    return MatmulDtype::Bf16;  // CLI11 restricts the choices
+  if (profile.cost.matmul.kind == MatmulModelKind::TpuMxu) {
+    throw InputError({"--dtype", "", "dtype"}, "TF32 is a GPU tensor-core format", "'tf32'",
+                     "bf16 for TPU profile '" + profile.name + "'");
+  }
+  return MatmulDtype::Tf32;
+}
+
+void run_validate_matmuls(const ValidateOptions& o) {
+  const GemmTable table = load_gemm_table(o.matmuls);
+  const HardwareProfile profile = load_hardware(o.hardware);
+  const MatmulDtype dtype = parse_dtype(o.dtype, profile);
+  const MatmulValidation v = validate_matmuls(table.rows, profile.cost, profile.chip, dtype);
+  if (o.json) {
+    nlohmann::json j;
+    j["schema"] = "meshsim.matmul-validation/v1";
+    j["version"] = kVersion;
+    j["matmuls"] = table.file;
+    j["hardware"] = profile.name;
+    j["dtype"] = o.dtype;
+    j["rows"] = nlohmann::json::array();
+    for (const MatmulComparison& c : v.rows) {
+      const MatmulShape& s = c.row.shape;
+      j["rows"].push_back({{"b", s.batch},
+                           {"m", s.m},
+                           {"n", s.n},
+                           {"k", s.k},
+                           {"bf16_flop_per_s", c.row.bf16_flop_per_s},
+                           {"tf32_flop_per_s", c.row.tf32_flop_per_s},
+                           {"measured_s", c.measured_s},
+                           {"predicted_s", c.predicted_s},
+                           {"rel_error", c.rel_error}});
+    }
+    j["summary"] = rel_error_summary_json(v.summary);
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("meshsim validate: %s (%s); profile %s\n\n", table.file.c_str(), o.dtype.c_str(),
+              profile.name.c_str());
+  std::printf("%3s %6s %6s %6s %12s %12s %8s\n", "b", "m", "n", "k", "measured_us", "predicted_us",
+              "error");
+  for (const MatmulComparison& c : v.rows) {
+    const MatmulShape& s = c.row.shape;
+    std::printf("%3lld %6lld %6lld %6lld %12.2f %12.2f %8s\n", static_cast<long long>(s.batch),
+                static_cast<long long>(s.m), static_cast<long long>(s.n),
+                static_cast<long long>(s.k), 1e6 * c.measured_s, 1e6 * c.predicted_s,
+                pct(c.rel_error).c_str());
+  }
+  const RelErrorSummary& sum = v.summary;
+  const MatmulShape& w = v.rows[sum.worst_index].row.shape;
+  std::printf(
+      "\n%lld rows: median |error| %.1f%%, 90th percentile %.1f%%, worst %.1f%% (b=%lld m=%lld "
+      "n=%lld k=%lld, line %d)\n",
+      static_cast<long long>(sum.count), 100 * sum.median_abs, 100 * sum.p90_abs,
+      100 * sum.worst_abs, static_cast<long long>(w.batch), static_cast<long long>(w.m),
+      static_cast<long long>(w.n), static_cast<long long>(w.k), v.rows[sum.worst_index].row.line);
+}
+
+void run_calibrate_matmuls(const ValidateOptions& o) {
+  if (!o.output.empty())
+    check_output_path(o.output, "-o");
+  const GemmTable table = load_gemm_table(o.matmuls);
+  const HardwareProfile profile = load_hardware(o.hardware);
+  if (profile.cost.matmul.kind != MatmulModelKind::GpuTiles) {
+    throw InputError({"--hardware", "", "hardware"},
+                     "the profile has no GPU tile matmul model (cost_model/matmul/model gpu_tiles) "
+                     "to take the SM count from",
+                     "'" + profile.name + "'", "a GPU profile, e.g. h100-sxm");
+  }
+  const MatmulFitResult fit =
+      fit_gpu_tile_matmul(table.rows, profile.chip, profile.cost.memory_efficiency,
+                          profile.cost.matmul.gpu.sms, MatmulDtype::Bf16);
+  MatmulModel model;
+  model.kind = MatmulModelKind::GpuTiles;
+  model.gpu = fit.model;
+  CostModel cost = profile.cost;
+  cost.matmul = model;
+  const MatmulValidation v = validate_matmuls(table.rows, cost, profile.chip, MatmulDtype::Bf16);
+  std::printf("meshsim calibrate: matmul model of %s fitted on %s (bf16, %zu rows, %d SMs)\n",
+              profile.name.c_str(), table.file.c_str(), table.rows.size(), fit.model.sms);
+  std::printf("  tensor_core_fraction  %.4f\n", fit.model.tensor_core_fraction);
+  std::printf("  kernel_overhead       %.3f us\n", 1e6 * fit.model.kernel_overhead_s);
+  std::printf("  tile_overhead         %.3f us\n", 1e6 * fit.model.tile_overhead_s);
+  std::printf("  sm_operand_bandwidth  %.2f GB/s\n", 1e-9 * fit.model.sm_operand_bandwidth);
+  std::printf("  sum of squared log errors %.4f\n", fit.sum_sq_log_error);
+  std::printf("  |error| on the fitted rows: median %.1f%%, 90th percentile %.1f%%, worst %.1f%%\n",
+              100 * v.summary.median_abs, 100 * v.summary.p90_abs, 100 * v.summary.worst_abs);
+  if (!o.output.empty()) {
+    nlohmann::json document = read_json_file(profile.file);
+    document["cost_model"].erase("matmul_efficiency");
+    document["cost_model"]["matmul"] = matmul_model_to_json(model);
+    write_file_atomically(o.output, document.dump(2) + "\n");
+    std::printf("  wrote %s\n", o.output.c_str());
+  }
 }
 
 void run_validate(const ValidateOptions& o) {
-  const int modes = !o.measurements.empty() + !o.runs.empty();
-  if (modes != 1) {
-    throw InputError({"--measurements", "", ""},
-                     modes == 0 ? "nothing to validate" : "give one input at a time", "",
-                     "exactly one of --measurements FILE.json, --runs FILE.csv");
-  }
-  if (!o.runs.empty()) {
-    run_validate_runs(o);
-    return;
-  }
+  check_one_input(o,
+                  "exactly one of --measurements FILE.json, --matmuls FILE.csv, --runs FILE.csv");
+  if (!o.matmuls.empty())
+    return run_validate_matmuls(o);
+  if (!o.runs.empty())
+    return run_validate_runs(o);
   const MeasurementSet m = load_measurements(o.measurements);
   const HardwareProfile profile =
       load_hardware(o.hardware.empty() ? profile_for_device(m) : o.hardware);
@@ -240,6 +336,13 @@ void run_validate(const ValidateOptions& o) {
 }
 
 void run_calibrate(const ValidateOptions& o) {
+  check_one_input(o, "exactly one of --measurements FILE.json, --matmuls FILE.csv");
+  if (!o.matmuls.empty())
+    return run_calibrate_matmuls(o);
+  if (o.output.empty()) {
+    throw InputError({"-o", "", "output"}, "required with --measurements", "none",
+                     "-o OUT.json, the profile file to write");
+  }
   check_output_path(o.output, "-o");
   const MeasurementSet m = load_measurements(o.measurements);
   if (m.synthetic && !o.allow_synthetic) {
@@ -273,6 +376,11 @@ void add_validate_commands(CLI::App& app) {
                        "measured training runs (CSV, columns of "
                        "cuda_validation/published/end_to_end_calibration.csv): predicted vs "
                        "measured images/s");
+  validate->add_option("--matmuls", options->matmuls,
+                       "matmul throughput table (CSV: b,m,n,k,bf16_flop_per_s,tf32_flop_per_s; "
+                       "cuda_validation/published/gemm_h100_xla.csv); needs --hardware");
+  validate->add_option("--dtype", options->dtype, "with --matmuls: the column to compare")
+      ->check(CLI::IsMember({"bf16", "tf32"}));
   validate->add_option("--hardware", options->hardware,
                        "hardware profile name or file (default: the profile of the measured GPU)");
   validate
@@ -288,9 +396,13 @@ void add_validate_commands(CLI::App& app) {
       "calibrate",
       "Fit the calibrated cost model on measured CUDA timings (k in {1,4,16}) and write the "
       "profile with the fitted parameters, the measurement file named as their source");
-  calibrate->add_option("--measurements", cal->measurements, "measurement file")->required();
+  calibrate->add_option("--measurements", cal->measurements, "measurement file");
+  calibrate->add_option("--matmuls", cal->matmuls,
+                        "matmul throughput table (CSV): fit the GPU matmul model's parameters on "
+                        "its bf16 column and print them");
   calibrate->add_option("--hardware", cal->hardware, "hardware profile name or file")->required();
-  calibrate->add_option("-o,--output", cal->output, "profile file to write")->required();
+  calibrate->add_option("-o,--output", cal->output,
+                        "profile file to write (required with --measurements)");
   calibrate->add_flag("--allow-synthetic", cal->allow_synthetic,
                       "accept a file labelled synthetic (tests of the calibration only)");
   calibrate->callback([cal] { run_calibrate(*cal); });

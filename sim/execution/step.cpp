@@ -14,6 +14,7 @@
 #include "sim/collectives/executor.hpp"
 #include "sim/collectives/registry.hpp"
 #include "sim/engine/simulator.hpp"
+#include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/placement.hpp"
 #include "sim/execution/symmetry.hpp"
 #include "sim/limits.hpp"
@@ -198,16 +199,6 @@ double op_seconds(const Context& ctx, const Op& op) {
   return op_time_s(ctx.hardware->cost, ctx.hardware->chip, op);
 }
 
-// One of k equal chunks of a matmul (collective matmul splits along the sharded dimension).
-Op chunk_of(const Op& op, std::int64_t k) {
-  Op c = op;
-  const auto kd = static_cast<double>(k);
-  c.flop /= kd;
-  c.bytes_read /= kd;
-  c.bytes_written /= kd;
-  return c;
-}
-
 // Emits the ops of one layer pass (forward or backward) with every linear's model-axis traffic,
 // as collective matmul (async) or collective-then-matmul (sync), DESIGN §2.
 class LayerEmitter {
@@ -218,11 +209,13 @@ class LayerEmitter {
   // the path latency) would take longer than the collective followed by one matmul, as a
   // compiler's cost model would decide (XLA applies the decomposition only where it pays).
   bool use_collective_matmul(const Op& op, double block_bytes, CollectiveOp op_kind) const {
+    const ChunkedMove move =
+        op_kind == CollectiveOp::AllGather ? ChunkedMove::AllGather : ChunkedMove::ReduceScatter;
     if (!ctx_.plan->async_collective_matmul)
       return false;
     const std::int64_t k = ctx_.k;
     const bool bidi = ctx_.plan->bidirectional && k > 2;
-    const double chunk_s = op_seconds(ctx_, chunk_of(op, k));
+    const double chunk_s = op_seconds(ctx_, matmul_chunk(op, k, move));
     const double step_s = (bidi ? block_bytes / 2 : block_bytes) / ctx_.ring_step_bandwidth +
                           ctx_.ring_step_latency_s;
     const double overlapped = chunk_s + static_cast<double>(k - 1) * std::max(chunk_s, step_s);
@@ -262,7 +255,7 @@ class LayerEmitter {
       b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
       return;
     }
-    const Op chunk = chunk_of(op, k);
+    const Op chunk = matmul_chunk(op, k, ChunkedMove::AllGather);
     const double chunk_s = op_seconds(ctx_, chunk);
     const auto slot = b_.new_recv_slot();
     std::int32_t expected = 0;
@@ -287,7 +280,7 @@ class LayerEmitter {
                        phase);
       return;
     }
-    const Op chunk = chunk_of(op, k);
+    const Op chunk = matmul_chunk(op, k, ChunkedMove::ReduceScatter);
     const double chunk_s = op_seconds(ctx_, chunk);
     const auto slot = b_.new_recv_slot();
     std::int32_t expected = 0, per_step = 0;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "hardware_profiles/cost_model.hpp"
+#include "sim/execution/matmul_chunk.hpp"
 #include "sim/plan/sharding.hpp"
 
 namespace meshsim::sweep {
@@ -19,16 +20,6 @@ namespace {
 // Ops that selective recomputation rebuilds (the step simulator's list, docs/plans.md).
 const std::vector<std::string> kSelectiveOps = {"qk_norm", "attn_scores", "softmax", "attn_values",
                                                 "gelu"};
-
-// One of k equal chunks of a matmul, as the collective matmul runs it (step.cpp).
-Op chunk_of(const Op& op, std::int64_t k) {
-  Op c = op;
-  const auto kd = static_cast<double>(k);
-  c.flop /= kd;
-  c.bytes_read /= kd;
-  c.bytes_written /= kd;
-  return c;
-}
 
 const LinearMove* model_move(const ResolvedLinear& r, Pass pass) {
   const std::vector<LinearMove>* moves = &r.forward;
@@ -139,7 +130,10 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       // Per chip and step of the move: bytes_per_token x tokens = (k-1) blocks.
       const double moved = move->bytes_per_token * tokens;
       if (async) {
-        s = static_cast<double>(k) * op_s(chunk_of(op, k));
+        s = static_cast<double>(k) *
+            op_s(matmul_chunk(op, k,
+                              move->kind == MoveKind::AllGather ? ChunkedMove::AllGather
+                                                                : ChunkedMove::ReduceScatter));
         n = static_cast<double>(k);
         send = moved;  // the program sends every block it passes on
       } else {
