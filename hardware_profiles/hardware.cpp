@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <utility>
@@ -198,6 +199,65 @@ void parse_interconnect(JsonObject object, HardwareProfile& profile, FigureReade
   object.reject_unknown_fields();
 }
 
+// The optional "collectives" section (CollectiveCostSpec): fields by interconnect kind, each
+// optional; the protocol latencies and the NVLS figures come as groups.
+CollectiveCostSpec parse_collectives(JsonObject object, const HardwareProfile& profile,
+                                     FigureReader& reader) {
+  CollectiveCostSpec spec;
+  auto efficiency = [&](std::string_view key, double& out) {
+    if (object.has(key)) {
+      out = reader.number(object, key, 0.01, 1.0);
+    }
+  };
+  auto latency = [&](std::string_view key) {
+    return reader.quantity(object, key, QuantityKind::Time, 0.0, kMaxLatency_s);
+  };
+  auto all_or_none = [&](std::initializer_list<std::string_view> keys) {
+    int present = 0;
+    for (auto key : keys) {
+      present += object.has(key) ? 1 : 0;
+    }
+    if (present != 0 && present != static_cast<int>(keys.size())) {
+      std::string names;
+      for (auto key : keys) {
+        names += (names.empty() ? "" : ", ") + std::string(key);
+      }
+      throw InputError(ErrorSite{object.file(), object.pointer(), "collectives"},
+                       "incomplete group of fields", std::to_string(present) + " of them",
+                       "all or none of: " + names);
+    }
+    return present != 0;
+  };
+  if (object.has("call_overhead")) {
+    spec.call_overhead_s = latency("call_overhead");
+  }
+  if (profile.kind == InterconnectKind::Torus) {
+    efficiency("ici_efficiency", spec.ici_efficiency);
+    object.reject_unknown_fields();
+    return spec;
+  }
+  efficiency("nvlink_efficiency", spec.nvlink_efficiency);
+  efficiency("nic_efficiency", spec.nic_efficiency);
+  efficiency("leaf_spine_efficiency", spec.leaf_spine_efficiency);
+  if (all_or_none({"ll_step_latency", "ll128_step_latency", "simple_step_latency"})) {
+    spec.has_protocols = true;
+    spec.ll_step_latency_s = latency("ll_step_latency");
+    spec.ll128_step_latency_s = latency("ll128_step_latency");
+    spec.simple_step_latency_s = latency("simple_step_latency");
+  }
+  if (all_or_none({"nvls_bandwidth", "nvls_latency", "nvls_min_gpus"})) {
+    // NVLS cannot beat the NVLink line rate: each GPU sends its buffer up once.
+    spec.nvls_bandwidth_bytes_per_s =
+        reader.quantity(object, "nvls_bandwidth", QuantityKind::Bandwidth, kMinLinkBandwidth,
+                        profile.gpu.nvlink_bandwidth_bytes_per_s);
+    spec.nvls_latency_s = latency("nvls_latency");
+    spec.nvls_min_gpus =
+        static_cast<int>(reader.integer(object, "nvls_min_gpus", 2, profile.gpu.gpus_per_node));
+  }
+  object.reject_unknown_fields();
+  return spec;
+}
+
 // Every figure read must have exactly one entry in "sources", and every entry must name a figure.
 std::vector<SourceNote> parse_sources(JsonObject& top, const FigureReader& reader) {
   const nlohmann::json& array = top.array("sources");
@@ -264,6 +324,9 @@ HardwareProfile parse_profile(const nlohmann::json& document, const std::string&
   profile.chip = parse_chip(top.object("chip"), reader);
   profile.cost = parse_cost(top.object("cost_model"), reader);
   parse_interconnect(top.object("interconnect"), profile, reader);
+  if (top.has("collectives")) {
+    profile.collectives = parse_collectives(top.object("collectives"), profile, reader);
+  }
   if (top.has("price_per_chip_hour_usd")) {
     profile.price_per_chip_hour_usd = reader.number(top, "price_per_chip_hour_usd", 1e-4, 1e4);
   }

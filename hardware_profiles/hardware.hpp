@@ -41,6 +41,25 @@ struct GpuClusterInterconnect {
   std::int64_t max_gpus = 0;
 };
 
+// How collectives really use the links (issue 12, docs/fidelity.md): achievable bandwidth per link
+// class, NCCL's protocols, NVLink SHARP and a per-call overhead. The optional "collectives" section
+// of a profile; every field absent means line rate, no protocol latency, no NVLS, no overhead.
+struct CollectiveCostSpec {
+  // Achievable fraction of line rate per link class, in (0, 1].
+  double nvlink_efficiency = 1, nic_efficiency = 1, leaf_spine_efficiency = 1, ici_efficiency = 1;
+  // NCCL protocols (GPU clusters): latency paid once per algorithm step by each protocol; the wire
+  // overheads (LL 2x, LL128 128/120x, Simple 1x) are the protocols' definitions, in code.
+  bool has_protocols = false;
+  double ll_step_latency_s = 0, ll128_step_latency_s = 0, simple_step_latency_s = 0;
+  // NVLink SHARP (NVSwitch nodes): per-GPU all-reduce rate (algbw) and latency per call; NVLS is
+  // used from nvls_min_gpus GPUs of one node. nvls_bandwidth 0 = no NVLS.
+  double nvls_bandwidth_bytes_per_s = 0, nvls_latency_s = 0;
+  int nvls_min_gpus = 0;
+  // Fixed cost of one collective call in a compiled program (launch + NCCL set-up), paid once per
+  // call on top of the schedule; not link latency.
+  double call_overhead_s = 0;
+};
+
 struct SourceNote {
   std::string field;   // JSON pointer of the figure, e.g. "/chip/peak_bf16"
   std::string source;  // where the figure comes from
@@ -58,6 +77,7 @@ struct HardwareProfile {
   InterconnectKind kind = InterconnectKind::Torus;
   TorusInterconnect torus;     // when kind == Torus
   GpuClusterInterconnect gpu;  // when kind == GpuCluster
+  CollectiveCostSpec collectives;
   std::optional<double> price_per_chip_hour_usd;
   std::vector<SourceNote> sources;
 };

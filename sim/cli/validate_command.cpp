@@ -21,6 +21,7 @@
 #include "hardware_profiles/hardware.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/validate/calibration.hpp"
+#include "sim/validate/collective_validation.hpp"
 #include "sim/validate/error_summary.hpp"
 #include "sim/validate/gemm_table.hpp"
 #include "sim/validate/matmul_fit.hpp"
@@ -36,6 +37,9 @@ struct ValidateOptions {
   std::string measurements, matmuls, runs, hardware, model = "fit", output, dtype = "bf16";
   bool json = false;
   bool allow_synthetic = false;
+  // Collectives (issue 12): --collectives FILE | --allreduce-busbw FILE --gpus N [--algorithm].
+  std::string collectives, allreduce_busbw, algorithm = "auto";
+  int gpus = 0;
 };
 
 // The profile of the measured GPU when --hardware is not given.
@@ -207,7 +211,8 @@ void run_validate_runs(const ValidateOptions& o) {
 
 // Exactly one input: --measurements, --matmuls or --runs.
 void check_one_input(const ValidateOptions& o, const char* allowed) {
-  const int given = !o.measurements.empty() + !o.matmuls.empty() + !o.runs.empty();
+  const int given = !o.measurements.empty() + !o.matmuls.empty() + !o.runs.empty() +
+                    !o.collectives.empty() + !o.allreduce_busbw.empty();
   if (given != 1) {
     throw InputError({"--measurements", "", "measurements"},
                      given == 0 ? "no input given" : "more than one input given",
@@ -318,8 +323,6 @@ void run_calibrate_matmuls(const ValidateOptions& o) {
 }
 
 void run_validate(const ValidateOptions& o) {
-  check_one_input(o,
-                  "exactly one of --measurements FILE.json, --matmuls FILE.csv, --runs FILE.csv");
   if (!o.matmuls.empty())
     return run_validate_matmuls(o);
   if (!o.runs.empty())
@@ -362,6 +365,153 @@ void run_calibrate(const ValidateOptions& o) {
   std::printf("})\n");
 }
 
+// --- Collectives against published measurements (issue 12; docs/fidelity.md) ---
+
+nlohmann::json abs_summary_json(const validate::AbsErrorSummary& s) {
+  return {{"count", s.count},
+          {"median_abs_rel_error", s.median_abs_rel_error},
+          {"p90_abs_rel_error", s.p90_abs_rel_error},
+          {"worst_abs_rel_error", s.worst_abs_rel_error}};
+}
+
+void print_abs_summary(const validate::AbsErrorSummary& s, const char* on) {
+  std::printf("\n%lld rows; |error| on %s: median %.1f%%, p90 %.1f%%, worst %.1f%%\n",
+              static_cast<long long>(s.count), on, 100 * s.median_abs_rel_error,
+              100 * s.p90_abs_rel_error, 100 * s.worst_abs_rel_error);
+}
+
+void require_hardware(const ValidateOptions& o, const char* mode) {
+  if (o.hardware.empty()) {
+    throw InputError({"--hardware", "", "hardware"}, std::string("required with ") + mode, "none",
+                     "--hardware NAME|FILE (see 'meshsim hardware')");
+  }
+}
+
+void run_validate_collectives(const ValidateOptions& o) {
+  require_hardware(o, "--collectives");
+  const HardwareProfile profile = load_hardware(o.hardware);
+  const int node = profile.kind == InterconnectKind::GpuCluster ? profile.gpu.gpus_per_node : 0;
+  const auto rows = validate::load_collective_measurements(o.collectives, std::max(node, 2));
+  const auto results = validate::predict_collectives(rows, profile);
+  std::vector<double> errors;
+  for (const auto& r : results) {
+    errors.push_back(r.rel_error);
+  }
+  const auto summary = validate::summarize_abs_errors(errors);
+  if (o.json) {
+    nlohmann::json j;
+    j["schema"] = "meshsim.validation.collectives/v1";
+    j["version"] = kVersion;
+    j["file"] = o.collectives;
+    j["hardware"] = profile.name;
+    j["error_on"] = "time";
+    j["rows"] = nlohmann::json::array();
+    for (const auto& r : results) {
+      j["rows"].push_back({{"collective", r.input.collective},
+                           {"groups", r.input.groups},
+                           {"tensor_size_bytes", r.input.bytes},
+                           {"algorithm", r.algorithm},
+                           {"protocol", r.protocol},
+                           {"measured_s", r.input.time_s},
+                           {"predicted_s", r.predicted_s},
+                           {"rel_error", r.rel_error}});
+    }
+    j["summary"] = abs_summary_json(summary);
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf(
+      "meshsim validate --collectives %s on %s (per-call overhead included; error on time)\n\n",
+      o.collectives.c_str(), profile.name.c_str());
+  std::printf("%-15s %-7s %12s %-7s %-7s %12s %12s %8s\n", "collective", "groups", "bytes", "algo",
+              "proto", "measured_us", "predicted_us", "error");
+  for (const auto& r : results) {
+    std::printf("%-15s %-7s %12lld %-7s %-7s %12.1f %12.1f %8s\n", r.input.collective.c_str(),
+                r.input.groups.c_str(), static_cast<long long>(r.input.bytes), r.algorithm.c_str(),
+                r.protocol.c_str(), 1e6 * r.input.time_s, 1e6 * r.predicted_s,
+                pct(r.rel_error).c_str());
+  }
+  print_abs_summary(summary, "time");
+}
+
+void run_validate_busbw(const ValidateOptions& o) {
+  require_hardware(o, "--allreduce-busbw");
+  const HardwareProfile profile = load_hardware(o.hardware);
+  const int max_gpus = profile.kind == InterconnectKind::GpuCluster
+                           ? static_cast<int>(std::min<std::int64_t>(profile.gpu.max_gpus, 1 << 20))
+                           : 2;
+  const auto rows = validate::load_allreduce_busbw(o.allreduce_busbw, std::max(max_gpus, 2));
+  const bool per_row_gpus = !rows.empty() && rows.front().gpus.has_value();
+  if (!per_row_gpus && (o.gpus < 2 || o.gpus > max_gpus)) {
+    throw InputError({"--gpus", "", "gpus"}, "the GPU count of the measurement is needed",
+                     std::to_string(o.gpus),
+                     "2 to " + std::to_string(max_gpus) + " (the file has no gpus column)");
+  }
+  const auto results = validate::predict_allreduce_busbw(rows, profile, o.gpus, o.algorithm);
+  std::vector<double> errors;
+  for (const auto& r : results) {
+    errors.push_back(r.rel_error);
+  }
+  const auto summary = validate::summarize_abs_errors(errors);
+  if (o.json) {
+    nlohmann::json j;
+    j["schema"] = "meshsim.validation.allreduce-busbw/v1";
+    j["version"] = kVersion;
+    j["file"] = o.allreduce_busbw;
+    j["hardware"] = profile.name;
+    j["algorithm"] = o.algorithm;
+    j["error_on"] = "busbw";
+    j["rows"] = nlohmann::json::array();
+    for (const auto& r : results) {
+      nlohmann::json row = {{"size_bytes", r.input.bytes},
+                            {"gpus", r.gpus},
+                            {"algorithm", r.algorithm},
+                            {"protocol", r.protocol},
+                            {"measured_busbw_bytes_per_s", r.measured_busbw},
+                            {"predicted_busbw_bytes_per_s", r.predicted_busbw},
+                            {"predicted_s", r.predicted_s},
+                            {"rel_error", r.rel_error}};
+      if (r.input.algorithm) {
+        row["measured_algorithm"] = *r.input.algorithm;
+      }
+      if (r.input.time_s) {
+        row["measured_s"] = *r.input.time_s;
+      }
+      j["rows"].push_back(row);
+    }
+    j["summary"] = abs_summary_json(summary);
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf(
+      "meshsim validate --allreduce-busbw %s on %s, algorithm %s (nccl-tests timing, no "
+      "per-call overhead; error on busbw)\n\n",
+      o.allreduce_busbw.c_str(), profile.name.c_str(), o.algorithm.c_str());
+  std::printf("%12s %5s %-9s %-7s %-7s %13s %13s %8s\n", "bytes", "gpus", "measured", "algo",
+              "proto", "measured_GB/s", "predicted_GB/s", "error");
+  for (const auto& r : results) {
+    std::printf("%12lld %5d %-9s %-7s %-7s %13.2f %13.2f %8s\n",
+                static_cast<long long>(r.input.bytes), r.gpus,
+                r.input.algorithm ? r.input.algorithm->c_str() : "", r.algorithm.c_str(),
+                r.protocol.c_str(), r.measured_busbw / 1e9, r.predicted_busbw / 1e9,
+                pct(r.rel_error).c_str());
+  }
+  print_abs_summary(summary, "busbw");
+}
+
+void dispatch_validate(const ValidateOptions& o) {
+  check_one_input(o,
+                  "exactly one of --measurements FILE.json, --matmuls FILE.csv, --collectives "
+                  "FILE.csv, --allreduce-busbw FILE.csv, --runs FILE.csv");
+  if (!o.collectives.empty()) {
+    run_validate_collectives(o);
+  } else if (!o.allreduce_busbw.empty()) {
+    run_validate_busbw(o);
+  } else {
+    run_validate(o);
+  }
+}
+
 }  // namespace
 
 void add_validate_commands(CLI::App& app) {
@@ -381,6 +531,18 @@ void add_validate_commands(CLI::App& app) {
                        "cuda_validation/published/gemm_h100_xla.csv); needs --hardware");
   validate->add_option("--dtype", options->dtype, "with --matmuls: the column to compare")
       ->check(CLI::IsMember({"bf16", "tf32"}));
+  validate->add_option("--collectives", options->collectives,
+                       "collective timings CSV (format of cuda_validation/published/"
+                       "collectives_8xh100_xla.csv); needs --hardware");
+  validate->add_option(
+      "--allreduce-busbw", options->allreduce_busbw,
+      "nccl-tests all-reduce busbw CSV (cuda_validation/published/"
+      "nccl_allreduce_*.csv); needs --hardware and, without a gpus column, --gpus");
+  validate->add_option("--gpus", options->gpus, "GPUs of the --allreduce-busbw measurement");
+  validate
+      ->add_option("--algorithm", options->algorithm,
+                   "--allreduce-busbw: ring | nvls | auto (default: auto, NCCL's choice)")
+      ->check(CLI::IsMember({"ring", "nvls", "auto"}));
   validate->add_option("--hardware", options->hardware,
                        "hardware profile name or file (default: the profile of the measured GPU)");
   validate
@@ -389,7 +551,7 @@ void add_validate_commands(CLI::App& app) {
                    "model as is; roofline: the uncalibrated roofline")
       ->check(CLI::IsMember({"fit", "profile", "roofline"}));
   validate->add_flag("--json", options->json, "print one JSON object (meshsim.validation/v1)");
-  validate->callback([options] { run_validate(*options); });
+  validate->callback([options] { dispatch_validate(*options); });
 
   auto cal = std::make_shared<ValidateOptions>();
   CLI::App* calibrate = app.add_subcommand(

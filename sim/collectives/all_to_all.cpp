@@ -18,6 +18,8 @@ Schedule all_to_all_direct(const Group& group, std::int64_t bytes, int chunks) {
       }
     }
   }
+  // One step; a member sends (p-1)/p of the buffer.
+  schedule.hint = {Pricing::PointToPoint, 1, p > 1 ? bytes - part_bytes(bytes, p, 0) : 0};
   return schedule;
 }
 
@@ -40,6 +42,7 @@ Schedule all_to_all_pairwise(const Group& group, std::int64_t bytes, int chunks)
       }
     }
   }
+  schedule.hint = {Pricing::PointToPoint, p - 1, p > 1 ? bytes - part_bytes(bytes, p, 0) : 0};
   return schedule;
 }
 

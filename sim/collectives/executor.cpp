@@ -1,12 +1,21 @@
 #include "sim/collectives/executor.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace meshsim::collectives {
 
 CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule,
                              engine::EventFn on_done, void* context, std::uint64_t arg)
-    : network_(&network), schedule_(&schedule), on_done_(on_done), context_(context), arg_(arg) {
+    : network_(&network),
+      schedule_(&schedule),
+      on_done_(on_done),
+      context_(context),
+      arg_(arg),
+      protocol_(protocol_for(network.topology(), schedule)),
+      step_latency_(engine::SimTime::from_seconds(protocol_.step_latency_s)),
+      call_overhead_(
+          engine::SimTime::from_seconds(network.topology().collective_costs().call_overhead_s)) {
   const std::size_t n = schedule.size();
   waiting_for_.resize(n);
   dependent_offsets_.assign(n + 1, 0);
@@ -36,22 +45,28 @@ void CollectiveRun::start() {
     finish();
     return;
   }
+  const auto extra = charge_call_overhead_ ? call_overhead_ : engine::SimTime::zero();
   for (std::uint32_t t = 0; t < schedule_->size(); ++t) {
     if (waiting_for_[t] == 0) {
-      issue(t);
+      issue(t, extra);
     }
   }
 }
 
-void CollectiveRun::issue(std::uint32_t transfer) {
+void CollectiveRun::issue(std::uint32_t transfer, engine::SimTime extra_delay) {
   const Transfer& t = schedule_->transfers[transfer];
   const auto now = network_->simulator().now();
   bytes_sent_ += t.bytes;
   engine::SimTime floor;
+  // Wire bytes: exact for a factor of 1, else rounded up (a partial line still goes whole).
+  const std::int64_t wire = protocol_.wire_factor == 1.0
+                                ? t.bytes
+                                : static_cast<std::int64_t>(std::ceil(static_cast<double>(t.bytes) *
+                                                                      protocol_.wire_factor));
   const auto arrival = network_->send(
-      t.src_chip, t.dst_chip, t.bytes,
+      t.src_chip, t.dst_chip, wire,
       [](void* self, std::uint64_t index) { static_cast<CollectiveRun*>(self)->on_arrival(index); },
-      this, transfer, &floor);
+      this, transfer, &floor, step_latency_ + extra_delay);
   min_slack_ps_ = std::min(min_slack_ps_, (arrival - now - floor).ps());
 }
 
@@ -75,10 +90,12 @@ void CollectiveRun::finish() {
   }
 }
 
-CollectiveResult run_collective(const network::Topology& topology, const Schedule& schedule) {
+CollectiveResult run_collective(const network::Topology& topology, const Schedule& schedule,
+                                CallOverhead overhead) {
   engine::Simulator sim;
   network::Network network(sim, topology);
   CollectiveRun run(network, schedule);
+  run.charge_call_overhead(overhead == CallOverhead::Charged);
   run.start();
   sim.run();
   CollectiveResult result;
@@ -93,6 +110,7 @@ CollectiveResult run_collective(const network::Topology& topology, const Schedul
   result.transfers = static_cast<std::int64_t>(schedule.size());
   result.events = sim.events_run();
   result.min_slack_ps = run.min_slack_ps() == INT64_MAX ? 0 : run.min_slack_ps();
+  result.protocol = run.protocol();
   return result;
 }
 

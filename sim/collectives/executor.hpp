@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/collectives/protocol.hpp"
 #include "sim/collectives/schedule.hpp"
 #include "sim/engine/simulator.hpp"
 #include "sim/network/network.hpp"
@@ -22,8 +23,14 @@ class CollectiveRun {
   CollectiveRun(const CollectiveRun&) = delete;
   CollectiveRun& operator=(const CollectiveRun&) = delete;
 
-  // Issues every transfer without dependencies at the simulator's current time.
+  // Issues every transfer without dependencies at the simulator's current time (after the
+  // topology's per-call overhead unless charge_call_overhead(false)). Every message carries the
+  // chosen protocol's wire bytes and pays its step latency (protocol.hpp).
   void start();
+  // A compiled program pays a fixed overhead per collective call (launch + NCCL set-up; profile
+  // "collectives"/"call_overhead"); nccl-tests style back-to-back timing does not. Default: paid.
+  void charge_call_overhead(bool charge) { charge_call_overhead_ = charge; }
+  const ProtocolCost& protocol() const { return protocol_; }
   bool done() const { return arrived_ == schedule_->size() && started_; }
   engine::SimTime start_time() const { return start_time_; }
   engine::SimTime end_time() const { return end_time_; }
@@ -35,7 +42,7 @@ class CollectiveRun {
   std::int64_t min_slack_ps() const { return min_slack_ps_; }
 
  private:
-  void issue(std::uint32_t transfer);
+  void issue(std::uint32_t transfer, engine::SimTime extra_delay = engine::SimTime::zero());
   void on_arrival(std::uint64_t transfer);
   void finish();
 
@@ -51,6 +58,9 @@ class CollectiveRun {
   engine::SimTime start_time_, end_time_;
   std::int64_t bytes_sent_ = 0, bytes_delivered_ = 0;
   std::int64_t min_slack_ps_ = INT64_MAX;
+  ProtocolCost protocol_;
+  engine::SimTime step_latency_, call_overhead_;
+  bool charge_call_overhead_ = true;
 };
 
 struct CollectiveResult {
@@ -62,9 +72,13 @@ struct CollectiveResult {
   std::int64_t transfers = 0;
   std::uint64_t events = 0;
   std::int64_t min_slack_ps = 0;
+  ProtocolCost protocol;
 };
 
-// One collective alone on a fresh network: the common case of `meshsim collective`.
-CollectiveResult run_collective(const network::Topology& topology, const Schedule& schedule);
+enum class CallOverhead { Charged, Excluded };
+// One collective alone on a fresh network: the common case of `meshsim collective`, which times a
+// collective as nccl-tests does (no per-call overhead) unless told otherwise.
+CollectiveResult run_collective(const network::Topology& topology, const Schedule& schedule,
+                                CallOverhead overhead = CallOverhead::Excluded);
 
 }  // namespace meshsim::collectives

@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 #include "sim/collectives/all_to_all.hpp"
+#include "sim/collectives/nvls.hpp"
 #include "sim/collectives/ring_phases.hpp"
 
 namespace meshsim::collectives {
@@ -12,23 +13,34 @@ namespace {
 
 template <RingAlgorithm A>
 Schedule build_ring_type(CollectiveOp op, const Group& group, std::int64_t bytes, int chunks) {
-  return build_ring_phases(group, plan_ring_phases(A, op, group, bytes, chunks));
+  return build_ring_plan(group, plan_ring(A, op, group, bytes, chunks));
 }
 template <RingAlgorithm A>
 std::optional<double> closed_form_ring_type(CollectiveOp op, const Group& group,
                                             const network::Topology& topology, std::int64_t bytes,
                                             int chunks) {
-  return ring_phases_closed_form_s(topology, group, plan_ring_phases(A, op, group, bytes, chunks));
+  return ring_plan_closed_form_s(topology, group, plan_ring(A, op, group, bytes, chunks));
 }
 template <RingAlgorithm A>
 std::uint64_t count_ring_type(CollectiveOp op, const Group& group, std::int64_t bytes, int chunks) {
-  return ring_phases_transfer_count(plan_ring_phases(A, op, group, bytes, chunks));
+  return ring_plan_transfer_count(plan_ring(A, op, group, bytes, chunks));
 }
 std::uint64_t count_all_to_all(CollectiveOp, const Group& group, std::int64_t, int chunks) {
   return all_to_all_transfer_count(group, chunks);
 }
 Schedule build_direct(CollectiveOp, const Group& group, std::int64_t bytes, int chunks) {
   return all_to_all_direct(group, bytes, chunks);
+}
+Schedule build_nvls(CollectiveOp, const Group& group, std::int64_t bytes, int chunks) {
+  return nvls_all_reduce(group, bytes, chunks);
+}
+std::optional<double> closed_form_nvls(CollectiveOp, const Group& group,
+                                       const network::Topology& topology, std::int64_t bytes,
+                                       int chunks) {
+  return nvls_closed_form_s(topology, group, bytes, chunks);
+}
+std::uint64_t count_nvls(CollectiveOp, const Group& group, std::int64_t, int chunks) {
+  return nvls_transfer_count(group, chunks);
 }
 Schedule build_pairwise(CollectiveOp, const Group& group, std::int64_t bytes, int chunks) {
   return all_to_all_pairwise(group, bytes, chunks);
@@ -54,6 +66,10 @@ constexpr std::array kAlgorithms = {
                         true, true, true, false, build_ring_type<RingAlgorithm::Hierarchical>,
                         closed_form_ring_type<RingAlgorithm::Hierarchical>,
                         count_ring_type<RingAlgorithm::Hierarchical>},
+    CollectiveAlgorithm{"nvls",
+                        "NVLink SHARP inside one NVSwitch node: each GPU sends its buffer to the "
+                        "switch once and receives the sum once",
+                        false, false, true, false, build_nvls, closed_form_nvls, count_nvls},
     CollectiveAlgorithm{"direct", "every block sent at once", false, false, false, true,
                         build_direct, nullptr, count_all_to_all},
     CollectiveAlgorithm{"pairwise", "p-1 rounds, member i sends to i+s in round s", false, false,
@@ -107,7 +123,23 @@ std::string_view default_collective_algorithm(CollectiveOp op, const network::To
   if (topology.kind() == network::TopologyKind::Torus) {
     return "torus";
   }
+  if (op == CollectiveOp::AllReduce && nvls_applies(topology, group)) {
+    return "nvls";
+  }
   return group.shape.size() > 1 ? "hierarchical" : "ring";
+}
+
+std::string_view default_collective_algorithm(CollectiveOp op, const network::Topology& topology,
+                                              const Group& group, std::int64_t bytes) {
+  const auto name = default_collective_algorithm(op, topology, group);
+  if (name != "nvls") {
+    return name;
+  }
+  // NCCL's tuner: ring (with its best protocol) or NVLS, whichever is predicted faster.
+  const auto nvls = nvls_closed_form_s(topology, group, bytes, 1);
+  const auto ring =
+      find_collective_algorithm("ring", op).closed_form_s(op, group, topology, bytes, 1);
+  return ring && nvls && *ring < *nvls ? "ring" : "nvls";
 }
 
 }  // namespace meshsim::collectives

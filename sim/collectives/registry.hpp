@@ -33,8 +33,13 @@ std::span<const CollectiveAlgorithm> collective_algorithms();
 // Throws InputError (site "--algorithm") listing the algorithms that implement `op`.
 const CollectiveAlgorithm& find_collective_algorithm(std::string_view name, CollectiveOp op);
 // The algorithm a user gets without --algorithm: all-to-all "direct"; otherwise "torus" on a torus,
-// "hierarchical" on a GPU group spanning nodes, else "ring".
+// "nvls" for an all-reduce inside one NVSwitch node of at least the profile's nvls_min_gpus GPUs
+// (nvls.hpp), "hierarchical" on a GPU group spanning nodes, else "ring".
 std::string_view default_collective_algorithm(CollectiveOp op, const network::Topology& topology,
                                               const Group& group);
+// The same for a call of `bytes`: where NVLS applies, NVLS or ring, whichever closed form is less
+// (as NCCL's tuner picks ring/LL for small all-reduces and NVLS for large ones).
+std::string_view default_collective_algorithm(CollectiveOp op, const network::Topology& topology,
+                                              const Group& group, std::int64_t bytes);
 
 }  // namespace meshsim::collectives

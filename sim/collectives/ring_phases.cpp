@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/collectives/protocol.hpp"
+#include "sim/engine/sim_time.hpp"
+
 namespace meshsim::collectives {
 
 std::vector<int> snake_order(const std::vector<int>& shape) {
@@ -190,7 +193,30 @@ std::vector<RingPhase> plan_ring_phases(RingAlgorithm algorithm, CollectiveOp op
   return {};
 }
 
-std::uint64_t ring_phases_transfer_count(const std::vector<RingPhase>& phases) {
+RingPlan plan_ring(RingAlgorithm algorithm, CollectiveOp op, const Group& group, std::int64_t bytes,
+                   int chunks) {
+  RingPlan plan;
+  plan.slices.push_back(plan_ring_phases(algorithm, op, group, bytes, chunks));
+  if (algorithm != RingAlgorithm::Hierarchical || plan.slices[0].size() < 2) {
+    return plan;
+  }
+  const std::int64_t wanted = (bytes + kHierarchicalSliceBytes - 1) / kHierarchicalSliceBytes;
+  const int slices = static_cast<int>(
+      std::clamp<std::int64_t>(wanted, 1, static_cast<std::int64_t>(kMaxHierarchicalSlices)));
+  if (slices == 1) {
+    return plan;
+  }
+  plan.slices.clear();
+  for (int s = 0; s < slices; ++s) {
+    plan.slices.push_back(
+        plan_ring_phases(algorithm, op, group, part_bytes(bytes, slices, s), chunks));
+  }
+  return plan;
+}
+
+namespace {
+
+std::uint64_t phases_transfer_count(const std::vector<RingPhase>& phases) {
   std::uint64_t transfers = 0;
   for (const auto& phase : phases) {
     for (const auto& ring : phase.rings) {
@@ -205,40 +231,104 @@ std::uint64_t ring_phases_transfer_count(const std::vector<RingPhase>& phases) {
   return transfers;
 }
 
-Schedule build_ring_phases(const Group& group, const std::vector<RingPhase>& phases) {
+}  // namespace
+
+std::uint64_t ring_plan_transfer_count(const RingPlan& plan) {
+  std::uint64_t transfers = 0;
+  for (const auto& phases : plan.slices) {
+    transfers += phases_transfer_count(phases);
+  }
+  return transfers;
+}
+
+CostHint ring_plan_hint(const RingPlan& plan) {
+  CostHint hint;
+  for (std::size_t s = 0; s < plan.slices.size(); ++s) {
+    for (const auto& phase : plan.slices[s]) {
+      if (phase.rings.empty() || phase.rings[0].size() < 2) {
+        continue;
+      }
+      const auto n = static_cast<std::int64_t>(phase.rings[0].size());
+      const int steps = steps_of(phase.pass, static_cast<int>(n));
+      const bool two_way = phase.bidirectional && n > 2;
+      const std::int64_t ring_bytes =
+          two_way ? phase.ring_buffer_bytes - phase.ring_buffer_bytes / 2 : phase.ring_buffer_bytes;
+      hint.member_bytes += steps * ((ring_bytes + n - 1) / n);
+      if (s == 0) {
+        hint.steps += steps;
+      }
+    }
+  }
+  return hint;
+}
+
+Schedule build_ring_plan(const Group& group, const RingPlan& plan) {
   Schedule schedule;
   // Reserve the exact size up front: at 8192 chips a ring all-reduce has 134M transfers, and
   // doubling growth would briefly need twice that memory.
-  const auto transfers = static_cast<std::size_t>(ring_phases_transfer_count(phases));
+  const auto transfers = static_cast<std::size_t>(ring_plan_transfer_count(plan));
   schedule.transfers.reserve(transfers);
   schedule.dep_offsets.reserve(transfers + 1);
   schedule.deps.reserve(transfers);
-  Frontier in(static_cast<std::size_t>(group.size()));
-  for (const auto& phase : phases) {
-    Frontier out(in.size());
-    for (const auto& ring : phase.rings) {
-      const int n = static_cast<int>(ring.size());
-      if (n < 2) {
-        continue;
+  schedule.hint = ring_plan_hint(plan);
+  // previous[q][m]: member m's last receives of phase q in the previous slice.
+  std::vector<Frontier> previous;
+  for (const auto& phases : plan.slices) {
+    Frontier in(static_cast<std::size_t>(group.size()));
+    previous.resize(std::max(previous.size(), phases.size()));
+    for (std::size_t q = 0; q < phases.size(); ++q) {
+      const auto& phase = phases[q];
+      // Ready at a member: its results of the previous phase, and the previous slice's of this one.
+      Frontier ready = in;
+      for (std::size_t m = 0; m < ready.size() && !previous[q].empty(); ++m) {
+        ready[m].insert(ready[m].end(), previous[q][m].begin(), previous[q][m].end());
       }
-      const int k = phase.pieces_per_shard;
-      if (phase.bidirectional && n > 2) {
-        // Two rings, one each way, each with half of the buffer (the first half gets the odd byte).
-        const std::int64_t half = phase.ring_buffer_bytes - phase.ring_buffer_bytes / 2;
-        append_ring(schedule, group, ring, phase.pass, +1, half, k, in, out);
-        append_ring(schedule, group, ring, phase.pass, -1, phase.ring_buffer_bytes / 2, k, in, out);
-      } else {
-        append_ring(schedule, group, ring, phase.pass, +1, phase.ring_buffer_bytes, k, in, out);
+      Frontier out(in.size());
+      for (const auto& ring : phase.rings) {
+        const int n = static_cast<int>(ring.size());
+        if (n < 2) {
+          continue;
+        }
+        const int k = phase.pieces_per_shard;
+        if (phase.bidirectional && n > 2) {
+          // Two rings, one each way, each with half of the buffer (the first half gets the odd
+          // byte).
+          const std::int64_t half = phase.ring_buffer_bytes - phase.ring_buffer_bytes / 2;
+          append_ring(schedule, group, ring, phase.pass, +1, half, k, ready, out);
+          append_ring(schedule, group, ring, phase.pass, -1, phase.ring_buffer_bytes / 2, k, ready,
+                      out);
+        } else {
+          append_ring(schedule, group, ring, phase.pass, +1, phase.ring_buffer_bytes, k, ready,
+                      out);
+        }
       }
+      previous[q] = out;
+      in = std::move(out);
     }
-    in = std::move(out);
   }
   return schedule;
 }
 
-std::optional<double> ring_phases_closed_form_s(const network::Topology& topology,
-                                                const Group& group,
-                                                const std::vector<RingPhase>& phases) {
+std::optional<double> ring_plan_closed_form_s(const network::Topology& topology, const Group& group,
+                                              const RingPlan& plan) {
+  if (plan.slices.size() != 1) {
+    return std::nullopt;
+  }
+  const auto& phases = plan.slices[0];
+  // The protocol the executor picks: from the hint and the path of the first message (ring 0 of
+  // the first phase with rings, member 0 to member 1).
+  ProtocolCost protocol;
+  for (const auto& phase : phases) {
+    if (!phase.rings.empty() && phase.rings[0].size() >= 2) {
+      const auto src = group.chips[static_cast<std::size_t>(phase.rings[0][0])];
+      const auto dst = group.chips[static_cast<std::size_t>(phase.rings[0][1])];
+      protocol = choose_protocol(topology.collective_costs(), ring_plan_hint(plan),
+                                 route_bandwidth(topology, src, dst));
+      break;
+    }
+  }
+  const double step_latency_s =
+      engine::SimTime::from_seconds(protocol.step_latency_s).seconds();  // as the executor rounds
   double total_s = 0;
   std::vector<std::int32_t> path, used;
   for (const auto& phase : phases) {
@@ -288,8 +378,8 @@ std::optional<double> ring_phases_closed_form_s(const network::Topology& topolog
                 : static_cast<double>(phase.ring_buffer_bytes);
     const double k = phase.pieces_per_shard;
     const double s = steps_of(phase.pass, n);
-    const double c = ring_bytes / (n * k * bottleneck);
-    const double l = static_cast<double>(latency_ps) * 1e-12;
+    const double c = protocol.wire_factor * ring_bytes / (n * k * bottleneck);
+    const double l = static_cast<double>(latency_ps) * 1e-12 + step_latency_s;
     total_s += std::max(s * k * c + l, s * (c + l) + (k - 1) * c);
   }
   return total_s;

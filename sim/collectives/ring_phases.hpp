@@ -36,21 +36,43 @@ enum class RingAlgorithm { Ring, BidirectionalRing, Torus, Hierarchical };
 std::vector<RingPhase> plan_ring_phases(RingAlgorithm algorithm, CollectiveOp op,
                                         const Group& group, std::int64_t bytes, int chunks);
 
-// The number of transfers build_ring_phases makes from `phases` (computed without building them,
-// so a caller can refuse a schedule too large to simulate; sim/limits.hpp).
-std::uint64_t ring_phases_transfer_count(const std::vector<RingPhase>& phases);
+// A ring-type collective as pipeline slices: the buffer is cut into slices.size() parts and slice s
+// runs the phases of its part. Phase q of slice s starts at a member once that member has its
+// results of phase q - 1 of slice s AND of phase q of slice s - 1: one slice at a time per phase
+// and member, different phases on different slices at once, the way NCCL's chunks flow through
+// the intra- and inter-node rings concurrently. One slice: the phases one after another.
+struct RingPlan {
+  std::vector<std::vector<RingPhase>> slices;
+};
 
-// Appends the phases' transfers; phase q+1 at a member waits for all that member's last receives of
-// phase q (a barrier per member, not per piece).
-Schedule build_ring_phases(const Group& group, const std::vector<RingPhase>& phases);
+// Pipeline slices of a hierarchical collective with two or more phases: one per
+// kHierarchicalSliceBytes of buffer, at least 1 and at most kMaxHierarchicalSlices (assumption,
+// docs/fidelity.md: enough slices that the fill and drain of the pipeline cost little, few enough
+// that the schedule stays small).
+inline constexpr std::int64_t kHierarchicalSliceBytes = std::int64_t{4} << 20;
+inline constexpr int kMaxHierarchicalSlices = 16;
 
-// Closed form without contention, or nullopt when a phase's rings are not uniform (every ring edge
-// the same hop latency and bottleneck bandwidth) or two of its edges share a link. Per phase, with
-// steps s (n-1, or 2(n-1) for all-reduce), piece time c = M / (n k B) (M halved when bidirectional)
-// and path latency L:  T = max(s k c + L, s (c + L) + (k - 1) c); with k = 1 this is the textbook
-// s (M / (n B) + L). Phases add up.
-std::optional<double> ring_phases_closed_form_s(const network::Topology& topology,
-                                                const Group& group,
-                                                const std::vector<RingPhase>& phases);
+RingPlan plan_ring(RingAlgorithm algorithm, CollectiveOp op, const Group& group, std::int64_t bytes,
+                   int chunks);
+
+// The number of transfers build_ring_plan makes (computed without building them, so a caller can
+// refuse a schedule too large to simulate; sim/limits.hpp).
+std::uint64_t ring_plan_transfer_count(const RingPlan& plan);
+
+Schedule build_ring_plan(const Group& group, const RingPlan& plan);
+
+// Steps of one slice and the bytes one member puts on its busiest ring link over all slices.
+CostHint ring_plan_hint(const RingPlan& plan);
+
+// Closed form without contention, or nullopt when there are several slices (their phases share
+// links), a phase's rings are not uniform (every ring edge the same hop latency and bottleneck
+// bandwidth) or two of its edges share a link. Per phase, with steps s (n-1, or 2(n-1) for
+// all-reduce), piece time c = w M / (n k B) (M halved when bidirectional, w the protocol's wire
+// factor) and latency L (path latency plus the protocol's step latency):
+//   T = max(s k c + L, s (c + L) + (k - 1) c);
+// with k = 1 this is the textbook s (w M / (n B) + L). Phases add up. The protocol is the one the
+// executor chooses (protocol.hpp); the per-call overhead is not included.
+std::optional<double> ring_plan_closed_form_s(const network::Topology& topology, const Group& group,
+                                              const RingPlan& plan);
 
 }  // namespace meshsim::collectives

@@ -32,6 +32,15 @@ struct Transfer {
   std::int64_t bytes = 0;
 };
 
+// What the executor needs to price a schedule's messages (protocol.hpp): NCCL picks a protocol per
+// call from the step count and the bytes, and NVLS schedules are priced at the NVLS rate.
+enum class Pricing : std::uint8_t { PointToPoint, Nvls };
+struct CostHint {
+  Pricing pricing = Pricing::PointToPoint;
+  int steps = 0;                  // algorithm steps on the critical path (one pipeline slice)
+  std::int64_t member_bytes = 0;  // bytes one member puts on its busiest link over the call
+};
+
 // Transfers plus dependencies in compressed form: transfer t may start once every transfer in
 // deps[dep_offsets[t] .. dep_offsets[t+1]) has arrived. Dependencies always point to earlier
 // transfers, so index order is a valid issue order.
@@ -39,6 +48,7 @@ struct Schedule {
   std::vector<Transfer> transfers;
   std::vector<std::uint32_t> dep_offsets{0};
   std::vector<std::uint32_t> deps;
+  CostHint hint;
 
   std::uint32_t add(std::int32_t src_chip, std::int32_t dst_chip, std::int64_t bytes,
                     const std::uint32_t* first_dep, std::size_t dep_count);

@@ -231,6 +231,7 @@ std::string reduce_schedule(const collectives::Schedule& schedule, const Transla
   };
   std::vector<std::int64_t> reduced(schedule.size(), -1);  // replica-0 transfer -> its new index
   out = collectives::Schedule{};
+  out.hint = schedule.hint;  // the same protocol for the reduced schedule
   std::vector<std::uint32_t> deps;
   for (std::uint32_t i = 0; i < schedule.size(); ++i) {
     const auto& tr = schedule.transfers[i];

@@ -9,14 +9,14 @@ Network::Network(engine::Simulator& sim, const Topology& topology)
 
 engine::SimTime Network::send(std::int32_t src, std::int32_t dst, std::int64_t bytes,
                               engine::EventFn on_arrival, void* context, std::uint64_t arg,
-                              engine::SimTime* floor) {
+                              engine::SimTime* floor, engine::SimTime delay) {
   topology_->route(src, dst, route_);
   if (!link_map_.empty()) {
     for (auto& link : route_)
       link = link_map_[static_cast<std::size_t>(link)];
   }
   const engine::SimTime arrival =
-      sharing_.transmit(route_.data(), route_.size(), bytes, sim_->now(), floor);
+      sharing_.transmit(route_.data(), route_.size(), bytes, sim_->now() + delay, floor);
   ++messages_;
   sim_->schedule_at(arrival, on_arrival, context, arg);
   return arrival;

@@ -21,10 +21,13 @@ class Network {
 
   // Sends `bytes` from chip `src` to chip `dst` now; `on_arrival(context, arg)` runs when the last
   // byte has arrived. Returns that arrival time; `floor` (optional) receives bytes / bottleneck
-  // bandwidth of the path, the least time any message of that size could take on it.
+  // bandwidth of the path, the least time any message of that size could take on it. `delay`: the
+  // message enters its first link no earlier than now + delay (a sender's software latency, e.g. a
+  // collective protocol's per-step cost; it holds no link).
   engine::SimTime send(std::int32_t src, std::int32_t dst, std::int64_t bytes,
                        engine::EventFn on_arrival, void* context, std::uint64_t arg,
-                       engine::SimTime* floor = nullptr);
+                       engine::SimTime* floor = nullptr,
+                       engine::SimTime delay = engine::SimTime::zero());
 
   // Every link of a route is replaced by map[link] (replica symmetry: a link stands for the link of
   // replica 0 it is a shift of, docs/execution.md). Empty: no mapping.

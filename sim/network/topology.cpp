@@ -300,7 +300,9 @@ Topology make_topology(const HardwareProfile& profile, std::int64_t chips) {
     for (int n : shape) {
       wrap.push_back(n % std::max(1, torus.wraparound_multiple) == 0);
     }
-    return make_torus(shape, wrap, torus.link_bandwidth_bytes_per_s, torus.link_latency_s);
+    Topology t = make_torus(shape, wrap, torus.link_bandwidth_bytes_per_s, torus.link_latency_s);
+    t.apply_collective_costs(profile.collectives);
+    return t;
   }
   const auto& gpu = profile.gpu;
   if (gpu.max_gpus > 0 && chips > gpu.max_gpus) {
@@ -313,7 +315,29 @@ Topology make_topology(const HardwareProfile& profile, std::int64_t chips) {
                      std::to_string(chips),
                      "at most " + std::to_string(gpu.gpus_per_node) + " or a multiple of it");
   }
-  return make_gpu_cluster(gpu, chips);
+  Topology t = make_gpu_cluster(gpu, chips);
+  t.apply_collective_costs(profile.collectives);
+  return t;
+}
+
+void Topology::apply_collective_costs(const CollectiveCostSpec& costs) {
+  costs_ = costs;
+  for (auto& link : links_) {
+    switch (link.link_class) {
+      case LinkClass::Ici:
+        link.bandwidth_bytes_per_s *= costs.ici_efficiency;
+        break;
+      case LinkClass::NvLink:
+        link.bandwidth_bytes_per_s *= costs.nvlink_efficiency;
+        break;
+      case LinkClass::Nic:
+        link.bandwidth_bytes_per_s *= costs.nic_efficiency;
+        break;
+      case LinkClass::LeafSpine:
+        link.bandwidth_bytes_per_s *= costs.leaf_spine_efficiency;
+        break;
+    }
+  }
 }
 
 }  // namespace meshsim::network

@@ -58,6 +58,14 @@ class Topology {
   // the yardstick that routing's path lengths are tested against. -1 = unreachable.
   std::vector<int> bfs_hops(std::int32_t from_vertex) const;
 
+  // How collectives use this machine (profile section "collectives"; defaults: line rate, no
+  // protocol, no NVLS). make_topology applies it: every link's bandwidth becomes its class's
+  // achievable bandwidth, and collectives read the protocol, NVLS and overhead figures here.
+  const CollectiveCostSpec& collective_costs() const { return costs_; }
+  void apply_collective_costs(const CollectiveCostSpec& costs);
+  // GPU cluster: GPUs per NVSwitch node (0 on a torus).
+  int gpus_per_node() const { return gpus_per_node_; }
+
  private:
   friend Topology make_torus(const std::vector<int>&, const std::vector<bool>&, double, double);
   friend Topology make_gpu_cluster(const GpuClusterInterconnect&, std::int64_t);
@@ -71,6 +79,7 @@ class Topology {
   std::string description_;
   std::vector<int> shape_;
   std::vector<bool> wraparound_;
+  CollectiveCostSpec costs_;
   // Torus: link index of chip c's neighbour in dimension d, direction s (0 = +, 1 = -), at
   // [c * 2 * dims + 2 * d + s]; -1 where there is none.
   std::vector<std::int32_t> torus_link_;
