@@ -94,6 +94,10 @@ CostModel parse_cost(JsonObject object, FigureReader& reader) {
   for (const char* key : {"matmul_efficiency", "memory_efficiency", "kernel_overhead"}) {
     reader.add(object.child_pointer(key));
   }
+  for (const char* key : {"flash_attention_efficiency", "flash_attention_backward_efficiency"}) {
+    if (object.has(key))
+      reader.add(object.child_pointer(key));
+  }
   object.reject_unknown_fields();
   return cost;
 }
