@@ -82,6 +82,8 @@ double op_lower_bound_s(const ChipSpec& chip, const Op& op) {
 }
 
 double isolated_op_time_s(const CostModel& cost, const ChipSpec& chip, const Op& op) {
+  if (op.kind == OpKind::FlashAttention)
+    return flash_attention_time_s(cost, chip, op);
   if (!cost.calibrated)
     return roofline_s(cost, chip, op);
   const double t = fitted_s(*cost.calibrated, chip, op);
@@ -91,6 +93,8 @@ double isolated_op_time_s(const CostModel& cost, const ChipSpec& chip, const Op&
 }
 
 double op_time_s(const CostModel& cost, const ChipSpec& chip, const Op& op) {
+  if (op.kind == OpKind::FlashAttention)
+    return flash_attention_time_s(cost, chip, op);
   if (!cost.calibrated)
     return roofline_s(cost, chip, op);
   return std::max(cost.calibrated->graph_factor * isolated_op_time_s(cost, chip, op),

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hardware_profiles/attention_cost.hpp"
 #include "hardware_profiles/matmul_model.hpp"
 #include "models/model.hpp"
 
@@ -52,6 +53,7 @@ struct CostModel {
   double matmul_efficiency = 1.0;  // fraction of peak bf16 FLOP/s that large matmuls reach
   double memory_efficiency = 1.0;  // fraction of HBM bandwidth that memory-bound kernels reach
   double kernel_overhead_s = 0.0;  // fixed cost per kernel launch
+  FlashAttentionCost flash;        // fused attention kernels (hardware_profiles/attention_cost)
   std::optional<CalibratedCost> calibrated;
 };
 

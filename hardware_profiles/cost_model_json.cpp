@@ -152,6 +152,12 @@ CostModel parse_cost_model(JsonObject& object) {
   }
   cost.memory_efficiency = object.number("memory_efficiency", 1e-3, 1.0);
   cost.kernel_overhead_s = object.quantity("kernel_overhead", QuantityKind::Time, 0.0, 1e-2);
+  if (object.has("flash_attention_efficiency"))
+    cost.flash.forward_efficiency = object.number("flash_attention_efficiency", 1e-3, 1.0);
+  if (object.has("flash_attention_backward_efficiency")) {
+    cost.flash.backward_efficiency =
+        object.number("flash_attention_backward_efficiency", 1e-3, 1.0);
+  }
   if (object.has("calibrated"))
     cost.calibrated = parse_calibrated(object.object("calibrated"));
   return cost;

@@ -99,6 +99,10 @@ CostModel parse_cost(JsonObject object, FigureReader& reader) {
     reader.add(object.child_pointer("matmul_efficiency"));
   for (const std::string& key : matmul_model_fields(cost.matmul))
     reader.add(object.child_pointer("matmul") + "/" + key);
+  for (const char* key : {"flash_attention_efficiency", "flash_attention_backward_efficiency"}) {
+    if (object.has(key))
+      reader.add(object.child_pointer(key));
+  }
   object.reject_unknown_fields();
   return cost;
 }

@@ -19,6 +19,7 @@ double norm_flop_per_element(const ModelConfig& m) {
 constexpr double kSoftmaxFlopPerElement = 5.0;  // max, subtract, exp, sum, divide
 constexpr double kGeluFlopPerElement = 8.0;     // tanh approximation: cube, fma, tanh, scale
 constexpr double kAddFlopPerElement = 1.0;
+constexpr double kFp32Bytes = 4.0;  // row statistics and accumulators are fp32
 
 std::string dims(std::int64_t rows, std::int64_t cols) {
   // Built by append: gcc 12 raises a false -Wrestrict on "[" + std::string&& (GCC bug 105329).
@@ -55,10 +56,12 @@ class LayerBuilder {
   }
 
   // `rows` x `cols` activations: reads `tensors_read` of them and writes `tensors_written`, plus
-  // `params_read` / `params_written` parameter (or parameter-gradient) elements.
+  // `params_read` / `params_written` parameter (or parameter-gradient) elements, plus
+  // `fp32_read` / `fp32_written` elements of fp32 row statistics.
   void memory_op(const std::string& name, OpKind kind, Pass pass, std::int64_t rows,
                  std::int64_t cols, int tensors_read, int tensors_written, double flop_per_element,
-                 std::int64_t params_read = 0, std::int64_t params_written = 0) {
+                 std::int64_t params_read = 0, std::int64_t params_written = 0,
+                 double fp32_read = 0, double fp32_written = 0) {
     Op op;
     op.name = name;
     op.kind = kind;
@@ -69,9 +72,42 @@ class LayerBuilder {
     op.k = 0;
     const double elements = static_cast<double>(rows) * static_cast<double>(cols);
     op.flop = flop_per_element * elements;
-    op.bytes_read = bpe_ * (tensors_read * elements + static_cast<double>(params_read));
-    op.bytes_written = bpe_ * (tensors_written * elements + static_cast<double>(params_written));
+    op.bytes_read = bpe_ * (tensors_read * elements + static_cast<double>(params_read)) +
+                    kFp32Bytes * fp32_read;
+    op.bytes_written = bpe_ * (tensors_written * elements + static_cast<double>(params_written)) +
+                       kFp32Bytes * fp32_written;
     op.shapes = dims(rows, cols);
+    ops_.push_back(op);
+  }
+
+  // Fused attention over `batch` = images x heads of [t x hd] queries, keys and values
+  // (docs/models.md "FlashAttention"). Forward reads Q, K, V, writes O and the fp32 log-sum-exp
+  // per row; backward recomputes the scores (one more T x T x hd product), reads Q, K, V, O, dO
+  // (O and dO by the row-sum pre-pass, dO again by the main kernel) and the log-sum-exp, writes
+  // dQ, dK, dV, the fp32 row sums D and the fp32 dQ accumulator (read back to convert it).
+  void flash_attention(Pass pass, std::int64_t batch, std::int64_t t, std::int64_t hd) {
+    Op op;
+    op.name = "flash_attention";
+    op.kind = OpKind::FlashAttention;
+    op.pass = pass;
+    op.batch = batch;
+    op.m = t;
+    op.n = t;
+    op.k = hd;
+    const double x = static_cast<double>(batch) * static_cast<double>(t) * static_cast<double>(hd);
+    const double rows = static_cast<double>(batch) * static_cast<double>(t);
+    const double matmul = 2.0 * static_cast<double>(batch) * static_cast<double>(t) *
+                          static_cast<double>(t) * static_cast<double>(hd);
+    if (pass == Pass::Forward) {
+      op.flop = 2.0 * matmul;  // S = Q K^T, O = P V
+      op.bytes_read = bpe_ * 3.0 * x;
+      op.bytes_written = bpe_ * x + kFp32Bytes * rows;
+    } else {
+      op.flop = 5.0 * matmul;  // S again, dV, dP, dQ, dK
+      op.bytes_read = bpe_ * 6.0 * x + kFp32Bytes * (2.0 * rows + x);
+      op.bytes_written = bpe_ * 3.0 * x + kFp32Bytes * (rows + x);
+    }
+    op.shapes = std::to_string(batch) + " x " + dims(t, hd) + " x 3 -> " + dims(t, hd);
     ops_.push_back(op);
   }
 
@@ -79,6 +115,7 @@ class LayerBuilder {
   struct BackwardParams {
     std::int64_t read = 0;     // parameters the backward op needs (norm scale, bias)
     std::int64_t written = 0;  // parameter gradients it writes (norm scale/bias, biases)
+    int row_stats = 0;         // norms: fp32 statistics per row saved by the forward pass
   };
 
   // Appends the backward ops of forward ops [first, last), in reverse order.
@@ -93,14 +130,39 @@ class LayerBuilder {
         matmul(f.name, f.kind, Pass::BackwardInput, f.linear, f.batch, f.m, f.n, f.k);
         matmul(f.name, f.kind, Pass::BackwardWeight, f.linear, f.batch, f.k, f.m, f.n, 0,
                p.written);
+        continue;
+      }
+      if (f.kind == OpKind::FlashAttention) {
+        flash_attention(Pass::BackwardInput, f.batch, f.m, f.k);
+        continue;
+      }
+      const double elements = static_cast<double>(f.m) * static_cast<double>(f.n);
+      const double flop_per_element = 2.0 * f.flop / elements;  // nominal: twice the forward's
+      const auto rows = static_cast<double>(f.m);
+      if (is_relayout(f.name)) {
+        // The gradients go back to the other layout: the same transpose.
+        memory_op(f.name, f.kind, Pass::BackwardInput, f.m, f.n, 1, 1, 0.0);
+      } else if (f.kind == OpKind::Norm) {
+        // Pass 1 reads x, dy, the saved statistics and the scale and reduces per row (fp32);
+        // pass 2 reads them again with the row sums and writes dx and the parameter gradients.
+        const double stats = static_cast<double>(p.row_stats);
+        memory_op(f.name, f.kind, Pass::BackwardInput, f.m, f.n, 4, 1, flop_per_element, 2 * p.read,
+                  p.written, rows * (3.0 * stats), rows * stats);
+      } else if (f.kind == OpKind::Softmax) {
+        // dx = y (dy - sum(dy y)): pass 1 reads y, dy and writes the fp32 row sum; pass 2 reads
+        // y, dy and the sum, writes dx.
+        memory_op(f.name, f.kind, Pass::BackwardInput, f.m, f.n, 4, 1, flop_per_element, 0, 0, rows,
+                  rows);
       } else {
-        // Reads the saved forward tensor and the incoming gradient, writes the input gradient;
-        // nominal FLOP twice the forward's.
-        const double elements = static_cast<double>(f.m) * static_cast<double>(f.n);
-        memory_op(f.name, f.kind, Pass::BackwardInput, f.m, f.n, 2, 1, 2.0 * f.flop / elements,
-                  p.read, p.written);
+        // Reads the saved forward tensor and the incoming gradient, writes the input gradient.
+        memory_op(f.name, f.kind, Pass::BackwardInput, f.m, f.n, 2, 1, flop_per_element, p.read,
+                  p.written);
       }
     }
+  }
+
+  static bool is_relayout(const std::string& name) {
+    return name == "split_heads" || name == "merge_heads";
   }
 
   std::vector<Op>& ops() { return ops_; }
@@ -144,8 +206,14 @@ const char* to_string(OpKind kind) {
       return "softmax";
     case OpKind::Elementwise:
       return "elementwise";
+    case OpKind::FlashAttention:
+      return "flash_attention";
   }
   return "?";
+}
+
+const char* to_string(AttentionKernel kernel) {
+  return kernel == AttentionKernel::Flash ? "flash" : "unfused";
 }
 
 std::vector<Op> layer_ops(const ModelConfig& m, const LayerShape& s) {
@@ -171,35 +239,61 @@ std::vector<Op> layer_ops(const ModelConfig& m, const LayerShape& s) {
   const std::int64_t heads_k = m.heads / k;  // heads per chip
   const std::int64_t a_k = heads_k * hd;     // attention features per chip
   const std::int64_t f_k = m.mlp_dim / k;    // MLP features per chip
-  const std::int64_t d_k = d / k;            // boundary activation features per chip
+  // Boundary activation features per chip: the D/k slice, or all D when the layer's norms and
+  // residual run on activations replicated across the model axis.
+  const std::int64_t d_k = s.replicated_activations ? d : d / k;
   const std::int64_t norm_params = d_k * (m.layernorm_bias ? 2 : 1);
+  // fp32 statistics per row that a norm saves for its backward: mean and 1/std, or 1/rms only.
+  const int norm_stats = m.layernorm_centering ? 2 : 1;
   const std::int64_t qk_norm_params = 2 * hd * (m.layernorm_bias ? 2 : 1);
   const double norm_flop = norm_flop_per_element(m);
 
   LayerBuilder lb(s);
   std::vector<LayerBuilder::BackwardParams> backward;  // one entry per forward op
-  auto record = [&](std::int64_t read, std::int64_t written) {
-    backward.push_back({read, written});
+  auto record = [&](std::int64_t read, std::int64_t written, int row_stats = 0) {
+    backward.push_back({read, written, row_stats});
   };
-  auto norm = [&](const std::string& name) {
-    lb.memory_op(name, OpKind::Norm, Pass::Forward, rows, d_k, 1, 1, norm_flop, norm_params);
-    record(d_k, norm_params);  // backward needs the scale; writes scale (and bias) gradients
+  // A norm as XLA compiles it: a reduction pass (reads x, writes the fp32 statistics of each row)
+  // and a normalize pass (reads x, the statistics and the parameters, writes y), docs/models.md.
+  auto norm_op = [&](const std::string& name, std::int64_t norm_rows, std::int64_t width,
+                     std::int64_t params, std::int64_t scale) {
+    const double stats = static_cast<double>(norm_rows) * norm_stats;
+    lb.memory_op(name, OpKind::Norm, Pass::Forward, norm_rows, width, 2, 1, norm_flop, params, 0,
+                 stats, stats);
+    record(scale, params, norm_stats);  // backward needs the scale; writes scale (bias) grads
   };
+  auto norm = [&](const std::string& name) { norm_op(name, rows, d_k, norm_params, d_k); };
   auto qk_norm = [&]() {
     if (!m.qk_norm)
       return;
     // Queries and keys of this chip's heads, normalised over head_dim.
-    lb.memory_op("qk_norm", OpKind::Norm, Pass::Forward, 2 * rows * heads_k, hd, 1, 1, norm_flop,
-                 qk_norm_params);
-    record(2 * hd, qk_norm_params);
+    norm_op("qk_norm", 2 * rows * heads_k, hd, qk_norm_params, 2 * hd);
   };
   auto attention = [&]() {
+    if (s.attention == AttentionKernel::Flash) {
+      // FlashAttention reads Q, K, V in the projection's [tokens x heads x hd] layout (strided):
+      // no head-major copies.
+      lb.flash_attention(Pass::Forward, b * heads_k, t, hd);
+      record(0, 0);
+      return;
+    }
+    // Batched matmuls need each head's [T x hd] contiguous: Q, K, V are copied to head-major
+    // order (QK-norm already writes Q and K head-major, leaving V), and the attention output
+    // back to token-major order.
+    lb.memory_op("split_heads", OpKind::Elementwise, Pass::Forward, rows, (m.qk_norm ? 1 : 3) * a_k,
+                 1, 1, 0.0);
+    record(0, 0);
     lb.matmul("attn_scores", OpKind::BatchedMatmul, Pass::Forward, "", b * heads_k, t, hd, t);
     record(0, 0);
-    lb.memory_op("softmax", OpKind::Softmax, Pass::Forward, b * heads_k * t, t, 1, 1,
-                 kSoftmaxFlopPerElement);
+    // Two passes over each row of scores: max and sum of exponentials (fp32, two per row), then
+    // the normalized output.
+    const double softmax_rows = static_cast<double>(b * heads_k * t);
+    lb.memory_op("softmax", OpKind::Softmax, Pass::Forward, b * heads_k * t, t, 2, 1,
+                 kSoftmaxFlopPerElement, 0, 0, 2 * softmax_rows, 2 * softmax_rows);
     record(0, 0);
     lb.matmul("attn_values", OpKind::BatchedMatmul, Pass::Forward, "", b * heads_k, t, t, hd);
+    record(0, 0);
+    lb.memory_op("merge_heads", OpKind::Elementwise, Pass::Forward, rows, a_k, 1, 1, 0.0);
     record(0, 0);
   };
   auto linear = [&](const std::string& name, std::int64_t in, std::int64_t out,

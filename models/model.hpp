@@ -81,9 +81,16 @@ struct Linear {
 std::vector<Linear> layer_linears(const ModelConfig& model);
 
 enum class Pass { Forward, BackwardInput, BackwardWeight };
-enum class OpKind { Matmul, BatchedMatmul, Norm, Softmax, Elementwise };
+// FlashAttention: one fused kernel per pass computing softmax(Q K^T) V without writing the scores
+// (Dao et al. 2022); priced by hardware_profiles/attention_cost.
+enum class OpKind { Matmul, BatchedMatmul, Norm, Softmax, Elementwise, FlashAttention };
 const char* to_string(Pass pass);
 const char* to_string(OpKind kind);
+
+// How attention is computed: batched matmuls and a softmax with the scores in HBM, or one fused
+// FlashAttention kernel per pass.
+enum class AttentionKernel { Unfused, Flash };
+const char* to_string(AttentionKernel kernel);  // "unfused", "flash"
 
 // Per-chip shape of one layer: `batch_images` images on this chip, the model axis splitting
 // features and heads `model_axis` ways (DESIGN §2).
@@ -91,6 +98,10 @@ struct LayerShape {
   std::int64_t batch_images = 1;
   std::int64_t model_axis = 1;
   int bytes_per_element = 2;  // bf16 activations and weights
+  AttentionKernel attention = AttentionKernel::Unfused;
+  // Norms, residual adds and their parameters on full-width activations replicated across the
+  // model axis (Megatron-style), instead of on the D / model_axis slice.
+  bool replicated_activations = false;
 };
 
 struct Op {

@@ -54,6 +54,13 @@ void add_plan_flags(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--grad-dtype", o.flags.gradient_dtype, "Gradient dtype: bf16|fp32");
   cmd->add_option("--weight-grad-input", o.flags.weight_grad_input,
                   "Input of the weight-gradient matmul: keep|regather");
+  cmd->add_option("--attention", o.flags.attention,
+                  "Attention kernels: unfused (batched matmuls + softmax) | flash (fused)");
+  cmd->add_option(
+      "--activation-layout", o.flags.activation_layout,
+      "Norms/residual on the model axis: sharded (D/k slice) | replicated (full width)");
+  cmd->add_option("--grad-sync", o.flags.grad_sync,
+                  "FSDP gradient reduce-scatter with microbatches: per-microbatch | last");
   cmd->add_option("--microbatches", o.flags.microbatches,
                   "Microbatches per step (gradient accumulation)");
   cmd->add_option("--batch", o.flags.batch,

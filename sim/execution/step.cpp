@@ -14,7 +14,9 @@
 #include "sim/collectives/executor.hpp"
 #include "sim/collectives/registry.hpp"
 #include "sim/engine/simulator.hpp"
+#include "sim/execution/accumulation_ops.hpp"
 #include "sim/execution/matmul_chunk.hpp"
+#include "sim/execution/optimizer_update.hpp"
 #include "sim/execution/placement.hpp"
 #include "sim/execution/symmetry.hpp"
 #include "sim/limits.hpp"
@@ -215,10 +217,16 @@ class LayerEmitter {
       return false;
     const std::int64_t k = ctx_.k;
     const bool bidi = ctx_.plan->bidirectional && k > 2;
+    const double accumulate_s =
+        op_kind == CollectiveOp::ReduceScatter
+            ? op_seconds(ctx_, collective_matmul_accumulate_op(op.name, block_bytes))
+            : 0.0;
     const double chunk_s = op_seconds(ctx_, matmul_chunk(op, k, move));
     const double step_s = (bidi ? block_bytes / 2 : block_bytes) / ctx_.ring_step_bandwidth +
                           ctx_.ring_step_latency_s;
-    const double overlapped = chunk_s + static_cast<double>(k - 1) * std::max(chunk_s, step_s);
+    // A reduce-scatter chunk's accumulator add waits for the block received, so it follows both.
+    const double overlapped =
+        chunk_s + static_cast<double>(k - 1) * (std::max(chunk_s, step_s) + accumulate_s);
     const auto full = static_cast<std::int64_t>(std::llround(block_bytes)) * k;
     const double sequential =
         sync_collective_estimate_s(ctx_, op_kind, full) + op_seconds(ctx_, op);
@@ -282,6 +290,8 @@ class LayerEmitter {
     }
     const Op chunk = matmul_chunk(op, k, ChunkedMove::ReduceScatter);
     const double chunk_s = op_seconds(ctx_, chunk);
+    const Op accumulate = collective_matmul_accumulate_op(op.name, block_bytes);
+    const double accumulate_s = op_seconds(ctx_, accumulate);
     const auto slot = b_.new_recv_slot();
     std::int32_t expected = 0, per_step = 0;
     for (std::int64_t j = 0; j < k; ++j) {
@@ -289,6 +299,7 @@ class LayerEmitter {
       if (j > 0) {
         expected += per_step;  // the accumulator of the previous step, to add
         b_.wait_recv(slot, expected, row, phase);
+        b_.compute(accumulate.name, accumulate_s, accumulate.flop, row, phase, false);
       }
       if (j < k - 1)
         per_step = pass_block(+1, block, slot, row, phase);
@@ -316,8 +327,15 @@ class LayerEmitter {
       b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
     } else if (model_move->kind == MoveKind::AllGather) {
       gather_then_matmul(op, block_bytes(*model_move), row, phase);
-    } else {
+    } else if (model_move->kind == MoveKind::ReduceScatter) {
       matmul_then_scatter(op, block_bytes(*model_move), row, phase);
+    } else {
+      // All-reduce (replicated activations): the reduce-scatter of the partial sums, overlapped
+      // as above, then the all-gather of the reduced blocks; half of the move's bytes each.
+      const double block = block_bytes(*model_move) / 2.0;
+      matmul_then_scatter(op, block, row, phase);
+      const auto full = static_cast<std::int64_t>(std::llround(block)) * ctx_.k;
+      model_collective(CollectiveOp::AllGather, full, op.name + " all-gather", row, phase);
     }
   }
 
@@ -358,13 +376,16 @@ Program build_program(const Context& ctx) {
   LayerEmitter emitter(ctx, b);
   const auto& model = *ctx.model;
   const auto& plan = *ctx.plan;
-  const auto ops = layer_ops(model, LayerShape{ctx.microbatch_images, ctx.k, 2});
+  const auto ops =
+      layer_ops(model, LayerShape{ctx.microbatch_images, ctx.k, 2, plan.attention,
+                                  plan.activation_layout == ActivationLayout::Replicated});
   std::vector<Op> forward, backward;
   for (const auto& op : ops)
     (op.pass == Pass::Forward ? forward : backward).push_back(op);
   // Selective recomputation rebuilds what the memory model does not keep (docs/plans.md).
-  const std::vector<std::string> selective = {"qk_norm", "attn_scores", "softmax", "attn_values",
-                                              "gelu"};
+  const std::vector<std::string> selective = {"qk_norm",         "split_heads", "attn_scores",
+                                              "softmax",         "attn_values", "merge_heads",
+                                              "flash_attention", "gelu"};
   const std::int64_t layers = model.depth;
   const bool data_traffic = ctx.t > 1;
   // Data-axis buffers are padded to a multiple of 2t bytes, so every ring step of every phase moves
@@ -376,6 +397,11 @@ Program build_program(const Context& ctx) {
   const auto weight_bytes = padded(ctx.layer_weight_bytes);
   const auto grad_bytes = padded(ctx.layer_gradient_bytes);
   const bool fsdp = plan.fsdp && data_traffic;
+  // FSDP with grad_sync per-microbatch: every microbatch reduce-scatters every layer's gradient.
+  // Otherwise the chip accumulates the model-shard gradients over the microbatches and reduces
+  // them after the last one (without FSDP the unsharded gradient is that accumulator).
+  const GradientOps grad_ops = gradient_ops(plan, ctx.layer_weight_bytes / 2.0, ctx.t);
+  const bool reduce_each = grad_ops.reduce_each;
 
   std::vector<std::int32_t> grad_slots;
   for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
@@ -406,8 +432,13 @@ Program build_program(const Context& ctx) {
       if (plan.remat == Remat::Selective)
         emitter.emit(forward, Phase::Recompute, &selective);
       emitter.emit(backward, Phase::Backward);
-      if (data_traffic && mb == plan.microbatches - 1) {
-        // Gradients of layer l leave as soon as its last microbatch's backward is done.
+      // Cast and accumulate (memory-bound); with reduce_each the add of the reduced shard is
+      // charged here: it is small and does not wait.
+      for (const Op& op : gradient_ops_after(grad_ops, plan, mb))
+        b.compute(op.name, op_seconds(ctx, op), 0, -1, Phase::Backward, true);
+      const bool last = mb == plan.microbatches - 1;
+      if (data_traffic && (reduce_each || last)) {
+        // Gradients of layer l leave as soon as its (last) microbatch's backward is done.
         const auto slot = b.new_collective_slot();
         grad_slots.push_back(slot);
         b.collective(Axis::Data, fsdp ? CollectiveOp::ReduceScatter : CollectiveOp::AllReduce,
@@ -1197,13 +1228,7 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
   StepResult result;
   result.memory = memory_per_chip(model, hardware, plan);
   {
-    const double state_bytes = result.memory.weights_bytes + result.memory.master_weights_bytes +
-                               result.memory.optimizer_state_bytes + result.memory.gradients_bytes;
-    Op update;
-    update.name = "optimizer update";
-    update.kind = OpKind::Elementwise;
-    update.bytes_read = state_bytes;
-    update.bytes_written = state_bytes - result.memory.gradients_bytes;
+    const Op update = optimizer_update_op(result.memory, plan);
     Instr in;
     in.kind = Kind::Compute;
     in.phase = Phase::Optimizer;

@@ -68,31 +68,45 @@ std::vector<ActivationTensor> layer_activations(const ModelConfig& model,
     return static_cast<double>(find(resolved, name).saved_input_elements_per_token);
   };
 
+  // Boundary activations (layer input, the residual between the two segments): the D/k slice, or
+  // all D when they are replicated across the model axis (docs/plans.md "Activation layout").
+  const double boundary = plan.activation_layout == ActivationLayout::Replicated ? d : d / k;
+  // Attention scores kept for the backward pass: the softmax output (heads x tokens per token),
+  // or, with FlashAttention, only the fp32 log-sum-exp of every row (one per head per token, two
+  // bf16 elements' worth).
+  const bool flash = plan.attention == AttentionKernel::Flash;
+  const double heads = static_cast<double>(model.heads);
   std::vector<ActivationTensor> t;
   auto add = [&](std::string name, ActivationSource source, double elements) {
     t.push_back({std::move(name), source, elements, kept_by(plan.remat, source)});
   };
+  auto scores = [&]() {
+    if (flash) {
+      add("flash_attention.logsumexp", ActivationSource::AttentionOrGelu, 2 * heads / k);
+    } else {
+      add("softmax.output", ActivationSource::Softmax,
+          static_cast<double>(model.heads * model.tokens) / k);
+    }
+  };
   // Per token; the softmax output holds heads x tokens scores per token (the s^2 term of
   // Korthikanti et al. 2022, without dropout). The input of each linear is what its weight-gradient
   // matmul reads: gathered when the plan keeps it, the chip's slice otherwise (sharding.hpp).
-  add("layer_input", ActivationSource::LayerInput, d / k);
+  add("layer_input", ActivationSource::LayerInput, boundary);
   if (model.block == BlockKind::Parallel) {
     add("fused_in_proj.input", ActivationSource::NormOutput, in("fused_in_proj"));
     add("fused_in_proj.output", ActivationSource::LinearOutput, (3 * qd + f) / k);
     if (model.qk_norm)
       add("qk_norm.output", ActivationSource::QkNorm, 2 * qd / k);
-    add("softmax.output", ActivationSource::Softmax,
-        static_cast<double>(model.heads * model.tokens) / k);
+    scores();
     add("fused_out_proj.input", ActivationSource::AttentionOrGelu, in("fused_out_proj"));
   } else {
     add("qkv.input", ActivationSource::NormOutput, in("qkv"));
     add("qkv.output", ActivationSource::LinearOutput, 3 * qd / k);
     if (model.qk_norm)
       add("qk_norm.output", ActivationSource::QkNorm, 2 * qd / k);
-    add("softmax.output", ActivationSource::Softmax,
-        static_cast<double>(model.heads * model.tokens) / k);
+    scores();
     add("attn_out.input", ActivationSource::AttentionOrGelu, in("attn_out"));
-    add("residual.mid", ActivationSource::Residual, d / k);
+    add("residual.mid", ActivationSource::Residual, boundary);
     add("mlp_in.input", ActivationSource::NormOutput, in("mlp_in"));
     add("mlp_in.output", ActivationSource::LinearOutput, f / k);
     add("mlp_out.input", ActivationSource::AttentionOrGelu, in("mlp_out"));
@@ -115,12 +129,15 @@ MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Line
   m.weights_bytes = kBf16Bytes * m.params_per_chip;
   if (plan.fsdp && t > 1) {
     // One layer's parameters as this chip's model-axis shard, gathered over the data axis: the
-    // layer being computed plus the next one prefetched; one layer's gradient before its
-    // reduce-scatter.
+    // layer being computed plus the next one prefetched. Gradients before their reduce-scatter:
+    // one layer's when every microbatch reduce-scatters (or there is one microbatch); every
+    // layer's, accumulated over the microbatches, when only the last one does (docs/plans.md
+    // "Gradient sync").
     const double layer_params =
         static_cast<double>(params.transformer + params.biases_and_norms) / depth / k;
     m.weight_gather_buffer_bytes = 2 * kBf16Bytes * layer_params;
-    m.gradient_buffer_bytes = grad_bytes * layer_params;
+    const bool accumulate_all = plan.grad_sync == GradSync::Last && plan.microbatches > 1;
+    m.gradient_buffer_bytes = (accumulate_all ? depth : 1.0) * grad_bytes * layer_params;
   }
   if (plan.optimizer.master_weights_fp32)
     m.master_weights_bytes = kFp32Bytes * m.params_per_chip;

@@ -40,11 +40,13 @@ struct ActivationTensor {
 struct MemoryBreakdown {
   double weights_bytes = 0;               // bf16 working copy of this chip's shard
   double weight_gather_buffer_bytes = 0;  // FSDP: gathered layers in flight (current + prefetch)
-  double gradient_buffer_bytes = 0;       // FSDP: one layer's gradient before its reduce-scatter
-  double master_weights_bytes = 0;        // fp32 master copy (optional)
-  double optimizer_state_bytes = 0;       // moments, by optimizer
-  double gradients_bytes = 0;             // sharded like the optimizer state
-  double activations_bytes = 0;           // kept for backward + one layer being recomputed
+  // FSDP: gradients before their reduce-scatter: one layer's, or with grad_sync last and
+  // microbatches > 1 every layer's model-shard gradient accumulated over the microbatches.
+  double gradient_buffer_bytes = 0;
+  double master_weights_bytes = 0;   // fp32 master copy (optional)
+  double optimizer_state_bytes = 0;  // moments, by optimizer
+  double gradients_bytes = 0;        // sharded like the optimizer state
+  double activations_bytes = 0;      // kept for backward + one layer being recomputed
   double runtime_reserve_bytes = kRuntimeReserveBytes;
   double total_bytes = 0;
   double capacity_bytes = 0;  // the chip's HBM

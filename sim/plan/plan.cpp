@@ -31,6 +31,12 @@ constexpr std::array<std::pair<const char*, GradientDtype>, 2> kGradientDtypes{
     {{"bf16", GradientDtype::Bf16}, {"fp32", GradientDtype::Fp32}}};
 constexpr std::array<std::pair<const char*, WeightGradInput>, 2> kWeightGradInputs{
     {{"keep", WeightGradInput::Keep}, {"regather", WeightGradInput::Regather}}};
+constexpr std::array<std::pair<const char*, AttentionKernel>, 2> kAttentions{
+    {{"unfused", AttentionKernel::Unfused}, {"flash", AttentionKernel::Flash}}};
+constexpr std::array<std::pair<const char*, ActivationLayout>, 2> kActivationLayouts{
+    {{"sharded", ActivationLayout::Sharded}, {"replicated", ActivationLayout::Replicated}}};
+constexpr std::array<std::pair<const char*, GradSync>, 2> kGradSyncs{
+    {{"per-microbatch", GradSync::PerMicrobatch}, {"last", GradSync::Last}}};
 
 template <typename Enum, std::size_t N>
 const char* name_of(Enum value, const std::array<std::pair<const char*, Enum>, N>& table) {
@@ -85,6 +91,12 @@ const char* to_string(GradientDtype dtype) {
 const char* to_string(WeightGradInput choice) {
   return name_of(choice, kWeightGradInputs);
 }
+const char* to_string(ActivationLayout layout) {
+  return name_of(layout, kActivationLayouts);
+}
+const char* to_string(GradSync sync) {
+  return name_of(sync, kGradSyncs);
+}
 const char* to_string(MeshAxis axis) {
   switch (axis) {
     case MeshAxis::Data:
@@ -111,6 +123,16 @@ GradientDtype parse_gradient_dtype(const std::string& text, const ErrorSite& sit
 }
 WeightGradInput parse_weight_grad_input(const std::string& text, const ErrorSite& site) {
   return parse_enum(text, site, kWeightGradInputs);
+}
+
+AttentionKernel parse_attention(const std::string& text, const ErrorSite& site) {
+  return parse_enum(text, site, kAttentions);
+}
+ActivationLayout parse_activation_layout(const std::string& text, const ErrorSite& site) {
+  return parse_enum(text, site, kActivationLayouts);
+}
+GradSync parse_grad_sync(const std::string& text, const ErrorSite& site) {
+  return parse_enum(text, site, kGradSyncs);
 }
 
 std::int64_t MeshShape::size(MeshAxis axis) const {
@@ -272,6 +294,19 @@ Plan apply_plan_flags(Plan plan, const PlanFlags& flags) {
     plan.weight_grad_input =
         parse_weight_grad_input(flags.weight_grad_input, flag_site("--weight-grad-input"));
     plan.origins["weight_grad_input"] = flag_site("--weight-grad-input");
+  }
+  if (!flags.attention.empty()) {
+    plan.attention = parse_attention(flags.attention, flag_site("--attention"));
+    plan.origins["attention"] = flag_site("--attention");
+  }
+  if (!flags.activation_layout.empty()) {
+    plan.activation_layout =
+        parse_activation_layout(flags.activation_layout, flag_site("--activation-layout"));
+    plan.origins["activation_layout"] = flag_site("--activation-layout");
+  }
+  if (!flags.grad_sync.empty()) {
+    plan.grad_sync = parse_grad_sync(flags.grad_sync, flag_site("--grad-sync"));
+    plan.origins["grad_sync"] = flag_site("--grad-sync");
   }
   if (!flags.microbatches.empty()) {
     plan.microbatches =

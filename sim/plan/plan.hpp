@@ -24,13 +24,25 @@ enum class GradientDtype { Bf16, Fp32 };
 // again: keep it from the forward pass (memory) or all-gather it again (communication).
 enum class WeightGradInput { Keep, Regather };
 enum class MeshAxis { Data, Model1, Model2 };  // Model1 is "model" on a data x model mesh
+// Attention kernels: batched matmuls + softmax (scores in HBM), or one fused FlashAttention kernel
+// per pass (AttentionKernel lives in models/model.hpp: the op list depends on it).
+// Where norms, residual and element-wise ops run on the model axis: on the D/k slice (ViT-22B:
+// inputs all-gathered, outputs reduce-scattered) or on full-width activations replicated across
+// the model axis (Megatron: outputs all-reduced, inputs already whole).
+enum class ActivationLayout { Sharded, Replicated };
+// FSDP gradient reduction with microbatches: reduce-scatter every layer's gradient after every
+// microbatch (sharded accumulator), or accumulate the model-shard gradients of all layers and
+// reduce-scatter once after the last microbatch.
+enum class GradSync { PerMicrobatch, Last };
 
 const char* to_string(Sharding sharding);
 const char* to_string(Remat remat);
 const char* to_string(OptimizerKind optimizer);
 const char* to_string(GradientDtype dtype);
 const char* to_string(WeightGradInput choice);
-const char* to_string(MeshAxis axis);  // "data", "model", "model2"
+const char* to_string(MeshAxis axis);            // "data", "model", "model2"
+const char* to_string(ActivationLayout layout);  // "sharded", "replicated"
+const char* to_string(GradSync sync);            // "per-microbatch", "last"
 
 // Enum values from their names; `site` names the flag or file field in errors.
 Sharding parse_sharding(const std::string& text, const ErrorSite& site);
@@ -38,6 +50,9 @@ Remat parse_remat(const std::string& text, const ErrorSite& site);
 OptimizerKind parse_optimizer(const std::string& text, const ErrorSite& site);
 GradientDtype parse_gradient_dtype(const std::string& text, const ErrorSite& site);
 WeightGradInput parse_weight_grad_input(const std::string& text, const ErrorSite& site);
+AttentionKernel parse_attention(const std::string& text, const ErrorSite& site);
+ActivationLayout parse_activation_layout(const std::string& text, const ErrorSite& site);
+GradSync parse_grad_sync(const std::string& text, const ErrorSite& site);
 
 // data x model, or data x model1 x model2 for 2-D weight sharding. 0 = not given yet.
 struct MeshShape {
@@ -102,6 +117,9 @@ struct Plan {
   OptimizerPlan optimizer;
   GradientDtype gradient_dtype = GradientDtype::Bf16;
   WeightGradInput weight_grad_input = WeightGradInput::Keep;
+  AttentionKernel attention = AttentionKernel::Unfused;
+  ActivationLayout activation_layout = ActivationLayout::Sharded;
+  GradSync grad_sync = GradSync::PerMicrobatch;
   std::int64_t microbatches = 1;
   std::int64_t global_batch = 0;  // images per step; 0 = the model's train_batch
 
@@ -130,6 +148,9 @@ struct PlanFlags {
   std::string master_weights;     // --master-weights on|off
   std::string gradient_dtype;     // --grad-dtype bf16|fp32
   std::string weight_grad_input;  // --weight-grad-input keep|regather
+  std::string attention;          // --attention unfused|flash
+  std::string activation_layout;  // --activation-layout sharded|replicated
+  std::string grad_sync;          // --grad-sync per-microbatch|last
   std::string microbatches;       // --microbatches N
   std::string batch;              // --batch N (global batch in images)
   std::string mapping;            // --mapping '{"torus_shape": [16,16,4], "data": ["x","y"], ...}'

@@ -184,6 +184,28 @@ Plan parse_plan_json(const std::string& text, const std::string& origin) {
   } else {
     root.string_or("weight_grad_input", "");
   }
+  if (root.has("attention")) {
+    plan.attention = parse_attention(root.enumeration("attention", {"unfused", "flash"}),
+                                     root.site("attention"));
+    mark("attention");
+  } else {
+    root.string_or("attention", "");
+  }
+  if (root.has("activation_layout")) {
+    plan.activation_layout =
+        parse_activation_layout(root.enumeration("activation_layout", {"sharded", "replicated"}),
+                                root.site("activation_layout"));
+    mark("activation_layout");
+  } else {
+    root.string_or("activation_layout", "");
+  }
+  if (root.has("grad_sync")) {
+    plan.grad_sync = parse_grad_sync(root.enumeration("grad_sync", {"per-microbatch", "last"}),
+                                     root.site("grad_sync"));
+    mark("grad_sync");
+  } else {
+    root.string_or("grad_sync", "");
+  }
   if (root.has("microbatches"))
     mark("microbatches");
   plan.microbatches = root.integer_or("microbatches", 1, 1, std::int64_t{1} << 20);

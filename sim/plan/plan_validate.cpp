@@ -6,6 +6,7 @@
 
 #include "common/json_fields.hpp"  // did_you_mean
 #include "sim/plan/plan.hpp"
+#include "sim/plan/sharding.hpp"
 
 namespace meshsim {
 namespace {
@@ -234,6 +235,27 @@ Plan finalize_plan(const Plan& input, const ModelConfig& model, const std::vecto
   std::set<std::string> names;
   for (const auto& linear : linears)
     names.insert(linear.name);
+  if (plan.activation_layout == ActivationLayout::Replicated) {
+    // Megatron's pattern fixes every linear's sharding (docs/plans.md "Activation layout").
+    if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
+      throw InputError(plan.site("activation_layout"),
+                       "replicated activations need a data x model mesh", plan.mesh.text(),
+                       "sharded, or a mesh with one model axis");
+    }
+    for (const auto& linear : linears) {
+      const Sharding s = plan.sharding_for(linear.name);
+      const bool input_side = reads_boundary_activations(linear.name);
+      const Sharding needed = input_side ? Sharding::Row : Sharding::Column;
+      if (s != Sharding::Auto && s != needed) {
+        throw InputError(
+            plan.site("activation_layout"),
+            "replicated activations fix " + linear.name + "'s sharding to " + to_string(needed),
+            linear.name + " sharded " + to_string(s),
+            std::string("sharding auto or ") + to_string(needed) + " for " + linear.name +
+                ", or activation_layout sharded");
+      }
+    }
+  }
   for (const auto& [name, unused] : plan.sharding_overrides) {
     if (names.count(name))
       continue;

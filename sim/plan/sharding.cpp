@@ -44,7 +44,19 @@ Pattern pattern(const Linear& linear, MeshAxis gather_axis, std::int64_t kg, Mes
 }  // namespace
 
 const char* to_string(MoveKind kind) {
-  return kind == MoveKind::AllGather ? "all-gather" : "reduce-scatter";
+  switch (kind) {
+    case MoveKind::AllGather:
+      return "all-gather";
+    case MoveKind::ReduceScatter:
+      return "reduce-scatter";
+    case MoveKind::AllReduce:
+      return "all-reduce";
+  }
+  return "?";
+}
+
+bool reads_boundary_activations(const std::string& linear_name) {
+  return linear_name == "fused_in_proj" || linear_name == "qkv" || linear_name == "mlp_in";
 }
 
 const char* to_string(MovedTensor tensor) {
@@ -77,6 +89,39 @@ std::vector<ResolvedLinear> resolve_sharding(const std::vector<Linear>& linears,
       r.chosen = column.elements < row.elements ? Sharding::Column : Sharding::Row;  // tie -> row
     } else {
       r.chosen = r.requested;
+    }
+    if (plan.activation_layout == ActivationLayout::Replicated) {
+      // Megatron: the input-side linear splits its outputs over the model axis and reads the
+      // whole (replicated) input; its input gradient is a sum over the chips (all-reduce). The
+      // output-side linear splits its inputs and all-reduces its output partial sums; the output
+      // gradient is already whole on every chip.
+      const std::int64_t k = k1 * k2;
+      const double share = static_cast<double>(k - 1) / static_cast<double>(k);
+      const double in_f = static_cast<double>(linear.in_features);
+      const double out_f = static_cast<double>(linear.out_features);
+      if (reads_boundary_activations(linear.name)) {
+        r.chosen = Sharding::Row;
+        r.weight_rows = linear.out_features / k;
+        r.weight_cols = linear.in_features;
+        r.saved_input_elements_per_token = linear.in_features;
+        add(r.backward_input, MeshAxis::Model1, MoveKind::AllReduce, MovedTensor::InputGradient,
+            2 * in_f * share);
+        r.communicates = k > 1 ? "all-reduce input gradient" : "nothing";
+      } else {
+        r.chosen = Sharding::Column;
+        r.weight_rows = linear.out_features;
+        r.weight_cols = linear.in_features / k;
+        r.saved_input_elements_per_token = linear.in_features / k;
+        add(r.forward, MeshAxis::Model1, MoveKind::AllReduce, MovedTensor::Output,
+            2 * out_f * share);
+        r.communicates = k > 1 ? "all-reduce output" : "nothing";
+      }
+      for (const auto& m : r.forward)
+        r.forward_bytes_per_token += m.bytes_per_token;
+      for (const auto& m : r.backward_input)
+        r.backward_bytes_per_token += m.bytes_per_token;
+      out.push_back(std::move(r));
+      continue;
     }
     const Pattern& p = r.chosen == Sharding::Row ? row : column;
     r.forward = p.forward;

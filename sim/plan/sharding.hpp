@@ -10,15 +10,16 @@
 
 namespace meshsim {
 
-enum class MoveKind { AllGather, ReduceScatter };
+enum class MoveKind { AllGather, ReduceScatter, AllReduce };
 enum class MovedTensor { Input, Output, InputGradient, OutputGradient };
-const char* to_string(MoveKind kind);  // "all-gather", "reduce-scatter"
+const char* to_string(MoveKind kind);  // "all-gather", "reduce-scatter", "all-reduce"
 const char* to_string(
     MovedTensor tensor);  // "input", "output", "input gradient", "output gradient"
 
 // One collective of a linear over one mesh axis. Each chip of the axis's group sends and receives
 // `elements_per_token` elements for every token of its microbatch (tokens are not split over the
-// model axes): in x (k-1)/k for a row all-gather, out x (k-1)/k for a column reduce-scatter.
+// model axes): in x (k-1)/k for a row all-gather, out x (k-1)/k for a column reduce-scatter, and
+// 2 x out x (k-1)/k for an all-reduce (a reduce-scatter then an all-gather).
 struct LinearMove {
   MeshAxis axis = MeshAxis::Model1;
   MoveKind kind = MoveKind::AllGather;
@@ -46,10 +47,18 @@ struct ResolvedLinear {
   double backward_bytes_per_token = 0;  // input- plus weight-gradient passes
 };
 
+// Whether `linear_name` reads the layer's boundary activations (fused_in_proj, qkv, mlp_in) or
+// writes them (fused_out_proj, attn_out, mlp_out): with replicated activations the first kind is
+// `row` with a whole input and the second `column` with an all-reduced output (Megatron).
+bool reads_boundary_activations(const std::string& linear_name);
+
 // Per linear of `linears` (one layer), in their order. Model axes of size 1 move nothing; such
 // moves are left out. With two model axes (k1 x k2) a `row` linear all-gathers its input over
 // model (in/k2 x (k1-1)/k1) and reduce-scatters its output over model2 (out/k1 x (k2-1)/k2);
 // `column` swaps the two axes' roles. With k2 = 1 these are DESIGN §2's one-axis formulas.
+// With plan.activation_layout = replicated (one model axis; finalize_plan checks the sharding):
+// input-side linears move nothing forward and all-reduce their input gradient; output-side
+// linears all-reduce their output and move nothing in the backward pass.
 std::vector<ResolvedLinear> resolve_sharding(const std::vector<Linear>& linears, const Plan& plan);
 // The same for layer_linears(model).
 std::vector<ResolvedLinear> resolve_sharding(const ModelConfig& model, const Plan& plan);

@@ -37,6 +37,9 @@ json plan_json(const Plan& plan) {
   p["master_weights_fp32"] = plan.optimizer.master_weights_fp32;
   p["gradient_dtype"] = to_string(plan.gradient_dtype);
   p["weight_grad_input"] = to_string(plan.weight_grad_input);
+  p["attention"] = to_string(plan.attention);
+  p["activation_layout"] = to_string(plan.activation_layout);
+  p["grad_sync"] = to_string(plan.grad_sync);
   p["microbatches"] = plan.microbatches;
   p["global_batch"] = plan.global_batch;
   return p;
@@ -193,10 +196,12 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
                      in.hardware->display_name, r.topology, p.name);
   out += fmt::format(
       "  mesh {} ({}), sharding {}, async {}, bidirectional {}, fsdp {}, remat {}, optimizer {}, "
-      "microbatches {}, global batch {}\n\n",
+      "microbatches {}, global batch {}\n"
+      "  attention {}, activation layout {}, gradient sync {}\n\n",
       p.mesh.text(), p.mapping.text(), to_string(p.sharding), on_off(p.async_collective_matmul),
       on_off(p.bidirectional), on_off(p.fsdp), to_string(p.remat), to_string(p.optimizer.kind),
-      p.microbatches, p.global_batch);
+      p.microbatches, p.global_batch, to_string(p.attention), to_string(p.activation_layout),
+      to_string(p.grad_sync));
   out += fmt::format("  step time            {}\n", seconds(r.step_time_s));
   out += fmt::format(
       "  throughput           {:.4g} tokens/s, {:.4g} images/s ({:.4g} tokens/s per chip)\n",

@@ -41,6 +41,9 @@ json plan_entry(const ModelConfig& model, const sweep::RankedPlan& rp, std::size
   j["remat"] = to_string(p.remat);
   j["optimizer"] = to_string(p.optimizer.kind);
   j["microbatches"] = p.microbatches;
+  j["grad_sync"] = to_string(p.grad_sync);
+  j["attention"] = to_string(p.attention);
+  j["activation_layout"] = to_string(p.activation_layout);
   j["global_batch"] = p.global_batch;
   j["microbatch_images"] = r.microbatch_images;
   j["step_time_s"] = r.step_time_s;
@@ -119,19 +122,24 @@ std::string gb(double bytes) {
 std::string plan_table(const ModelConfig& model, const sweep::SweepResult& s) {
   (void)model;
   std::string out = fmt::format(
-      "{:>4}  {:<9} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3}  {:>11}  {:>13}  "
+      "{:>4}  {:<9} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11}  {:>13}  "
       "{:>6}  {:>10}  {}\n",
-      "rank", "mesh", "shard", "async", "fsdp", "remat", "optimizer", "mb", "step (s)", "tokens/s",
-      "MFU", "headroom", "bottleneck");
+      "rank", "mesh", "shard", "async", "fsdp", "remat", "optimizer", "mb", "sync", "step (s)",
+      "tokens/s", "MFU", "headroom", "bottleneck");
   for (std::size_t i = 0; i < s.top.size(); ++i) {
     const auto& rp = s.top[i];
     const auto& p = rp.plan;
     out += fmt::format(
-        "{:>4}  {:<9} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3}  {:>11.5f}  {:>13.4g}  {:>5.1f}%  {:>10} "
+        "{:>4}  {:<9} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11.5f}  {:>13.4g}  {:>5.1f}%  "
+        "{:>10} "
         " "
         "{}\n",
         i + 1, p.mesh.text(), to_string(p.sharding), p.async_collective_matmul ? "on" : "off",
         p.fsdp ? "on" : "off", to_string(p.remat), to_string(p.optimizer.kind), p.microbatches,
+        // The gradient sync only differs with FSDP and microbatches (docs/plans.md).
+        !p.fsdp || p.microbatches == 1  ? "-"
+        : p.grad_sync == GradSync::Last ? "last"
+                                        : "per-mb",
         rp.result.step_time_s, rp.result.tokens_per_s, 100.0 * rp.result.mfu,
         gb(rp.result.memory.headroom_bytes), rp.result.bottleneck);
   }
@@ -321,7 +329,8 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
     out += fmt::format(", ${:.4g} at ${}/chip-hour", *rep.cost_usd, *hw.price_per_chip_hour_usd);
   out += "\n";
   if (rep.sweep.top.size() >= 2)
-    out += fmt::format("Runner-up lost: {}\n", sweep::why_lost(b.result, rep.sweep.top[1].result).summary);
+    out += fmt::format("Runner-up lost: {}\n",
+                       sweep::why_lost(b.result, rep.sweep.top[1].result).summary);
   out += "Largest batch per replica that fits (best plan, 1 microbatch):";
   for (const auto& l : rep.largest_batch)
     out += fmt::format(" remat={} {} images;", to_string(l.remat), l.images_per_replica);

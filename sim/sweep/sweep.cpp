@@ -11,15 +11,17 @@
 #include <thread>
 
 #include "hardware_profiles/cost_model.hpp"
-#include "sim/execution/matmul_chunk.hpp"
+#include "sim/execution/accumulation_ops.hpp"
+#include "sim/execution/optimizer_update.hpp"
 #include "sim/plan/sharding.hpp"
 
 namespace meshsim::sweep {
 namespace {
 
 // Ops that selective recomputation rebuilds (the step simulator's list, docs/plans.md).
-const std::vector<std::string> kSelectiveOps = {"qk_norm", "attn_scores", "softmax", "attn_values",
-                                                "gelu"};
+const std::vector<std::string> kSelectiveOps = {"qk_norm",         "split_heads", "attn_scores",
+                                                "softmax",         "attn_values", "merge_heads",
+                                                "flash_attention", "gelu"};
 
 const LinearMove* model_move(const ResolvedLinear& r, Pass pass) {
   const std::vector<LinearMove>* moves = &r.forward;
@@ -92,6 +94,12 @@ std::string plan_summary(const Plan& plan) {
   s += std::string(" remat=") + to_string(plan.remat);
   s += std::string(" ") + to_string(plan.optimizer.kind);
   s += " mb=" + std::to_string(plan.microbatches);
+  if (plan.fsdp && plan.microbatches > 1)
+    s += std::string(" grad-sync=") + to_string(plan.grad_sync);
+  if (plan.attention != AttentionKernel::Unfused)
+    s += std::string(" attention=") + to_string(plan.attention);
+  if (plan.activation_layout != ActivationLayout::Sharded)
+    s += std::string(" activations=") + to_string(plan.activation_layout);
   s += " batch=" + std::to_string(plan.global_batch);
   return s;
 }
@@ -103,7 +111,9 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   const std::int64_t mb_images = plan.global_batch / (t * plan.microbatches);
   const double tokens = static_cast<double>(mb_images * model.tokens);
   const auto linears = resolve_sharding(model, plan);
-  const auto ops = layer_ops(model, LayerShape{mb_images, k, 2});
+  const auto ops =
+      layer_ops(model, LayerShape{mb_images, k, 2, plan.attention,
+                                  plan.activation_layout == ActivationLayout::Replicated});
   auto op_s = [&](const Op& op) { return op_time_s(hardware.cost, hardware.chip, op); };
   auto linear_of = [&](const std::string& name) -> const ResolvedLinear& {
     for (const auto& r : linears) {
@@ -130,12 +140,14 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       // Per chip and step of the move: bytes_per_token x tokens = (k-1) blocks.
       const double moved = move->bytes_per_token * tokens;
       if (async) {
-        s = static_cast<double>(k) *
-            op_s(matmul_chunk(op, k,
-                              move->kind == MoveKind::AllGather ? ChunkedMove::AllGather
-                                                                : ChunkedMove::ReduceScatter));
-        n = static_cast<double>(k);
-        send = moved;  // the program sends every block it passes on
+        // The step runs a collective matmul (k chunks, k kernel overheads, and after every
+        // reduce-scatter chunk but the first an fp32 accumulator add) or, where that would not
+        // pay (step.cpp decides on the topology), the collective then the whole matmul. The
+        // whole matmul is the cheaper of the two on the compute stream, so it bounds both.
+        s = op_s(op);
+        n = 1;
+        // Chunked, the program sends every block it passes on; else as the sync case below.
+        send = move->kind == MoveKind::AllGather ? moved / static_cast<double>(k - 1) : moved;
       } else {
         s = op_s(op);
         // The compute stream waits for the whole collective: an all-gather delivers `moved`
@@ -174,17 +186,26 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   const auto passes = static_cast<double>(model.depth * plan.microbatches);
 
   // Optimizer update: memory-bound over the chip's shard (as the step simulator runs it).
-  const double state_bytes = memory.weights_bytes + memory.master_weights_bytes +
-                             memory.optimizer_state_bytes + memory.gradients_bytes;
-  Op update;
-  update.name = "optimizer update";
-  update.kind = OpKind::Elementwise;
-  update.bytes_read = state_bytes;
-  update.bytes_written = state_bytes - memory.gradients_bytes;
+  const Op update = execution::optimizer_update_op(memory, plan);
+
+  // Gradient casts and accumulation after every layer's backward, per microbatch.
+  double gradient_s = 0, gradient_ops = 0;
+  {
+    const ParamCounts counts = count_params(model);
+    const double layer_params = static_cast<double>(counts.transformer + counts.biases_and_norms) /
+                                static_cast<double>(model.depth) / static_cast<double>(k);
+    const auto grad = execution::gradient_ops(plan, layer_params, t);
+    for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
+      for (const Op& op : execution::gradient_ops_after(grad, plan, mb)) {
+        gradient_s += static_cast<double>(model.depth) * op_s(op);
+        gradient_ops += static_cast<double>(model.depth);
+      }
+    }
+  }
 
   StepBound b;
-  b.compute_s = passes * (fwd_s + bwd_s + recompute_s) + op_s(update);
-  const double op_count = passes * (fwd_ops + bwd_ops + recompute_ops) + 1;
+  b.compute_s = passes * (fwd_s + bwd_s + recompute_s) + gradient_s + op_s(update);
+  const double op_count = passes * (fwd_ops + bwd_ops + recompute_ops) + gradient_ops + 1;
 
   double blocking = passes * (fwd_block_s + bwd_block_s + recompute_block_s);
   double send = passes * (fwd_send + bwd_send + recompute_send);
@@ -203,8 +224,11 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       // nothing to overlap it: the chip must take in (t-1)/t of the layer's weights each time.
       blocking += 2.0 * mbs * share * weight_bytes / link_bw;
       // Gathers: its own shard leaves at least once per gather; gradients: reduce-scatter.
-      send +=
-          2.0 * depth * mbs * weight_bytes / static_cast<double>(t) + depth * share * grad_bytes;
+      // With grad_sync per-microbatch every microbatch reduce-scatters every layer's gradient.
+      const double reductions =
+          plan.grad_sync == GradSync::PerMicrobatch && plan.microbatches > 1 ? mbs : 1.0;
+      send += 2.0 * depth * mbs * weight_bytes / static_cast<double>(t) +
+              reductions * depth * share * grad_bytes;
       // The last layer's gradient reduce-scatter starts after the last backward op.
       blocking += share * grad_bytes / link_bw;
     } else {
@@ -276,15 +300,23 @@ std::vector<Enumerated> enumerate_plans(const ModelConfig& model, const Hardware
             for (const bool fsdp : {false, true}) {
               if (fsdp && t == 1)
                 continue;  // no data axis to shard over
+              // With FSDP and microbatches, both gradient reductions (docs/sweep.md): every
+              // microbatch (data-axis traffic) or after the last (accumulated gradients).
+              std::vector<GradSync> syncs = {GradSync::PerMicrobatch};
+              if (fsdp && mb > 1)
+                syncs.push_back(GradSync::Last);
               for (const auto remat : space.remats) {
                 for (const auto opt : space.optimizers) {
-                  Enumerated e = proto;
-                  e.plan.sharding = sharding;
-                  e.plan.async_collective_matmul = async;
-                  e.plan.fsdp = fsdp;
-                  e.plan.remat = remat;
-                  e.plan.optimizer.kind = opt;
-                  out.push_back(std::move(e));
+                  for (const auto sync : syncs) {
+                    Enumerated e = proto;
+                    e.plan.sharding = sharding;
+                    e.plan.async_collective_matmul = async;
+                    e.plan.fsdp = fsdp;
+                    e.plan.remat = remat;
+                    e.plan.optimizer.kind = opt;
+                    e.plan.grad_sync = sync;
+                    out.push_back(std::move(e));
+                  }
                 }
               }
             }

@@ -151,9 +151,16 @@ TEST_CASE("layer_ops: bytes follow the operands at bytes_per_element", "[models]
     for (std::size_t i = 0; i < bf16.size(); ++i) {
       const auto& op = bf16[i];
       INFO(name << " " << op.name << " " << meshsim::to_string(op.pass));
-      // Bytes scale with the element size; FLOP do not.
-      CHECK(fp32[i].bytes_read == 2.0 * op.bytes_read);
-      CHECK(fp32[i].bytes_written == 2.0 * op.bytes_written);
+      // Activation and parameter bytes scale with the element size; the fp32 row statistics of
+      // norms and softmax do not (their closed forms: layer_ops_traffic_test.cpp); FLOP do not.
+      const bool has_fp32_stats = op.kind == OpKind::Norm || op.kind == OpKind::Softmax;
+      if (has_fp32_stats) {
+        CHECK(fp32[i].bytes_read < 2.0 * op.bytes_read);
+        CHECK(fp32[i].bytes_written < 2.0 * op.bytes_written);
+      } else {
+        CHECK(fp32[i].bytes_read == 2.0 * op.bytes_read);
+        CHECK(fp32[i].bytes_written == 2.0 * op.bytes_written);
+      }
       CHECK(fp32[i].flop == op.flop);
       if (is_matmul(op)) {
         // Both operands read, the product written; an epilogue bias adds at most one row.
@@ -167,8 +174,10 @@ TEST_CASE("layer_ops: bytes follow the operands at bytes_per_element", "[models]
         const double tensor = 2.0 * as_double(op.m * op.n);
         CHECK(op.bytes_read >= tensor);
         CHECK(op.bytes_written >= tensor);
-        // at most two activation tensors plus the op's parameters (scale and bias)
-        CHECK(op.bytes_read <= 2.0 * tensor + 2.0 * 2.0 * as_double(op.n));
+        // Two passes over at most two activation tensors (norm and softmax backward: x or y and
+        // dy, twice), the op's parameters (scale and bias, twice) and fp32 row statistics (at
+        // most six per row).
+        CHECK(op.bytes_read <= 4.0 * tensor + 4.0 * 2.0 * as_double(op.n) + 24.0 * as_double(op.m));
       }
     }
   }
@@ -191,9 +200,9 @@ TEST_CASE("layer_ops: op order and shapes of both block kinds", "[models]") {
     if (op.pass == Pass::Forward)
       forward.push_back(op.name);
   }
-  CHECK(forward == std::vector<std::string>{"ln", "fused_in_proj", "qk_norm", "attn_scores",
-                                            "softmax", "attn_values", "gelu", "fused_out_proj",
-                                            "residual"});
+  CHECK(forward == std::vector<std::string>{"ln", "fused_in_proj", "qk_norm", "split_heads",
+                                            "attn_scores", "softmax", "attn_values", "merge_heads",
+                                            "gelu", "fused_out_proj", "residual"});
   // The example in models/model.hpp: 43008 / 4 = 10752 outputs per chip.
   CHECK(find(big, "fused_in_proj", Pass::Forward).shapes ==
         "[256x6144] x [6144x10752] -> [256x10752]");
@@ -207,9 +216,9 @@ TEST_CASE("layer_ops: op order and shapes of both block kinds", "[models]") {
     if (op.pass == Pass::Forward)
       names.push_back(op.name);
   }
-  CHECK(names == std::vector<std::string>{"ln1", "qkv", "attn_scores", "softmax", "attn_values",
-                                          "attn_out", "residual1", "ln2", "mlp_in", "gelu",
-                                          "mlp_out", "residual2"});
+  CHECK(names == std::vector<std::string>{"ln1", "qkv", "split_heads", "attn_scores", "softmax",
+                                          "attn_values", "merge_heads", "attn_out", "residual1",
+                                          "ln2", "mlp_in", "gelu", "mlp_out", "residual2"});
   // Backward of the sequential block: MLP segment first, attention segment last.
   std::vector<std::string> backward;
   for (const auto& op : base) {

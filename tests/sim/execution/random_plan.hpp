@@ -1,7 +1,8 @@
 #pragma once
 // Random valid plans for the step's property tests: ViT-B/16 or ViT-L/16 (model axes of 1, 2 and
 // 4 chips divide their 12 or 16 heads and every feature count) on 16 << [0, max_chip_shift] chips
-// of one of `hardware`, with random microbatches, async, bidirectional rings, FSDP and remat.
+// of one of `hardware`, with random microbatches, async, bidirectional rings, FSDP, remat,
+// attention kernel, activation layout and gradient sync.
 #include <cstdint>
 #include <random>
 #include <string>
@@ -51,6 +52,9 @@ class PlanDraws {
     f.bidirectional = pick({"on", "off"});
     f.fsdp = pick({"on", "off"});
     f.remat = pick({"none", "selective", "full"});
+    f.attention = pick({"unfused", "flash"});
+    f.activation_layout = pick({"sharded", "replicated"});
+    f.grad_sync = pick({"per-microbatch", "last"});
     return p;
   }
 
@@ -58,7 +62,9 @@ class PlanDraws {
     const auto& f = p.flags;
     return p.model + " on " + p.hardware + ": mesh " + f.mesh + " batch " + f.batch + " mb " +
            f.microbatches + " async " + f.async + " bidi " + f.bidirectional + " fsdp " + f.fsdp +
-           " remat " + f.remat + " optimizer " + f.optimizer + " grad " + f.gradient_dtype;
+           " remat " + f.remat + " optimizer " + f.optimizer + " grad " + f.gradient_dtype +
+           " attention " + f.attention + " activations " + f.activation_layout + " grad sync " +
+           f.grad_sync;
   }
 
  private:

@@ -42,8 +42,14 @@ TEST_CASE("step lower bound never exceeds the simulated step", "[sweep]") {
     const auto b = sweep::step_lower_bound(m, hw, p, r.memory);
     INFO(sweep::plan_summary(p));
     CHECK(b.step_s <= r.step_time_s);
-    // The compute part reproduces the simulator's compute stream (same ops, same cost model).
-    CHECK(b.compute_s == Approx(r.compute_only_s).epsilon(1e-6));
+    // The compute part reproduces the simulator's compute stream (same ops, same cost model);
+    // with async on the step may chunk a linear into a collective matmul (more kernels and the
+    // fp32 accumulator adds), which the bound counts as one matmul (docs/sweep.md "Pruning").
+    if (p.async_collective_matmul && p.mesh.model() > 1) {
+      CHECK(b.compute_s <= r.compute_only_s * (1 + 1e-9));
+    } else {
+      CHECK(b.compute_s == Approx(r.compute_only_s).epsilon(1e-6));
+    }
   }
 }
 
