@@ -145,7 +145,9 @@ void print_profile(const HardwareProfile& p) {
     row("matmul efficiency", fmt::format("{:g} of peak bf16", p.cost.matmul_efficiency));
   }
   row("memory efficiency", fmt::format("{:g} of HBM bandwidth", p.cost.memory_efficiency));
-  row("kernel overhead", q(p.cost.kernel_overhead_s, QuantityKind::Time) + " per op");
+  row("kernel overhead",
+      q(p.cost.kernel_overhead_s, QuantityKind::Time) +
+          (mm.kind == MatmulModelKind::Roofline ? " per op" : " per memory-bound op"));
   if (p.kind == InterconnectKind::Torus) {
     const TorusInterconnect& t = p.torus;
     out += fmt::format("interconnect: {}-D torus\n", t.dimensions);

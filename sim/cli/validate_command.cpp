@@ -317,6 +317,18 @@ void run_calibrate_matmuls(const ValidateOptions& o) {
     nlohmann::json document = read_json_file(profile.file);
     document["cost_model"].erase("matmul_efficiency");
     document["cost_model"]["matmul"] = matmul_model_to_json(model);
+    // The fitted figures now come from this file: say so in their sources.
+    for (auto& entry : document["sources"]) {
+      const std::string field = entry.value("field", "");
+      for (const char* key :
+           {"tensor_core_fraction", "kernel_overhead", "tile_overhead", "sm_operand_bandwidth"}) {
+        if (field == std::string("/cost_model/matmul/") + key) {
+          entry["source"] = "fitted on " + table.file +
+                            " (bf16 column) by `meshsim calibrate --matmuls " + table.file +
+                            " --hardware " + profile.name + "` (docs/fidelity.md)";
+        }
+      }
+    }
     write_file_atomically(o.output, document.dump(2) + "\n");
     std::printf("  wrote %s\n", o.output.c_str());
   }

@@ -107,6 +107,10 @@ TEST_CASE("meshsim calibrate --matmuls: fitted parameters, and a profile that lo
   const auto profile = nlohmann::json::parse(in);
   CHECK(profile["cost_model"]["matmul"]["model"] == "gpu_tiles");
   CHECK(!profile["cost_model"].contains("matmul_efficiency"));
+  for (const auto& entry : profile["sources"]) {
+    if (entry["field"] == "/cost_model/matmul/tile_overhead")
+      CHECK(entry["source"].get<std::string>().rfind("fitted on " + kGemmFile, 0) == 0);
+  }
   // The written profile loads and validates to the same figures as the zoo's (rounded) values.
   const auto v = run_meshsim("validate --matmuls " + kGemmFile + " --hardware " + out + " --json");
   INFO(v.err);
