@@ -248,7 +248,7 @@ TEST_CASE("cli hardware show: malformed profiles exit 2 naming the field", "[cli
        [](J& d) {
          d["sources"].push_back({{"field", "/chip/hbm_bw"}, {"source", "x"}});
        },
-       {"/sources/15/field", "names no figure"}},
+       {"/sources/17/field", "names no figure"}},
       {"empty source text",
        "tpu-v4",
        [](J& d) { d["sources"][0]["source"] = " "; },
@@ -256,7 +256,7 @@ TEST_CASE("cli hardware show: malformed profiles exit 2 naming the field", "[cli
       {"duplicate source",
        "tpu-v4",
        [](J& d) { d["sources"].push_back(d["sources"][0]); },
-       {"/sources/15/field", "second source"}},
+       {"/sources/17/field", "second source"}},
       {"unknown field with did-you-mean",
        "tpu-v4",
        [](J& d) { d["chip"]["peak_bf61"] = "1 TFLOP/s"; },
