@@ -129,7 +129,7 @@ std::vector<BusbwRowResult> predict_allreduce_busbw(const std::vector<BusbwMeasu
         limits::check_simulated_chips(r.gpus, {"--gpus", "", "gpus"});
         return network::make_topology(profile, r.gpus);
       } catch (const InputError& e) {
-        throw e.located({"--gpus", "", "gpus"});
+        throw InputError({"--gpus", "", "gpus"}, e.problem(), e.found(), e.allowed());
       }
     }();
     const auto group = consecutive_group(0, r.gpus, topology);
