@@ -18,6 +18,7 @@
 #include "sim/cli/commands.hpp"
 #include "sim/cli/flag_checks.hpp"
 #include "sim/collectives/executor.hpp"
+#include "sim/collectives/nvls.hpp"
 #include "sim/collectives/registry.hpp"
 #include "sim/limits.hpp"
 #include "sim/network/topology.hpp"
@@ -69,9 +70,15 @@ void run_collective_command(const CollectiveOptions& o) {
   group.shape = topology.shape();
   const std::string algorithm_name =
       o.algorithm.empty()
-          ? std::string(collectives::default_collective_algorithm(op, topology, group))
+          ? std::string(collectives::default_collective_algorithm(op, topology, group, bytes))
           : o.algorithm;
   const auto& algorithm = collectives::find_collective_algorithm(algorithm_name, op);
+  if (algorithm.name == "nvls" && !collectives::nvls_applies(topology, group)) {
+    throw InputError({"--algorithm", "", "algorithm"},
+                     "NVLS needs one NVSwitch node of a profile with NVLS figures and at least its "
+                     "nvls_min_gpus GPUs",
+                     o.algorithm, "ring, bidirectional-ring, hierarchical");
+  }
   // Refuse before building: the schedule is the big allocation (sim/limits.hpp).
   limits::check_schedule_size(algorithm.transfer_count(op, group, bytes, o.chunks), o.group,
                               fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
@@ -98,6 +105,7 @@ void run_collective_command(const CollectiveOptions& o) {
         {"version", kVersion},
         {"op", collectives::to_string(op)},
         {"algorithm", algorithm.name},
+        {"protocol", result.protocol.name},
         {"hardware", profile.name},
         {"group_size", o.group},
         {"topology", topology.description()},
@@ -105,6 +113,7 @@ void run_collective_command(const CollectiveOptions& o) {
         {"chunks", o.chunks},
         {"time_s", result.time_s},
         {"closed_form_time_s", closed_form ? nlohmann::json(*closed_form) : nlohmann::json()},
+        {"call_overhead_s", topology.collective_costs().call_overhead_s},
         {"algbw_bytes_per_s", algbw},
         {"busbw_bytes_per_s", busbw},
         {"max_link_bytes", result.max_link_bytes},
@@ -122,15 +131,19 @@ void run_collective_command(const CollectiveOptions& o) {
     return;
   }
   std::string text =
-      fmt::format("{} of {} over {} {} chips ({}), algorithm {}, chunks {}\n",
+      fmt::format("{} of {} over {} {} chips ({}), algorithm {}{}, protocol {}, chunks {}\n",
                   collectives::to_string(op), format_quantity(bytes_value, QuantityKind::Bytes),
-                  o.group, profile.display_name, topology.description(), algorithm.name, o.chunks);
+                  o.group, profile.display_name, topology.description(), algorithm.name,
+                  o.algorithm.empty() ? " (default)" : "", result.protocol.name, o.chunks);
   auto row = [&text](const std::string& label, const std::string& value) {
     text += fmt::format("  {:<22} {}\n", label, value);
   };
   row("simulated time", format_quantity(result.time_s, QuantityKind::Time));
+  row("per-call overhead",
+      format_quantity(topology.collective_costs().call_overhead_s, QuantityKind::Time) +
+          " not included (nccl-tests timing; a compiled program pays it per call)");
   row("closed form", closed_form ? format_quantity(*closed_form, QuantityKind::Time)
-                                 : std::string("none (non-uniform or contended rings)"));
+                                 : std::string("none (non-uniform, contended or pipelined rings)"));
   row("algorithm bandwidth", format_quantity(algbw, QuantityKind::Bandwidth));
   row("bus bandwidth", format_quantity(busbw, QuantityKind::Bandwidth));
   for (int c = 0; c < network::kLinkClassCount; ++c) {
@@ -165,8 +178,9 @@ void add_collective_command(CLI::App& app) {
       ->check(decimal_integer());
   cmd->add_option(
       "--algorithm", options->algorithm,
-      "ring | bidirectional-ring | torus | hierarchical (all-to-all: direct | pairwise); "
-      "default: torus on a torus, hierarchical across GPU nodes, else ring");
+      "ring | bidirectional-ring | torus | hierarchical | nvls (all-reduce in one NVSwitch node) "
+      "(all-to-all: direct | pairwise); default: torus on a torus, hierarchical across GPU nodes, "
+      "NVLS or ring (the faster) for an all-reduce in an NVSwitch node, else ring");
   cmd->add_option("--chunks", options->chunks,
                   "cut the buffer into at least this many pipelined pieces (default 1, at most " +
                       std::to_string(limits::kMaxCollectiveChunks) + ")")

@@ -20,6 +20,7 @@
 #include "hardware_profiles/cost_model_json.hpp"
 #include "hardware_profiles/hardware.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/limits.hpp"
 #include "sim/validate/calibration.hpp"
 #include "sim/validate/collective_validation.hpp"
 #include "sim/validate/error_summary.hpp"
@@ -402,8 +403,9 @@ void require_hardware(const ValidateOptions& o, const char* mode) {
 void run_validate_collectives(const ValidateOptions& o) {
   require_hardware(o, "--collectives");
   const HardwareProfile profile = load_hardware(o.hardware);
-  const int node = profile.kind == InterconnectKind::GpuCluster ? profile.gpu.gpus_per_node : 0;
-  const auto rows = validate::load_collective_measurements(o.collectives, std::max(node, 2));
+  validate::require_gpu_cluster(profile);
+  const auto rows =
+      validate::load_collective_measurements(o.collectives, profile.gpu.gpus_per_node);
   const auto results = validate::predict_collectives(rows, profile);
   std::vector<double> errors;
   for (const auto& r : results) {
@@ -449,10 +451,11 @@ void run_validate_collectives(const ValidateOptions& o) {
 void run_validate_busbw(const ValidateOptions& o) {
   require_hardware(o, "--allreduce-busbw");
   const HardwareProfile profile = load_hardware(o.hardware);
-  const int max_gpus = profile.kind == InterconnectKind::GpuCluster
-                           ? static_cast<int>(std::min<std::int64_t>(profile.gpu.max_gpus, 1 << 20))
-                           : 2;
-  const auto rows = validate::load_allreduce_busbw(o.allreduce_busbw, std::max(max_gpus, 2));
+  validate::require_gpu_cluster(profile);
+  // Simulated GPUs are bounded by the simulation limits, not only by the profile's cluster.
+  const int max_gpus =
+      static_cast<int>(std::min<std::int64_t>(profile.gpu.max_gpus, limits::kMaxSimulatedChips));
+  const auto rows = validate::load_allreduce_busbw(o.allreduce_busbw, max_gpus);
   const bool per_row_gpus = !rows.empty() && rows.front().gpus.has_value();
   if (!per_row_gpus && (o.gpus < 2 || o.gpus > max_gpus)) {
     throw InputError({"--gpus", "", "gpus"}, "the GPU count of the measurement is needed",

@@ -201,8 +201,13 @@ RingPlan plan_ring(RingAlgorithm algorithm, CollectiveOp op, const Group& group,
     return plan;
   }
   const std::int64_t wanted = (bytes + kHierarchicalSliceBytes - 1) / kHierarchicalSliceBytes;
-  const int slices = static_cast<int>(
-      std::clamp<std::int64_t>(wanted, 1, static_cast<std::int64_t>(kMaxHierarchicalSlices)));
+  // Simulation cost: at most kMaxSlicedTransfers transfers in all (a long ring across many nodes
+  // already pipelines n shards; its intra-node phases are then short next to the inter-node one).
+  const auto unsliced =
+      static_cast<std::int64_t>(std::max<std::uint64_t>(1, ring_plan_transfer_count(plan)));
+  const std::int64_t affordable = std::max<std::int64_t>(1, kMaxSlicedTransfers / unsliced);
+  const int slices = static_cast<int>(std::clamp<std::int64_t>(
+      std::min(wanted, affordable), 1, static_cast<std::int64_t>(kMaxHierarchicalSlices)));
   if (slices == 1) {
     return plan;
   }

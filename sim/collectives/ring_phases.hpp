@@ -46,11 +46,13 @@ struct RingPlan {
 };
 
 // Pipeline slices of a hierarchical collective with two or more phases: one per
-// kHierarchicalSliceBytes of buffer, at least 1 and at most kMaxHierarchicalSlices (assumption,
+// kHierarchicalSliceBytes of buffer, at least 1 and at most kMaxHierarchicalSlices, and no more
+// than keep the sliced schedule within kMaxSlicedTransfers transfers (assumption,
 // docs/fidelity.md: enough slices that the fill and drain of the pipeline cost little, few enough
-// that the schedule stays small).
+// that the schedule stays small; a group too large to slice runs its phases one after another).
 inline constexpr std::int64_t kHierarchicalSliceBytes = std::int64_t{4} << 20;
 inline constexpr int kMaxHierarchicalSlices = 16;
+inline constexpr std::int64_t kMaxSlicedTransfers = std::int64_t{1} << 16;
 
 RingPlan plan_ring(RingAlgorithm algorithm, CollectiveOp op, const Group& group, std::int64_t bytes,
                    int chunks);

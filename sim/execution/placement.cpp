@@ -23,7 +23,11 @@ std::vector<int> factor_shape(const std::vector<TorusFactor>& factors) {
 
 network::Topology build_topology(const HardwareProfile& hardware, const Plan& plan) {
   if (hardware.kind == InterconnectKind::GpuCluster) {
-    return network::make_gpu_cluster(hardware.gpu, plan.mesh.chips());
+    auto topology = network::make_gpu_cluster(hardware.gpu, plan.mesh.chips());
+    // Achievable link rates, protocols, NVLS and the per-call overhead (issue 12,
+    // docs/fidelity.md).
+    topology.apply_collective_costs(hardware.collectives);
+    return topology;
   }
   std::vector<int> shape;
   std::vector<bool> wrap;
@@ -32,8 +36,10 @@ network::Topology build_topology(const HardwareProfile& hardware, const Plan& pl
     shape.push_back(static_cast<int>(n));
     wrap.push_back(n % multiple == 0);
   }
-  return network::make_torus(shape, wrap, hardware.torus.link_bandwidth_bytes_per_s,
-                             hardware.torus.link_latency_s);
+  auto topology = network::make_torus(shape, wrap, hardware.torus.link_bandwidth_bytes_per_s,
+                                      hardware.torus.link_latency_s);
+  topology.apply_collective_costs(hardware.collectives);
+  return topology;
 }
 
 Placement place(const Plan& plan, const network::Topology& topology) {

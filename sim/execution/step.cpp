@@ -84,7 +84,7 @@ struct Context {
 // estimate when the algorithm has no closed form for this group.
 double sync_collective_estimate_s(const Context& ctx, CollectiveOp op, std::int64_t bytes) {
   const auto group = ctx.placement->model_group(0);
-  const auto name = collectives::default_collective_algorithm(op, *ctx.topology, group);
+  const auto name = collectives::default_collective_algorithm(op, *ctx.topology, group, bytes);
   const auto& algorithm = collectives::find_collective_algorithm(name, op);
   if (algorithm.closed_form_s != nullptr) {
     if (auto t = algorithm.closed_form_s(op, group, *ctx.topology, bytes, 1))
@@ -573,7 +573,7 @@ class StepSim {
       }
       const bool model_axis = in.axis == Axis::Model;
       const auto& group = model_axis ? model_groups_[0] : data_groups_[0];
-      const auto name = collectives::default_collective_algorithm(in.op, topology, group);
+      const auto name = collectives::default_collective_algorithm(in.op, topology, group, in.bytes);
       const auto& algorithm = collectives::find_collective_algorithm(name, in.op);
       const double groups = static_cast<double>(model_axis ? replicas_ : placement_.model);
       events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
@@ -693,7 +693,7 @@ class StepSim {
       return it->second;
     const auto& g = axis == Axis::Model ? model_groups_[static_cast<std::size_t>(group)]
                                         : data_groups_[static_cast<std::size_t>(group)];
-    const auto name = collectives::default_collective_algorithm(op, network_.topology(), g);
+    const auto name = collectives::default_collective_algorithm(op, network_.topology(), g, bytes);
     const auto& algorithm = collectives::find_collective_algorithm(name, op);
     return schedules_.emplace(key, algorithm.build(op, g, bytes, 1)).first->second;
   }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -321,6 +322,10 @@ Topology make_topology(const HardwareProfile& profile, std::int64_t chips) {
 }
 
 void Topology::apply_collective_costs(const CollectiveCostSpec& costs) {
+  if (costs_applied_) {
+    throw std::logic_error("Topology: collective costs applied twice (link rates would compound)");
+  }
+  costs_applied_ = true;
   costs_ = costs;
   for (auto& link : links_) {
     switch (link.link_class) {

@@ -60,7 +60,8 @@ class Topology {
 
   // How collectives use this machine (profile section "collectives"; defaults: line rate, no
   // protocol, no NVLS). make_topology applies it: every link's bandwidth becomes its class's
-  // achievable bandwidth, and collectives read the protocol, NVLS and overhead figures here.
+  // achievable bandwidth, and collectives read the protocol, NVLS and overhead figures here. Once
+  // per topology (a second call is a logic error).
   const CollectiveCostSpec& collective_costs() const { return costs_; }
   void apply_collective_costs(const CollectiveCostSpec& costs);
   // GPU cluster: GPUs per NVSwitch node (0 on a torus).
@@ -80,6 +81,7 @@ class Topology {
   std::vector<int> shape_;
   std::vector<bool> wraparound_;
   CollectiveCostSpec costs_;
+  bool costs_applied_ = false;
   // Torus: link index of chip c's neighbour in dimension d, direction s (0 = +, 1 = -), at
   // [c * 2 * dims + 2 * d + s]; -1 where there is none.
   std::vector<std::int32_t> torus_link_;

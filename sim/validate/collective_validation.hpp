@@ -24,6 +24,9 @@ AbsErrorSummary summarize_abs_errors(std::vector<double> rel_errors);
 // within 2x below (predicted / measured in [1/2, 2]).
 bool within_size_target(std::int64_t bytes, double predicted, double measured);
 
+// Throws InputError on --hardware unless `profile` is a GPU cluster (the files are of NVIDIA GPUs).
+void require_gpu_cluster(const HardwareProfile& profile);
+
 struct CollectiveRowResult {
   CollectiveMeasurement input;
   std::string algorithm, protocol;  // what the simulation chose for group 0

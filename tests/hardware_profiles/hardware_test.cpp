@@ -54,6 +54,8 @@ std::set<std::string> figures_of(const nlohmann::json& document) {
   for (const char* section : {"chip", "cost_model", "interconnect"}) {
     collect_figures(document.at(section), std::string("/") + section, figures);
   }
+  if (document.contains("collectives"))
+    collect_figures(document.at("collectives"), "/collectives", figures);
   if (document.contains("price_per_chip_hour_usd"))
     figures.insert("/price_per_chip_hour_usd");
   return figures;

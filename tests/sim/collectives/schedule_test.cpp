@@ -63,7 +63,7 @@ TEST_CASE("registry: unknown algorithms and ops are input errors naming the choi
     FAIL("no error");
   } catch (const meshsim::InputError& e) {
     CHECK(e.site().file == "--algorithm");
-    CHECK(e.allowed() == "ring, bidirectional-ring, torus, hierarchical");
+    CHECK(e.allowed() == "ring, bidirectional-ring, torus, hierarchical, nvls");
   }
   CHECK_THROWS_AS(find_collective_algorithm("ring", CollectiveOp::AllToAll), meshsim::InputError);
   CHECK_THROWS_AS(parse_collective_op("allgather"), meshsim::InputError);
