@@ -41,6 +41,10 @@ nlohmann::json profile_json(const HardwareProfile& p) {
   j["cost_model"] = {{"matmul_efficiency", p.cost.matmul_efficiency},
                      {"memory_efficiency", p.cost.memory_efficiency},
                      {"kernel_overhead_s", p.cost.kernel_overhead_s}};
+  if (p.cost.flash.forward_efficiency)
+    j["cost_model"]["flash_attention_efficiency"] = *p.cost.flash.forward_efficiency;
+  if (p.cost.flash.backward_efficiency)
+    j["cost_model"]["flash_attention_backward_efficiency"] = *p.cost.flash.backward_efficiency;
   if (p.kind == InterconnectKind::Torus) {
     const TorusInterconnect& t = p.torus;
     j["interconnect"] = {{"kind", "torus"},
@@ -113,6 +117,12 @@ void print_profile(const HardwareProfile& p) {
   row("matmul efficiency", fmt::format("{:g} of peak bf16", p.cost.matmul_efficiency));
   row("memory efficiency", fmt::format("{:g} of HBM bandwidth", p.cost.memory_efficiency));
   row("kernel overhead", q(p.cost.kernel_overhead_s, QuantityKind::Time) + " per op");
+  if (p.cost.flash.forward_efficiency) {
+    row("flash attention fwd", fmt::format("{:g} of peak bf16", *p.cost.flash.forward_efficiency));
+  }
+  if (p.cost.flash.backward_efficiency) {
+    row("flash attention bwd", fmt::format("{:g} of peak bf16", *p.cost.flash.backward_efficiency));
+  }
   if (p.kind == InterconnectKind::Torus) {
     const TorusInterconnect& t = p.torus;
     out += fmt::format("interconnect: {}-D torus\n", t.dimensions);
