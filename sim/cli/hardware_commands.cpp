@@ -57,6 +57,10 @@ nlohmann::json profile_json(const HardwareProfile& p) {
   } else {
     j["cost_model"]["matmul_efficiency"] = p.cost.matmul_efficiency;
   }
+  if (p.cost.flash.forward_efficiency)
+    j["cost_model"]["flash_attention_efficiency"] = *p.cost.flash.forward_efficiency;
+  if (p.cost.flash.backward_efficiency)
+    j["cost_model"]["flash_attention_backward_efficiency"] = *p.cost.flash.backward_efficiency;
   if (p.kind == InterconnectKind::Torus) {
     const TorusInterconnect& t = p.torus;
     j["interconnect"] = {{"kind", "torus"},
@@ -148,6 +152,12 @@ void print_profile(const HardwareProfile& p) {
   row("kernel overhead",
       q(p.cost.kernel_overhead_s, QuantityKind::Time) +
           (mm.kind == MatmulModelKind::Roofline ? " per op" : " per memory-bound op"));
+  if (p.cost.flash.forward_efficiency) {
+    row("flash attention fwd", fmt::format("{:g} of peak bf16", *p.cost.flash.forward_efficiency));
+  }
+  if (p.cost.flash.backward_efficiency) {
+    row("flash attention bwd", fmt::format("{:g} of peak bf16", *p.cost.flash.backward_efficiency));
+  }
   if (p.kind == InterconnectKind::Torus) {
     const TorusInterconnect& t = p.torus;
     out += fmt::format("interconnect: {}-D torus\n", t.dimensions);

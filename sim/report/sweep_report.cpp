@@ -316,13 +316,17 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
   }
   const auto& b = rep.sweep.top.front();
   out += fmt::format(
-      "Best plan: {} sharding={} async={} fsdp={} remat={} {} microbatches={}\n"
+      "Best plan: {} sharding={} async={} fsdp={} remat={} {} microbatches={}{}\n"
       "  step {:.4f} s, {:.4g} tokens/s, {:.4g} images/s, MFU {:.1f}%, headroom {} per chip, "
       "bottleneck {}\n",
       b.plan.mesh.text(), to_string(b.plan.sharding), b.plan.async_collective_matmul ? "on" : "off",
       b.plan.fsdp ? "on" : "off", to_string(b.plan.remat), to_string(b.plan.optimizer.kind),
-      b.plan.microbatches, b.result.step_time_s, b.result.tokens_per_s, b.result.images_per_s,
-      100.0 * b.result.mfu, gb(b.result.memory.headroom_bytes), b.result.bottleneck);
+      b.plan.microbatches,
+      b.plan.fsdp && b.plan.microbatches > 1
+          ? std::string(" grad_sync=") + to_string(b.plan.grad_sync)
+          : std::string(),
+      b.result.step_time_s, b.result.tokens_per_s, b.result.images_per_s, 100.0 * b.result.mfu,
+      gb(b.result.memory.headroom_bytes), b.result.bottleneck);
   out += fmt::format("Time to train: {:.4g} s = {:.2f} days; {:.4g} chip-hours",
                      rep.time_to_train_s, rep.time_to_train_s / 86400.0, rep.chip_hours);
   if (rep.cost_usd)

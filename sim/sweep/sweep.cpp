@@ -85,6 +85,16 @@ std::string gb_text(double bytes) {
   return buf;
 }
 
+// One of k equal chunks of a matmul, as the collective matmul runs it (step.cpp).
+Op chunk_of(const Op& op, std::int64_t k) {
+  Op c = op;
+  const auto kd = static_cast<double>(k);
+  c.flop /= kd;
+  c.bytes_read /= kd;
+  c.bytes_written /= kd;
+  return c;
+}
+
 }  // namespace
 
 std::string plan_summary(const Plan& plan) {
@@ -142,10 +152,20 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       if (async) {
         // The step runs a collective matmul (k chunks, k kernel overheads, and after every
         // reduce-scatter chunk but the first an fp32 accumulator add) or, where that would not
-        // pay (step.cpp decides on the topology), the collective then the whole matmul. The
-        // whole matmul is the cheaper of the two on the compute stream, so it bounds both.
+        // pay (step.cpp decides on the topology), the synchronous collective then the whole
+        // matmul. The compute stream runs the whole matmul's time either way, plus at least the
+        // smaller of the chunking's extra time and the collective's blocking time.
         s = op_s(op);
-        n = 1;
+        double chunked = static_cast<double>(k) * op_s(chunk_of(op, k));
+        n = static_cast<double>(k);
+        if (move->kind != MoveKind::AllGather) {
+          const double block =
+              moved / static_cast<double>(k - 1) / (move->kind == MoveKind::AllReduce ? 2.0 : 1.0);
+          chunked += static_cast<double>(k - 1) *
+                     op_s(execution::collective_matmul_accumulate_op(op.name, block));
+          n += static_cast<double>(k - 1);
+        }
+        block_s = std::max(0.0, std::min(chunked - s, moved / link_bw));
         // Chunked, the program sends every block it passes on; else as the sync case below.
         send = move->kind == MoveKind::AllGather ? moved / static_cast<double>(k - 1) : moved;
       } else {

@@ -106,3 +106,41 @@ TEST_CASE("sweep: ViT-22B 128x8 FSDP with 8 microbatches on TPU v4 is charged it
   CHECK(found);
   CHECK(only_per_microbatch_fits > 0);
 }
+
+TEST_CASE("sweep: the step lower bound holds for the new plan choices", "[sweep][grad_sync]") {
+  const auto m = load_model("vit-b16");
+  for (const char* hardware : {"tpu-v4", "h100-sxm"}) {
+    const auto hw = load_hardware(hardware);
+    for (const char* mesh : {"16x4", "32x2"}) {
+      for (const char* async : {"on", "off"}) {
+        for (const char* variant : {"flash", "replicated", "last", "fp32"}) {
+          PlanFlags f;
+          f.mesh = std::string(mesh);
+          f.async = std::string(async);
+          f.fsdp = std::string("on");
+          f.remat = std::string(std::string(variant) == "flash" ? "selective" : "none");
+          f.microbatches = std::string("4");
+          f.batch = std::string("1024");
+          if (std::string(variant) == "flash")
+            f.attention = std::string("flash");
+          if (std::string(variant) == "replicated")
+            f.activation_layout = std::string("replicated");
+          if (std::string(variant) == "last")
+            f.grad_sync = std::string("last");
+          if (std::string(variant) == "fp32")
+            f.gradient_dtype = std::string("fp32");
+          const Plan p = finalize_plan(apply_plan_flags(Plan{}, f), m, hw, 0);
+          const auto r = execution::simulate_step(m, hw, p);
+          const auto b = sweep::step_lower_bound(m, hw, p, r.memory);
+          INFO(hardware << " " << sweep::plan_summary(p));
+          CHECK(b.step_s <= r.step_time_s);
+          if (std::string(async) == "off") {
+            CHECK(b.compute_s == Approx(r.compute_only_s).epsilon(1e-6));
+          } else {
+            CHECK(b.compute_s <= r.compute_only_s * (1 + 1e-9));
+          }
+        }
+      }
+    }
+  }
+}
