@@ -7,8 +7,25 @@
 
 namespace meshsim {
 
+namespace {
+
+// A profile without a FlashAttention figure: the fraction of peak its large matmuls reach.
+double matmul_fraction(const CostModel& cost) {
+  switch (cost.matmul.kind) {
+    case MatmulModelKind::GpuTiles:
+      return cost.matmul.gpu.tensor_core_fraction;
+    case MatmulModelKind::TpuMxu:
+      return cost.matmul.tpu.mxu_fraction;
+    case MatmulModelKind::Roofline:
+      break;
+  }
+  return cost.matmul_efficiency;
+}
+
+}  // namespace
+
 double flash_attention_efficiency(const CostModel& cost, Pass pass) {
-  const double forward = cost.flash.forward_efficiency.value_or(cost.matmul_efficiency);
+  const double forward = cost.flash.forward_efficiency.value_or(matmul_fraction(cost));
   if (pass == Pass::Forward)
     return forward;
   return cost.flash.backward_efficiency.value_or(forward);

@@ -15,7 +15,8 @@ struct ChipSpec;
 struct CostModel;
 
 struct FlashAttentionCost {
-  // Fraction of peak bf16 FLOP/s of the forward kernel; absent: the profile's matmul_efficiency.
+  // Fraction of peak bf16 FLOP/s of the forward kernel; absent: the matmul model's achievable
+  // fraction.
   std::optional<double> forward_efficiency;
   // The same for the backward kernel; absent: the forward fraction.
   std::optional<double> backward_efficiency;
