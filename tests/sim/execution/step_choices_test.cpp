@@ -11,6 +11,7 @@
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/execution/accumulation_ops.hpp"
+#include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/optimizer_update.hpp"
 #include "sim/execution/step.hpp"
 #include "sim/plan/plan.hpp"
@@ -93,10 +94,9 @@ TEST_CASE("step: a reduce-scatter collective matmul adds every chunk into an fp3
     if (op.name == "fused_out_proj" && op.pass == Pass::Forward)
       out = op;
   }
-  Op chunk = out;
-  chunk.flop /= 4;
-  chunk.bytes_read /= 4;
-  chunk.bytes_written /= 4;
+  // A chunk is the matmul with its output features cut by k (sim/execution/matmul_chunk.hpp).
+  const Op chunk = matmul_chunk(out, 4, ChunkedMove::ReduceScatter);
+  CHECK(chunk.flop == Approx(out.flop / 4));
   const double block = 2.0 * 6144 / 4 * 256 * 256;  // bf16 D/k features of 256 x 256 tokens
   const auto add = execution::collective_matmul_accumulate_op("fused_out_proj", block);
   CHECK(add.bytes_read == 4.0 * block / 2);
