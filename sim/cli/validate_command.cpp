@@ -380,17 +380,10 @@ void run_calibrate(const ValidateOptions& o) {
 
 // --- Collectives against published measurements (issue 12; docs/fidelity.md) ---
 
-nlohmann::json abs_summary_json(const validate::AbsErrorSummary& s) {
-  return {{"count", s.count},
-          {"median_abs_rel_error", s.median_abs_rel_error},
-          {"p90_abs_rel_error", s.p90_abs_rel_error},
-          {"worst_abs_rel_error", s.worst_abs_rel_error}};
-}
-
-void print_abs_summary(const validate::AbsErrorSummary& s, const char* on) {
+void print_abs_summary(const RelErrorSummary& s, const char* on) {
   std::printf("\n%lld rows; |error| on %s: median %.1f%%, p90 %.1f%%, worst %.1f%%\n",
-              static_cast<long long>(s.count), on, 100 * s.median_abs_rel_error,
-              100 * s.p90_abs_rel_error, 100 * s.worst_abs_rel_error);
+              static_cast<long long>(s.count), on, 100 * s.median_abs, 100 * s.p90_abs,
+              100 * s.worst_abs);
 }
 
 void require_hardware(const ValidateOptions& o, const char* mode) {
@@ -411,7 +404,7 @@ void run_validate_collectives(const ValidateOptions& o) {
   for (const auto& r : results) {
     errors.push_back(r.rel_error);
   }
-  const auto summary = validate::summarize_abs_errors(errors);
+  const auto summary = summarize_rel_errors(errors);
   if (o.json) {
     nlohmann::json j;
     j["schema"] = "meshsim.validation.collectives/v1";
@@ -430,7 +423,7 @@ void run_validate_collectives(const ValidateOptions& o) {
                            {"predicted_s", r.predicted_s},
                            {"rel_error", r.rel_error}});
     }
-    j["summary"] = abs_summary_json(summary);
+    j["summary"] = rel_error_summary_json(summary);
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
@@ -467,7 +460,7 @@ void run_validate_busbw(const ValidateOptions& o) {
   for (const auto& r : results) {
     errors.push_back(r.rel_error);
   }
-  const auto summary = validate::summarize_abs_errors(errors);
+  const auto summary = summarize_rel_errors(errors);
   if (o.json) {
     nlohmann::json j;
     j["schema"] = "meshsim.validation.allreduce-busbw/v1";
@@ -494,7 +487,7 @@ void run_validate_busbw(const ValidateOptions& o) {
       }
       j["rows"].push_back(row);
     }
-    j["summary"] = abs_summary_json(summary);
+    j["summary"] = rel_error_summary_json(summary);
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }

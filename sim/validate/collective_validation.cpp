@@ -16,25 +16,6 @@
 
 namespace meshsim::validate {
 
-AbsErrorSummary summarize_abs_errors(std::vector<double> rel_errors) {
-  AbsErrorSummary s;
-  s.count = static_cast<std::int64_t>(rel_errors.size());
-  if (rel_errors.empty()) {
-    return s;
-  }
-  for (auto& e : rel_errors) {
-    e = std::abs(e);
-  }
-  std::sort(rel_errors.begin(), rel_errors.end());
-  const std::size_t n = rel_errors.size();
-  s.median_abs_rel_error =
-      n % 2 == 1 ? rel_errors[n / 2] : (rel_errors[n / 2 - 1] + rel_errors[n / 2]) / 2;
-  const auto rank = static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(n)));
-  s.p90_abs_rel_error = rel_errors[std::max<std::size_t>(rank, 1) - 1];
-  s.worst_abs_rel_error = rel_errors.back();
-  return s;
-}
-
 bool within_size_target(std::int64_t bytes, double predicted, double measured) {
   const double ratio = predicted / measured;
   constexpr double kRounding = 1e-12;  // a ratio printed as exactly 1.1 is within 10%

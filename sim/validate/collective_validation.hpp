@@ -1,7 +1,7 @@
 #pragma once
 // Collectives against published measurements (issue 12, docs/fidelity.md): the simulated time of
-// each measured collective on the profile's machine, and the error summary shared by the validate
-// tables (count, median, 90th percentile and worst |relative error|).
+// each measured collective on the profile's machine, and the size targets of issue 12 (the error
+// summary is sim/validate/error_summary.hpp, shared by every validate table).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,14 +11,6 @@
 #include "sim/validate/collective_measurements.hpp"
 
 namespace meshsim::validate {
-
-struct AbsErrorSummary {
-  std::int64_t count = 0;
-  double median_abs_rel_error = 0;
-  double p90_abs_rel_error = 0;  // nearest rank: the ceil(0.9 n)-th smallest
-  double worst_abs_rel_error = 0;
-};
-AbsErrorSummary summarize_abs_errors(std::vector<double> rel_errors);
 
 // The accuracy targets of issue 12 by buffer size: within 10% from 64 MiB, within 25% from 1 MiB,
 // within 2x below (predicted / measured in [1/2, 2]).
