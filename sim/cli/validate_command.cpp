@@ -526,8 +526,10 @@ void add_validate_commands(CLI::App& app) {
   auto options = std::make_shared<ValidateOptions>();
   CLI::App* validate = app.add_subcommand(
       "validate",
-      "Compare the cost model with measured CUDA timings (cuda_validation/), op by op and per "
-      "layer; the model is fitted on k in {1,4,16} and judged on the other shapes");
+      "Compare the cost model with measurements: CUDA timings of the ViT-22B layer "
+      "(--measurements; fitted on k in {1,4,16}, judged on the other shapes), published tables "
+      "(--matmuls, --collectives, --allreduce-busbw: cuda_validation/published/) or measured "
+      "training runs (--runs); docs/fidelity.md");
   validate->add_option("--measurements", options->measurements,
                        "measurement file (schema meshsim.cuda-measurements/v1)");
   validate->add_option("--runs", options->runs,

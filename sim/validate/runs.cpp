@@ -39,6 +39,12 @@ std::string* flag_of(PlanFlags& f, const std::string& column) {
     return &f.gradient_dtype;
   if (column == "weight-grad-input")
     return &f.weight_grad_input;
+  if (column == "attention")
+    return &f.attention;
+  if (column == "activation-layout")
+    return &f.activation_layout;
+  if (column == "grad-sync")
+    return &f.grad_sync;
   return nullptr;
 }
 
@@ -63,8 +69,9 @@ const std::vector<std::string>& measured_run_columns() {
 
 const std::vector<std::string>& measured_run_optional_columns() {
   static const std::vector<std::string> columns = {
-      "mapping",   "sharding",       "async",      "bidirectional",
-      "optimizer", "master-weights", "grad-dtype", "weight-grad-input"};
+      "mapping",   "sharding",          "async",      "bidirectional",
+      "optimizer", "master-weights",    "grad-dtype", "weight-grad-input",
+      "attention", "activation-layout", "grad-sync"};
   return columns;
 }
 
