@@ -174,17 +174,29 @@ ValidationModel parse_model(const std::string& text) {
   return ValidationModel::Roofline;  // CLI11 restricts the choices
 }
 
-void run_validate_runs(const ValidateOptions& o) {
-  const MeasuredRunSet set = load_measured_runs(o.runs);
-  const auto rows = predict_measured_runs(set, o.hardware);
+// The summary of a validation table's rows (each with a rel_error).
+template <class Rows>
+RelErrorSummary summary_of(const Rows& rows) {
   std::vector<double> errors;
   for (const auto& r : rows)
     errors.push_back(r.rel_error);
-  const RelErrorSummary sum = summarize_rel_errors(errors);
+  return summarize_rel_errors(errors);
+}
+
+// The head of every table mode's JSON: "meshsim.validation.<mode>/v1" and the version.
+nlohmann::json table_json(const std::string& mode) {
+  nlohmann::json j;
+  j["schema"] = "meshsim.validation." + mode + "/v1";
+  j["version"] = kVersion;
+  return j;
+}
+
+void run_validate_runs(const ValidateOptions& o) {
+  const MeasuredRunSet set = load_measured_runs(o.runs);
+  const auto rows = predict_measured_runs(set, o.hardware);
+  const RelErrorSummary sum = summary_of(rows);
   if (o.json) {
-    nlohmann::json j;
-    j["schema"] = "meshsim.validation-runs/v1";
-    j["version"] = kVersion;
+    nlohmann::json j = table_json("runs");
     j["runs"] = o.runs;
     j["rows"] = nlohmann::json::array();
     for (const auto& r : rows) {
@@ -241,9 +253,7 @@ void run_validate_matmuls(const ValidateOptions& o) {
   const MatmulDtype dtype = parse_dtype(o.dtype, profile);
   const MatmulValidation v = validate_matmuls(table.rows, profile.cost, profile.chip, dtype);
   if (o.json) {
-    nlohmann::json j;
-    j["schema"] = "meshsim.matmul-validation/v1";
-    j["version"] = kVersion;
+    nlohmann::json j = table_json("matmuls");
     j["matmuls"] = table.file;
     j["hardware"] = profile.name;
     j["dtype"] = o.dtype;
@@ -400,15 +410,9 @@ void run_validate_collectives(const ValidateOptions& o) {
   const auto rows =
       validate::load_collective_measurements(o.collectives, profile.gpu.gpus_per_node);
   const auto results = validate::predict_collectives(rows, profile);
-  std::vector<double> errors;
-  for (const auto& r : results) {
-    errors.push_back(r.rel_error);
-  }
-  const auto summary = summarize_rel_errors(errors);
+  const auto summary = summary_of(results);
   if (o.json) {
-    nlohmann::json j;
-    j["schema"] = "meshsim.validation.collectives/v1";
-    j["version"] = kVersion;
+    nlohmann::json j = table_json("collectives");
     j["file"] = o.collectives;
     j["hardware"] = profile.name;
     j["error_on"] = "time";
@@ -456,15 +460,9 @@ void run_validate_busbw(const ValidateOptions& o) {
                      "2 to " + std::to_string(max_gpus) + " (the file has no gpus column)");
   }
   const auto results = validate::predict_allreduce_busbw(rows, profile, o.gpus, o.algorithm);
-  std::vector<double> errors;
-  for (const auto& r : results) {
-    errors.push_back(r.rel_error);
-  }
-  const auto summary = summarize_rel_errors(errors);
+  const auto summary = summary_of(results);
   if (o.json) {
-    nlohmann::json j;
-    j["schema"] = "meshsim.validation.allreduce-busbw/v1";
-    j["version"] = kVersion;
+    nlohmann::json j = table_json("allreduce-busbw");
     j["file"] = o.allreduce_busbw;
     j["hardware"] = profile.name;
     j["algorithm"] = o.algorithm;

@@ -107,6 +107,7 @@ TEST_CASE("meshsim validate --runs --json: rows and summary", "[cli][runs]") {
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["schema"] == "meshsim.validation.runs/v1");
   REQUIRE(j["rows"].size() == 1);
   const auto& row = j["rows"][0];
   for (const char* key : {"id", "measured_images_per_s", "predicted_images_per_s", "rel_error"})
