@@ -248,6 +248,10 @@ std::uint64_t ring_plan_transfer_count(const RingPlan& plan) {
 
 CostHint ring_plan_hint(const RingPlan& plan) {
   CostHint hint;
+  // Steps on the critical path: every phase of the first slice, then each further slice behind
+  // the slowest phase (the pipeline's fill, then its bottleneck stage). Every one of them pays
+  // the protocol's step latency, so the choice of protocol must count them all.
+  int slowest_phase_steps = 0;
   for (std::size_t s = 0; s < plan.slices.size(); ++s) {
     for (const auto& phase : plan.slices[s]) {
       if (phase.rings.empty() || phase.rings[0].size() < 2) {
@@ -261,9 +265,12 @@ CostHint ring_plan_hint(const RingPlan& plan) {
       hint.member_bytes += steps * ((ring_bytes + n - 1) / n);
       if (s == 0) {
         hint.steps += steps;
+        slowest_phase_steps = std::max(slowest_phase_steps, steps);
       }
     }
   }
+  if (plan.slices.size() > 1)
+    hint.steps += static_cast<int>(plan.slices.size() - 1) * slowest_phase_steps;
   return hint;
 }
 

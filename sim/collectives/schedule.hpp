@@ -37,7 +37,7 @@ struct Transfer {
 enum class Pricing : std::uint8_t { PointToPoint, Nvls };
 struct CostHint {
   Pricing pricing = Pricing::PointToPoint;
-  int steps = 0;                  // algorithm steps on the critical path (one pipeline slice)
+  int steps = 0;                  // algorithm steps on the critical path (all pipeline slices)
   std::int64_t member_bytes = 0;  // bytes one member puts on its busiest link over the call
 };
 
