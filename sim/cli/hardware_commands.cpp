@@ -83,6 +83,27 @@ nlohmann::json profile_json(const HardwareProfile& p) {
                          {"oversubscription", g.oversubscription},
                          {"max_gpus", g.max_gpus}};
   }
+  // How collectives use the links (issue 12): the effective values, defaults included.
+  const CollectiveCostSpec& c = p.collectives;
+  if (p.kind == InterconnectKind::Torus) {
+    j["collectives"] = {{"ici_efficiency", c.ici_efficiency},
+                        {"call_overhead_s", c.call_overhead_s}};
+  } else {
+    j["collectives"] = {{"nvlink_efficiency", c.nvlink_efficiency},
+                        {"nic_efficiency", c.nic_efficiency},
+                        {"leaf_spine_efficiency", c.leaf_spine_efficiency},
+                        {"call_overhead_s", c.call_overhead_s}};
+    if (c.has_protocols) {
+      j["collectives"]["ll_step_latency_s"] = c.ll_step_latency_s;
+      j["collectives"]["ll128_step_latency_s"] = c.ll128_step_latency_s;
+      j["collectives"]["simple_step_latency_s"] = c.simple_step_latency_s;
+    }
+    if (c.nvls_bandwidth_bytes_per_s > 0) {
+      j["collectives"]["nvls_bandwidth_bytes_per_s"] = c.nvls_bandwidth_bytes_per_s;
+      j["collectives"]["nvls_latency_s"] = c.nvls_latency_s;
+      j["collectives"]["nvls_min_gpus"] = c.nvls_min_gpus;
+    }
+  }
   j["price_per_chip_hour_usd"] =
       p.price_per_chip_hour_usd ? nlohmann::json(*p.price_per_chip_hour_usd) : nlohmann::json();
   j["sources"] = nlohmann::json::array();
@@ -182,6 +203,29 @@ void print_profile(const HardwareProfile& p) {
     row("oversubscription", fmt::format("{:g}:1", g.oversubscription));
     row("largest cluster", fmt::format("{} GPUs", g.max_gpus));
   }
+  const CollectiveCostSpec& c = p.collectives;
+  out += "collectives\n";
+  if (p.kind == InterconnectKind::Torus) {
+    row("ICI efficiency", fmt::format("{:g} of the link rate", c.ici_efficiency));
+  } else {
+    row("NVLink efficiency", fmt::format("{:g} of the link rate", c.nvlink_efficiency));
+    row("NIC efficiency", fmt::format("{:g} of the link rate", c.nic_efficiency));
+    row("leaf-spine efficiency", fmt::format("{:g} of the link rate", c.leaf_spine_efficiency));
+    if (c.has_protocols) {
+      row("step latency",
+          fmt::format("LL {}, LL128 {}, Simple {}", q(c.ll_step_latency_s, QuantityKind::Time),
+                      q(c.ll128_step_latency_s, QuantityKind::Time),
+                      q(c.simple_step_latency_s, QuantityKind::Time)));
+    } else {
+      row("protocols", "none (line rate x efficiency, path latency only)");
+    }
+    if (c.nvls_bandwidth_bytes_per_s > 0) {
+      row("NVLS", fmt::format("{} per GPU, {} per call, from {} GPUs of a node",
+                              q(c.nvls_bandwidth_bytes_per_s, QuantityKind::Bandwidth),
+                              q(c.nvls_latency_s, QuantityKind::Time), c.nvls_min_gpus));
+    }
+  }
+  row("call overhead", q(c.call_overhead_s, QuantityKind::Time) + " per collective call");
   if (p.price_per_chip_hour_usd) {
     out += fmt::format("price\n  {:<22} USD {:.2f}\n", "per chip-hour", *p.price_per_chip_hour_usd);
   }

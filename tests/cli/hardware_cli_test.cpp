@@ -100,6 +100,28 @@ TEST_CASE("cli hardware show --json: figures in SI base units with sources", "[c
   CHECK(h100["price_per_chip_hour_usd"].is_null());
 }
 
+TEST_CASE("cli hardware show --json: the collectives section is the profile's", "[cli]") {
+  for (const std::string name : {"h100-sxm", "a100-sxm-80gb", "tpu-v4"}) {
+    const auto r = run_meshsim("hardware show " + name + " --json");
+    REQUIRE(r.exit_code == 0);
+    const auto shown = nlohmann::json::parse(r.out)["collectives"];
+    std::ifstream in(std::string(MESHSIM_SOURCE_DIR) + "/hardware_profiles/" + name + ".json");
+    const auto file = nlohmann::json::parse(in)["collectives"];
+    INFO(name);
+    // Every efficiency of the file is shown as given; the times and rates are in SI units.
+    for (const auto& [key, value] : file.items()) {
+      if (key.find("efficiency") != std::string::npos)
+        CHECK(shown[key].get<double>() == value.get<double>());
+    }
+    CHECK(shown.contains("call_overhead_s"));
+    CHECK(shown.contains("nvls_bandwidth_bytes_per_s") == file.contains("nvls_bandwidth"));
+    CHECK(shown.contains("ll_step_latency_s") == file.contains("ll_step_latency"));
+  }
+  const auto text = run_meshsim("hardware show h100-sxm");
+  CHECK(text.out.find("NVLS") != std::string::npos);
+  CHECK(text.out.find("call overhead") != std::string::npos);
+}
+
 TEST_CASE("cli hardware show: the human view gives units and sources", "[cli]") {
   auto r = run_meshsim("hardware show h100-sxm");
   REQUIRE(r.exit_code == 0);
