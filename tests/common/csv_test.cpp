@@ -5,27 +5,14 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "tests/input_errors.hpp"
 
 using meshsim::CsvRow;
 using meshsim::InputError;
 using meshsim::parse_csv_text;
 
-namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
-
-}  // namespace
+using meshsim::testing::contains;
+using meshsim::testing::error_of;
 
 TEST_CASE("csv: quoted fields, doubled quotes and CRLF round-trip", "[csv]") {
   const auto t = parse_csv_text("a,b,c\r\n1,\"x, \"\"y\"\"\",\r\n", "t.csv");

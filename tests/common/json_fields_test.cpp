@@ -5,26 +5,13 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "tests/input_errors.hpp"
 
 using meshsim::InputError;
 using meshsim::JsonObject;
 
-namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
-
-}  // namespace
+using meshsim::testing::contains;
+using meshsim::testing::error_of;
 
 TEST_CASE("json: syntax errors give line and column", "[json]") {
   std::string msg =

@@ -10,10 +10,14 @@
 #include "models/model.hpp"
 #include "sim/execution/step.hpp"
 #include "tests/cli_runner.hpp"
+#include "tests/input_errors.hpp"
 
 using meshsim::testing::run_meshsim;
 using meshsim::testing::scratch_dir;
 using meshsim::testing::write_scratch_file;
+
+using meshsim::testing::contains;
+using meshsim::testing::error_of;
 
 namespace {
 
@@ -22,19 +26,6 @@ const std::string kPublished =
 const std::string kHeader =
     "id,model,hardware,chips,mesh,global_batch,microbatches,fsdp,remat,measured_images_per_s,"
     "source";
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const meshsim::InputError& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 }  // namespace
 
