@@ -56,6 +56,40 @@ std::string line_column(const std::string& text, std::size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
+// Arrays and objects nested deeper than this are refused before parsing: no input of ours comes
+// near it, and every later step that walks a value (messages, re-serialisation) recurses on depth.
+constexpr int kMaxJsonDepth = 256;
+
+// Throws when `text` nests arrays and objects deeper than kMaxJsonDepth (a scan outside strings,
+// iterative, so any depth is safe to check).
+void check_json_depth(const std::string& text, const std::string& origin) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        throw InputError({origin, line_column(text, i), ""}, "arrays and objects nested too deeply",
+                         "more than " + std::to_string(kMaxJsonDepth) + " levels",
+                         "at most " + std::to_string(kMaxJsonDepth) + " levels");
+      }
+    } else if (c == ']' || c == '}') {
+      depth = depth > 0 ? depth - 1 : 0;
+    }
+  }
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j)
@@ -103,6 +137,7 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
   });
   if (blank)
     throw InputError({origin, "", ""}, "the file is empty", "", "a JSON object");
+  check_json_depth(text, origin);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

@@ -1,12 +1,37 @@
 // meshsim: the command line (DESIGN §5). Exit codes: 0 success, 2 bad input, 1 internal error.
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <iostream>
 #include <string>
 
 #include "common/error.hpp"
 #include "common/version.hpp"
 #include "sim/cli/commands.hpp"
+
+namespace {
+
+// Everything written to standard output must have reached it: a full disk, a closed descriptor or
+// a broken pipe is an error (exit 2, like an output file that cannot be written), not a silent
+// success with a truncated answer. Flushes both the C and the C++ streams (CLI11 prints help with
+// std::cout, the verbs with printf).
+int finish(int code) {
+  std::cout.flush();
+  const bool cpp_failed = std::cout.fail();
+  errno = 0;
+  const bool c_failed = std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+  if (cpp_failed || c_failed) {
+    const int error = errno;
+    std::fprintf(stderr, "meshsim: standard output: cannot write%s%s\n", error ? ": " : "",
+                 error ? std::strerror(error) : "");
+    return code == 0 ? 2 : code;
+  }
+  return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -25,11 +50,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return finish(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return finish(app.exit(e));
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return finish(app.exit(e));
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "meshsim: %s\n",
                  meshsim::cli::parse_error_message(app, e, argc, argv).c_str());
@@ -41,5 +66,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "meshsim: internal error: %s\n", e.what());
     return 1;
   }
-  return 0;
+  return finish(0);
 }

@@ -3,14 +3,17 @@
 // stderr that holds the key words naming the problem: the file or flag, the field, what was found
 // or what is allowed.
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -406,4 +409,45 @@ TEST_CASE("bad inputs: flags of every verb exit 2 naming the flag", "[cli][harde
       {"model show batch hex", "model show vit-22b --batch 0x10", {"--batch", "0x10"}},
   };
   check_cases(cases, dir);
+}
+
+TEST_CASE("bad inputs: deeply nested JSON in every input kind exits 2, no crash",
+          "[cli][hardening][regression]") {
+  // A field nested 100,000 levels, and a plan that is only brackets, used to segfault (issue 17,
+  // item 1: recursive serialisation in the error path and in the plan loader).
+  const std::string dir = meshsim::testing::scratch_dir("deep-json");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string field = "{\"name\": " + deep + "}";
+  meshsim::testing::write_scratch_file(dir, "field.json", field);
+  meshsim::testing::write_scratch_file(dir, "brackets.json", deep);
+  check_cases({{"model", "model show {dir}/field.json", {"field.json", "nested too deeply"}},
+               {"hardware", "hardware show {dir}/field.json", {"field.json", "nested too deeply"}},
+               {"plan",
+                "run --model vit-b16 --hardware tpu-v4 --plan {dir}/brackets.json",
+                {"brackets.json", "nested too deeply"}},
+               {"measurements",
+                "validate --measurements {dir}/field.json",
+                {"field.json", "nested too deeply"}}},
+              dir);
+}
+
+TEST_CASE("bad inputs: an unwritable standard output is an error, not a silent success",
+          "[cli][hardening][regression]") {
+  // `meshsim run --json > /dev/full` and a closed stdout used to exit 0 (issue 17, item 5).
+  const std::string dir = meshsim::testing::scratch_dir("stdout-full");
+  const std::string err = dir + "/err";
+  for (const std::string args :
+       {"models --json >/dev/full", "hardware show tpu-v4 >/dev/full", "--help >/dev/full",
+        "run --model vit-b16 --hardware tpu-v4 --mesh 8x1 --batch 64 --json >&-"}) {
+    INFO("meshsim " << args);
+    const std::string command =
+        std::string(MESHSIM_BINARY) + " " + args + " 2>" + err + " </dev/null";
+    const int status = std::system(command.c_str());
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+    std::ifstream in(err);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.rfind("meshsim: standard output: cannot write", 0) == 0);
+    CHECK(line_count(text) == 1);
+  }
 }

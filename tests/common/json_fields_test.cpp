@@ -70,3 +70,18 @@ TEST_CASE("json: missing files, directories and invalid UTF-8 are bad input", "[
   CHECK(
       contains(error_of([&] { meshsim::parse_json_text(bad_utf8, "u.json"); }), "not valid JSON"));
 }
+
+TEST_CASE("json: nesting deeper than 256 levels is bad input, not a crash", "[json][regression]") {
+  // 100,000 levels used to overflow the stack when a message or the plan loader serialised the
+  // value (issue 17, item 1); depth is now checked before parsing, without recursion.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string msg = error_of([&] { meshsim::parse_json_text(deep, "deep.json"); });
+  CHECK(contains(msg, "deep.json"));
+  CHECK(contains(msg, "line 1, column 257"));
+  CHECK(contains(msg, "nested too deeply"));
+  // 256 levels are fine, and brackets inside strings do not count.
+  const std::string ok = std::string(256, '[') + std::string(256, ']');
+  CHECK(meshsim::parse_json_text(ok, "ok.json").is_array());
+  const std::string quoted = "{\"a\": \"" + std::string(1000, '[') + "\\\"\"}";
+  CHECK(meshsim::parse_json_text(quoted, "q.json").is_object());
+}
