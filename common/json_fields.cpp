@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -137,9 +138,33 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
   });
   if (blank)
     throw InputError({origin, "", ""}, "the file is empty", "", "a JSON object");
+  if (const auto nul = text.find('\0'); nul != std::string::npos) {
+    throw InputError({origin, line_column(text, nul), ""}, "contains a NUL byte", "",
+                     "a UTF-8 text file");
+  }
   check_json_depth(text, origin);
   try {
-    return nlohmann::json::parse(text);
+    // Each object's keys must be distinct: with duplicates nlohmann keeps the last value, so a
+    // second "synthetic": false could silently override the first (issue 17, item 15).
+    std::vector<std::set<std::string>> keys;
+    const nlohmann::json::parser_callback_t unique_keys =
+        [&](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+          using Event = nlohmann::json::parse_event_t;
+          if (event == Event::object_start) {
+            keys.emplace_back();
+          } else if (event == Event::object_end) {
+            if (!keys.empty())
+              keys.pop_back();
+          } else if (event == Event::key && !keys.empty()) {
+            const auto& key = parsed.get_ref<const std::string&>();
+            if (!keys.back().insert(key).second) {
+              throw InputError({origin, "", key}, "given twice in one object",
+                               "'" + key + "' twice", "each field once");
+            }
+          }
+          return true;
+        };
+    return nlohmann::json::parse(text, unique_keys);
   } catch (const nlohmann::json::parse_error& e) {
     // nlohmann's message ends with the reason after "]"; keep only the reason.
     std::string reason = e.what();
@@ -181,6 +206,11 @@ nlohmann::json read_json_file(const std::string& path) {
   }
   if (fs::is_directory(status)) {
     throw InputError({path, "", ""}, "is a directory, not a file", "", "a path to a JSON file");
+  }
+  if (!fs::is_regular_file(status)) {
+    // A device (/dev/zero), a FIFO or a socket: unbounded or blocking reads (issue 17, item 2).
+    throw InputError({path, "", ""}, "is not a regular file (a device, FIFO or socket)", "",
+                     "a path to a JSON file");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {

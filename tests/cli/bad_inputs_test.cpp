@@ -451,3 +451,23 @@ TEST_CASE("bad inputs: an unwritable standard output is an error, not a silent s
     CHECK(line_count(text) == 1);
   }
 }
+
+TEST_CASE("bad inputs: devices and FIFOs are refused, never read", "[cli][hardening][regression]") {
+  // A symlink to /dev/zero used to be read until bad_alloc and a FIFO blocked forever (issue 17,
+  // item 2): inputs must be regular files.
+  namespace fs = std::filesystem;
+  const std::string dir = meshsim::testing::scratch_dir("special-files");
+  fs::remove(dir + "/zero.json");
+  fs::create_symlink("/dev/zero", dir + "/zero.json");
+  fs::remove(dir + "/fifo.json");
+  REQUIRE(mkfifo((dir + "/fifo.json").c_str(), 0600) == 0);
+  check_cases({{"device model", "model show {dir}/zero.json", {"zero.json", "not a regular file"}},
+               {"device profile", "hardware show {dir}/zero.json", {"zero.json", "regular file"}},
+               {"fifo plan",
+                "run --model vit-b16 --hardware tpu-v4 --plan {dir}/fifo.json",
+                {"fifo.json", "regular file"}},
+               {"fifo measurements",
+                "validate --measurements {dir}/fifo.json",
+                {"fifo.json", "regular file"}}},
+              dir);
+}

@@ -85,3 +85,20 @@ TEST_CASE("json: nesting deeper than 256 levels is bad input, not a crash", "[js
   const std::string quoted = "{\"a\": \"" + std::string(1000, '[') + "\\\"\"}";
   CHECK(meshsim::parse_json_text(quoted, "q.json").is_object());
 }
+
+TEST_CASE("json: a key twice in one object and a NUL byte are bad input", "[json][regression]") {
+  // Duplicates used to keep the last value ("synthetic": true, "synthetic": false bypassed the
+  // synthetic-data guard of calibrate), and text after a NUL byte was ignored (issue 17, item 15).
+  const std::string dup = error_of([] {
+    meshsim::parse_json_text(R"({"a": 1, "synthetic": true, "synthetic": false})", "d.json");
+  });
+  CHECK(contains(dup, "d.json"));
+  CHECK(contains(dup, "'synthetic'"));
+  CHECK(contains(dup, "given twice"));
+  // The same key in two different objects is fine.
+  CHECK(meshsim::parse_json_text(R"({"a": {"x": 1}, "b": {"x": 2}})", "ok.json").size() == 2);
+  const std::string nul = error_of(
+      [] { meshsim::parse_json_text(std::string("{\"a\": 1}\0{\"b\": 2}", 17), "n.json"); });
+  CHECK(contains(nul, "n.json"));
+  CHECK(contains(nul, "NUL"));
+}
