@@ -31,6 +31,23 @@ int finish(int code) {
   return code;
 }
 
+// Every option that takes a value refuses an empty one: `--async ''` or `-o ''` used to mean
+// "not given" and run with the default (issue 17, item 14).
+void refuse_empty_values(CLI::App& app) {
+  const CLI::Validator non_empty(
+      [](std::string& value) {
+        return value.empty() ? std::string("empty value; give one or leave the flag out")
+                             : std::string();
+      },
+      "", "non-empty");
+  for (CLI::Option* option : app.get_options()) {
+    if (option->get_items_expected_min() > 0)
+      option->check(non_empty);
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    refuse_empty_values(*sub);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,6 +64,7 @@ int main(int argc, char** argv) {
   meshsim::cli::add_run_commands(app);
   meshsim::cli::add_validate_commands(app);
   meshsim::cli::add_sweep_commands(app);
+  refuse_empty_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -101,6 +101,12 @@ Prepared prepare(const RunOptions& o) {
   }
   if (o.chips > 0)
     limits::check_simulated_chips(o.chips, {"--chips", "", "chips"});
+  for (const auto& file : o.plan_files) {
+    if (file.empty()) {  // CLI11 does not run validators on an empty list item
+      throw InputError({"--plan", "", ""}, "empty value; give a plan file or leave the flag out",
+                       "''", "a path to a plan JSON file (see plans/)");
+    }
+  }
   Prepared p;
   p.model = load_model(o.model);
   p.hardware = load_hardware(o.hardware);

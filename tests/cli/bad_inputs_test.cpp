@@ -471,3 +471,26 @@ TEST_CASE("bad inputs: devices and FIFOs are refused, never read", "[cli][harden
                 {"fifo.json", "regular file"}}},
               dir);
 }
+
+TEST_CASE("bad inputs: an empty flag value exits 2 naming the flag",
+          "[cli][hardening][regression]") {
+  // `--async ''`, `-o ''` and the like used to mean "not given" and exit 0 with the defaults;
+  // `run --plan ''` named neither the flag nor a file (issue 17, items 14 and 18).
+  const std::string dir = meshsim::testing::scratch_dir("empty-values");
+  const std::string run = "run --model vit-b16 --hardware tpu-v4 --mesh 8x1 --batch 64 ";
+  check_cases({{"async", run + "--async ''", {"--async", "empty value"}},
+               {"fsdp", run + "--fsdp ''", {"--fsdp", "empty value"}},
+               {"microbatches", run + "--microbatches ''", {"--microbatches", "empty value"}},
+               {"output", run + "-o ''", {"--output", "empty value"}},
+               {"batch",
+                "run --model vit-b16 --hardware tpu-v4 --mesh 8x1 --batch ''",
+                {"--batch", "empty value"}},
+               {"plan", "run --plan ''", {"--plan", "empty value"}},
+               {"sweep batch",
+                "sweep --model vit-b16 --hardware tpu-v4 --chips 8 --batch ''",
+                {"--batch", "empty value"}},
+               {"collective bytes",
+                "collective --op all-gather --bytes '' --hardware tpu-v4 --group 4",
+                {"--bytes", "empty value"}}},
+              dir);
+}
