@@ -1,15 +1,11 @@
 #include "common/csv.hpp"
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "common/text_file.hpp"
 
 namespace meshsim {
 namespace {
@@ -133,27 +129,7 @@ CsvTable parse_csv_text(const std::string& text, const std::string& origin) {
 }
 
 CsvTable read_csv_file(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (ec || !fs::exists(status))
-    throw InputError({path, "", ""}, "no such file", "", "a path to a readable CSV file");
-  if (!fs::is_regular_file(status))
-    throw InputError({path, "", ""}, "is not a regular file", "", "a path to a CSV file");
-  constexpr std::uintmax_t kMaxBytes = 64ull << 20;
-  const auto size = fs::file_size(path, ec);
-  if (ec || size > kMaxBytes) {
-    throw InputError({path, "", ""}, "file too large", std::to_string(size) + " bytes",
-                     "at most 64 MiB");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError({path, "", ""}, std::string("cannot be read: ") + std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad())
-    throw InputError({path, "", ""}, "cannot be read (I/O error)");
-  return parse_csv_text(buffer.str(), path);
+  return parse_csv_text(read_input_file(path, "CSV"), path);
 }
 
 void check_csv_columns(const CsvTable& table, const std::vector<std::string>& required,

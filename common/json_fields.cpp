@@ -1,14 +1,12 @@
 #include "common/json_fields.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <vector>
+
+#include "common/text_file.hpp"
 
 namespace meshsim {
 namespace {
@@ -198,34 +196,7 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
 }
 
 nlohmann::json read_json_file(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::file_status status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) {
-    throw InputError({path, "", ""}, "no such file", "", "a path to a readable JSON file");
-  }
-  if (fs::is_directory(status)) {
-    throw InputError({path, "", ""}, "is a directory, not a file", "", "a path to a JSON file");
-  }
-  if (!fs::is_regular_file(status)) {
-    // A device (/dev/zero), a FIFO or a socket: unbounded or blocking reads (issue 17, item 2).
-    throw InputError({path, "", ""}, "is not a regular file (a device, FIFO or socket)", "",
-                     "a path to a JSON file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError({path, "", ""}, std::string("cannot be read: ") + std::strerror(errno));
-  }
-  constexpr std::uintmax_t kMaxBytes = 64ull << 20;  // no input of ours is near this
-  if (fs::is_regular_file(status) && fs::file_size(path, ec) > kMaxBytes) {
-    throw InputError({path, "", ""}, "file too large",
-                     std::to_string(fs::file_size(path, ec)) + " bytes", "at most 64 MiB");
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad())
-    throw InputError({path, "", ""}, "cannot be read (I/O error)");
-  return parse_json_text(buffer.str(), path);
+  return parse_json_text(read_input_file(path, "JSON"), path);
 }
 
 std::string did_you_mean(std::string_view word, const std::set<std::string>& candidates) {

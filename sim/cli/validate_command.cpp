@@ -222,7 +222,14 @@ void run_validate_runs(const ValidateOptions& o) {
               100 * sum.median_abs, 100 * sum.worst_abs, rows[sum.worst_index].id.c_str());
 }
 
-// Exactly one input: --measurements, --matmuls or --runs.
+void require_hardware(const ValidateOptions& o, const char* mode) {
+  if (o.hardware.empty()) {
+    throw InputError({"--hardware", "", "hardware"}, std::string("required with ") + mode, "none",
+                     "--hardware NAME|FILE (see 'meshsim hardware')");
+  }
+}
+
+// Exactly one input: --measurements, --matmuls, --collectives, --allreduce-busbw or --runs.
 void check_one_input(const ValidateOptions& o, const char* allowed) {
   const int given = !o.measurements.empty() + !o.matmuls.empty() + !o.runs.empty() +
                     !o.collectives.empty() + !o.allreduce_busbw.empty();
@@ -231,10 +238,8 @@ void check_one_input(const ValidateOptions& o, const char* allowed) {
                      given == 0 ? "no input given" : "more than one input given",
                      given == 0 ? "none" : std::to_string(given) + " inputs", allowed);
   }
-  if (!o.matmuls.empty() && o.hardware.empty()) {
-    throw InputError({"--hardware", "", "hardware"}, "required with --matmuls", "none",
-                     "--hardware NAME|FILE (see 'meshsim hardware')");
-  }
+  if (!o.matmuls.empty())
+    require_hardware(o, "--matmuls");
 }
 
 MatmulDtype parse_dtype(const std::string& text, const HardwareProfile& profile) {
@@ -394,13 +399,6 @@ void print_abs_summary(const RelErrorSummary& s, const char* on) {
   std::printf("\n%lld rows; |error| on %s: median %.1f%%, p90 %.1f%%, worst %.1f%%\n",
               static_cast<long long>(s.count), on, 100 * s.median_abs, 100 * s.p90_abs,
               100 * s.worst_abs);
-}
-
-void require_hardware(const ValidateOptions& o, const char* mode) {
-  if (o.hardware.empty()) {
-    throw InputError({"--hardware", "", "hardware"}, std::string("required with ") + mode, "none",
-                     "--hardware NAME|FILE (see 'meshsim hardware')");
-  }
 }
 
 void run_validate_collectives(const ValidateOptions& o) {

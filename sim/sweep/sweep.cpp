@@ -12,6 +12,7 @@
 
 #include "hardware_profiles/cost_model.hpp"
 #include "sim/execution/accumulation_ops.hpp"
+#include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/optimizer_update.hpp"
 #include "sim/plan/sharding.hpp"
 
@@ -85,16 +86,6 @@ std::string gb_text(double bytes) {
   return buf;
 }
 
-// One of k equal chunks of a matmul, as the collective matmul runs it (step.cpp).
-Op chunk_of(const Op& op, std::int64_t k) {
-  Op c = op;
-  const auto kd = static_cast<double>(k);
-  c.flop /= kd;
-  c.bytes_read /= kd;
-  c.bytes_written /= kd;
-  return c;
-}
-
 }  // namespace
 
 std::string plan_summary(const Plan& plan) {
@@ -156,7 +147,10 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
         // matmul. The compute stream runs the whole matmul's time either way, plus at least the
         // smaller of the chunking's extra time and the collective's blocking time.
         s = op_s(op);
-        double chunked = static_cast<double>(k) * op_s(chunk_of(op, k));
+        // Each chunk is priced at its own shape, as the step does (matmul_chunk.hpp).
+        const ChunkedMove chunk_move =
+            move->kind == MoveKind::AllGather ? ChunkedMove::AllGather : ChunkedMove::ReduceScatter;
+        double chunked = static_cast<double>(k) * op_s(matmul_chunk(op, k, chunk_move));
         n = static_cast<double>(k);
         if (move->kind != MoveKind::AllGather) {
           const double block =
