@@ -214,20 +214,35 @@ std::array<double, P> line_search(Problem& problem, std::array<double, P> u, int
   return u;
 }
 
-// The best fit of `subset` from `start`: gradient steps from the start and from the middle of the
-// bounds, a line search along every parameter, and gradient steps again from the best point.
+// The best fit of `subset` from `start`: gradient steps from the start; where a parameter is left
+// without effect on any row (flat: it acts only past a threshold it has not reached, or it was
+// pushed across one), gradient steps from the middle of the bounds and a line search along it.
 SubsetFit fit_subset(Problem& problem, const std::array<double, P>& start,
                      const std::vector<int>& subset) {
+  SubsetFit best = levenberg_marquardt(problem, start, subset);
+  if (best.ssr < 1e-14)
+    return best;
+  const Vec r = problem.residuals(best.u);
+  const auto jac = jacobian(problem, best.u, r, subset);
+  std::vector<int> flat;
+  for (std::size_t s = 0; s < subset.size(); ++s) {
+    double largest = 0;
+    for (const auto& row : jac)
+      largest = std::max(largest, std::abs(row[s]));
+    if (largest < 1e-6)
+      flat.push_back(subset[s]);
+  }
+  if (flat.empty())
+    return best;
   auto middle = start;
   for (int j : subset)
     middle[static_cast<std::size_t>(j)] = 0.5;
-  SubsetFit best = levenberg_marquardt(problem, start, subset);
-  SubsetFit other = levenberg_marquardt(problem, middle, subset);
+  const SubsetFit other = levenberg_marquardt(problem, middle, subset);
   if (other.ssr < best.ssr)
     best = other;
   double ssr = best.ssr;
   auto u = best.u;
-  for (int j : subset)
+  for (int j : flat)
     u = line_search(problem, u, j, ssr);
   if (ssr < best.ssr - 1e-14)
     best = levenberg_marquardt(problem, u, subset);
@@ -262,7 +277,8 @@ double distance(const std::array<double, P>& a, const std::array<double, P>& b) 
 }  // namespace
 
 StackFitResult fit_stack(const std::vector<PreparedRun>& rows, const HardwareProfile& base,
-                         std::optional<std::size_t> exclude, const StackParameterMask& allowed) {
+                         std::optional<std::size_t> exclude, const StackParameterMask& allowed,
+                         bool alternatives) {
   Problem problem(rows, base, exclude);
   StackFitResult result;
   std::array<double, P> start{};
@@ -283,7 +299,7 @@ StackFitResult fit_stack(const std::vector<PreparedRun>& rows, const HardwarePro
   }
   // What each parameter alone would make of the rows: the alternatives the data cannot rule out.
   for (int j = 0; j < P; ++j) {
-    if (!allowed[static_cast<std::size_t>(j)])
+    if (!alternatives || !allowed[static_cast<std::size_t>(j)])
       continue;
     const SubsetFit f = fit_subset(problem, start, {j});
     auto& alone = result.alone[static_cast<std::size_t>(j)];
@@ -364,7 +380,7 @@ std::vector<RunComparison> leave_one_out(const std::vector<PreparedRun>& rows,
                                          const StackParameterMask& allowed) {
   std::vector<RunComparison> out;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const StackFitResult fit = fit_stack(rows, base, i, allowed);
+    const StackFitResult fit = fit_stack(rows, base, i, allowed, false);
     HardwareProfile h = base;
     h.cost.stack = fit.stack;
     out.push_back(predict_prepared_run(rows[i], h));

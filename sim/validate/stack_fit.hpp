@@ -43,10 +43,12 @@ struct StackFitResult {
 using StackParameterMask = std::array<bool, kStackParameters>;
 inline constexpr StackParameterMask kAllStackParameters = {true, true, true, true};
 
-// Fits on `rows` (prepared for `base`), leaving out row `exclude` when given.
+// Fits on `rows` (prepared for `base`), leaving out row `exclude` when given; `alternatives`
+// also fits each allowed parameter alone (StackFitResult::alone).
 StackFitResult fit_stack(const std::vector<PreparedRun>& rows, const HardwareProfile& base,
                          std::optional<std::size_t> exclude = std::nullopt,
-                         const StackParameterMask& allowed = kAllStackParameters);
+                         const StackParameterMask& allowed = kAllStackParameters,
+                         bool alternatives = true);
 
 // Leave-one-out: each row predicted by a fit on all the others (needs at least 2 rows).
 std::vector<RunComparison> leave_one_out(const std::vector<PreparedRun>& rows,
