@@ -106,6 +106,19 @@ nlohmann::json profile_json(const HardwareProfile& p) {
   }
   j["price_per_chip_hour_usd"] =
       p.price_per_chip_hour_usd ? nlohmann::json(*p.price_per_chip_hour_usd) : nlohmann::json();
+  // The software stack (issue 13): effective values, the ideal stack's defaults included.
+  j["stack"] = nlohmann::json::object();
+  for (int i = 0; i < kStackParameters; ++i) {
+    const auto& sp = stack_parameters()[static_cast<std::size_t>(i)];
+    j["stack"][std::string(sp.field) + (std::string(sp.unit) == "s" ? "_s" : "")] =
+        stack_value(p.cost.stack, i);
+  }
+  j["fidelity"] = nlohmann::json::object();
+  for (int i = 0; i < kFidelityComponents; ++i) {
+    const auto component = static_cast<FidelityComponent>(i);
+    j["fidelity"][to_string(component)] = {{"status", to_string(p.fidelity.of(component).status)},
+                                           {"error", p.fidelity.of(component).error}};
+  }
   j["sources"] = nlohmann::json::array();
   for (const auto& note : p.sources) {
     j["sources"].push_back({{"field", note.field}, {"source", note.source}});
@@ -226,6 +239,21 @@ void print_profile(const HardwareProfile& p) {
     }
   }
   row("call overhead", q(c.call_overhead_s, QuantityKind::Time) + " per collective call");
+  out += "software stack (docs/fidelity.md \"Calibrating your own stack\")\n";
+  for (int i = 0; i < kStackParameters; ++i) {
+    const auto& sp = stack_parameters()[static_cast<std::size_t>(i)];
+    const double v = stack_value(p.cost.stack, i);
+    row(sp.field,
+        (std::string(sp.unit) == "s" ? (v == 0 ? std::string("0 s") : q(v, QuantityKind::Time))
+                                     : fmt::format("{:g}", v)) +
+            (v == sp.ideal ? " (ideal)" : ""));
+  }
+  out += "fidelity (error of each component; the step-time band is built from these)\n";
+  for (int i = 0; i < kFidelityComponents; ++i) {
+    const auto component = static_cast<FidelityComponent>(i);
+    const auto& f = p.fidelity.of(component);
+    row(to_string(component), fmt::format("{} {:.1f}%", to_string(f.status), 100 * f.error));
+  }
   if (p.price_per_chip_hour_usd) {
     out += fmt::format("price\n  {:<22} USD {:.2f}\n", "per chip-hour", *p.price_per_chip_hour_usd);
   }
