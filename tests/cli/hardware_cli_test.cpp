@@ -294,7 +294,7 @@ TEST_CASE("cli hardware show: malformed profiles exit 2 naming the field", "[cli
        [](J& d) {
          d["sources"].push_back({{"field", "/chip/hbm_bw"}, {"source", "x"}});
        },
-       {"/sources/22/field", "names no figure"}},
+       {"/sources/27/field", "names no figure"}},
       {"empty source text",
        "tpu-v4",
        [](J& d) { d["sources"][0]["source"] = " "; },
@@ -302,7 +302,7 @@ TEST_CASE("cli hardware show: malformed profiles exit 2 naming the field", "[cli
       {"duplicate source",
        "tpu-v4",
        [](J& d) { d["sources"].push_back(d["sources"][0]); },
-       {"/sources/22/field", "second source"}},
+       {"/sources/27/field", "second source"}},
       {"unknown field with did-you-mean",
        "tpu-v4",
        [](J& d) { d["chip"]["peak_bf61"] = "1 TFLOP/s"; },

@@ -71,7 +71,16 @@ TEST_CASE("collectives section: optional, bounded, grouped, per interconnect kin
       "tpu-v4", [](auto& d) { d["collectives"]["call_overhead"] = "1 s"; }, "call_overhead");
   // A field without its source is refused like any other figure.
   expect_error(
-      "tpu-v4", [](auto& d) { d["sources"].erase(d["sources"].end() - 1); },
+      "tpu-v4",
+      [](auto& d) {
+        auto& sources = d["sources"];
+        for (auto it = sources.begin(); it != sources.end(); ++it) {
+          if ((*it)["field"] == "/collectives/call_overhead") {
+            sources.erase(it);
+            break;
+          }
+        }
+      },
       "/collectives/call_overhead");
 }
 

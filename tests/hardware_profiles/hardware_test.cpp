@@ -58,6 +58,13 @@ std::set<std::string> figures_of(const nlohmann::json& document) {
     collect_figures(document.at("collectives"), "/collectives", figures);
   if (document.contains("price_per_chip_hour_usd"))
     figures.insert("/price_per_chip_hour_usd");
+  if (document.contains("stack"))
+    collect_figures(document.at("stack"), "/stack", figures);
+  if (document.contains("fidelity")) {
+    // Each component's status is a word; its error is the figure.
+    for (auto it = document.at("fidelity").begin(); it != document.at("fidelity").end(); ++it)
+      figures.insert("/fidelity/" + it.key() + "/error");
+  }
   return figures;
 }
 
