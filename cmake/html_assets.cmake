@@ -21,13 +21,17 @@ foreach(_pair IN ITEMS
   math(EXPR _start "${_eq} + 1")
   string(SUBSTRING "${_pair}" ${_start} -1 _file)
   file(READ "${_file}" _text)
-  # The text goes inside a C++ raw string and inside an HTML <script>/<style> element: neither
-  # the raw string's closing sequence nor an end tag may occur in it.
+  # The text goes inside a C++ raw string and inside an HTML script or style element: neither
+  # the raw string's closing sequence nor a script tag, an end tag or "<!--" (which changes how
+  # a browser parses a script element) may occur in it.
   string(FIND "${_text}" ")${_meshsim_asset_delimiter}\"" _bad_delimiter)
   string(TOLOWER "${_text}" _lower)
-  string(FIND "${_lower}" "</script" _bad_script)
+  string(FIND "${_lower}" "<script" _bad_script)
+  string(FIND "${_lower}" "</script" _bad_end_script)
+  string(FIND "${_lower}" "<!--" _bad_comment)
   string(FIND "${_lower}" "</style" _bad_style)
-  if(NOT _bad_delimiter EQUAL -1 OR NOT _bad_script EQUAL -1 OR NOT _bad_style EQUAL -1)
+  if(NOT _bad_delimiter EQUAL -1 OR NOT _bad_script EQUAL -1 OR NOT _bad_end_script EQUAL -1
+     OR NOT _bad_comment EQUAL -1 OR NOT _bad_style EQUAL -1)
     message(FATAL_ERROR "meshsim: ${_file} cannot be embedded (it contains a raw-string "
                         "delimiter or an HTML end tag)")
   endif()

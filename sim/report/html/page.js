@@ -1,6 +1,6 @@
 // meshsim HTML report: draws the charts of one saved meshsim JSON (run, compare, sweep or report)
 // with Chart.js. Embedded in the page by the binary (cmake/html_assets.cmake); the data is the
-// <script type="application/json" id="meshsim-data"> block. Every number drawn is read from that
+// JSON block with id "meshsim-data". Every number drawn is read from that
 // JSON or is plain arithmetic on it (days = steps x step time / 86400); nothing is invented.
 // After drawing, each chart's <figure> carries data-points (x positions) and data-datasets, and
 // <body> carries data-status="done" and data-charts; errors are counted by the handler that the
