@@ -323,8 +323,13 @@ Answer compare_answer(const Doc& doc) {
   a.title = fmt::format("{} on {} x {}: plans compared", first.string("model"),
                         grouped(first.number("chips")), first.string("hardware"));
   const Doc w = plans.element(static_cast<std::size_t>(index));
-  a.headline = fmt::format("Winner: plan '{}' ({} per step, {} tokens/s)", winner.string("name"),
-                           seconds(w.number("step_time_s")), rate(w.number("tokens_per_s")));
+  bool any_fits = false;
+  for (std::size_t i = 0; i < plans.size(); ++i)
+    any_fits = any_fits || plans.element(i).object("memory").text_or("fits", "off") == "on";
+  a.headline = fmt::format("{}: plan '{}' ({} per step, {} tokens/s)",
+                           any_fits ? "Winner" : "No plan fits in memory; the fastest",
+                           winner.string("name"), seconds(w.number("step_time_s")),
+                           rate(w.number("tokens_per_s")));
   for (std::size_t i = 0; i < plans.size(); ++i) {
     Answer one;
     run_rows(plans.element(i), one);

@@ -112,4 +112,44 @@ TEST_CASE("html reports render in headless chromium", "[.browser]") {
     REQUIRE(image.size() > 10000);
     CHECK(image.substr(1, 3) == "PNG");
   }
+
+  // A run, a compare and a sweep page draw too: one breakdown bar per plan, one layer bar group
+  // per linear of the run.
+  using meshsim::testing::run_meshsim;
+  const std::string plans = std::string(MESHSIM_SOURCE_DIR) + "/plans/";
+  REQUIRE(
+      run_meshsim("run --model vit-22b --hardware h100-sxm --mesh 128x8 -o " + dir + "/run.json")
+          .exit_code == 0);
+  REQUIRE(run_meshsim("compare --plan " + plans + "vit22b-tpuv4-256x4.json --plan " + plans +
+                      "vit22b-tpuv4-128x8.json --plan " + plans +
+                      "vit22b-tpuv4-256x4-sync.json -o " + dir + "/compare.json")
+              .exit_code == 0);
+  REQUIRE(run_meshsim("sweep --model vit-e14 --hardware tpu-v4 --chips 64 --batch 4096 --top 4 "
+                      "-o " +
+                      dir + "/sweep.json")
+              .exit_code == 0);
+  struct Page {
+    const char* name;
+    std::size_t plans;
+    bool layer;
+  };
+  for (const Page& page :
+       {Page{"run", 1, true}, Page{"compare", 3, true}, Page{"sweep", 4, false}}) {
+    INFO(page.name);
+    const std::string html = dir + "/" + page.name + ".html";
+    REQUIRE(run_meshsim("html " + dir + "/" + page.name + ".json -o " + html).exit_code == 0);
+    const std::string dom =
+        capture(chromium + chromium_flags() + "--dump-dom file://" + html + " 2>/dev/null");
+    INFO(dom.substr(0, 2000));
+    CHECK(attribute(dom, "<body", "data-status") == "done");
+    CHECK(attribute(dom, "<body", "data-errors") == "0");
+    CHECK(attribute(dom, "id=\"chart-breakdown\"", "data-points") == std::to_string(page.plans));
+    CHECK(attribute(dom, "id=\"chart-memory\"", "data-points") == std::to_string(page.plans));
+    if (page.layer) {
+      const auto run = nlohmann::json::parse(slurp(dir + "/" + page.name + ".json"));
+      const auto& first = run.contains("plans") ? run.at("plans").at(0) : run;
+      CHECK(attribute(dom, "id=\"chart-layer\"", "data-points") ==
+            std::to_string(first.at("linears").size()));
+    }
+  }
 }

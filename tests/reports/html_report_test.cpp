@@ -146,6 +146,16 @@ TEST_CASE("meshsim html and report --html write the page; bad input exits 2", "[
   CHECK(slurp(dir + "/rep.html") ==
         meshsim::report::html_page(slurp(dir + "/rep.json"), dir + "/rep.json"));
 
+  // A compare where no plan fits names no winner.
+  const std::string plans = std::string(MESHSIM_SOURCE_DIR) + "/plans/";
+  r = meshsim::testing::run_meshsim("compare --plan " + plans + "vit22b-tpuv4-256x4.json --plan " +
+                                    plans + "vit22b-tpuv4-128x8.json --remat none -o " + dir +
+                                    "/none.json");
+  REQUIRE(r.exit_code == 0);
+  const std::string none = meshsim::report::html_page(slurp(dir + "/none.json"), "none.json");
+  CHECK(contains(none, "No plan fits in memory; the fastest"));
+  CHECK_FALSE(contains(none, "Winner"));
+
   for (const std::string& args :
        {std::string("html ") + dir + "/missing.json -o " + dir + "/x.html",
         std::string("html ") + MESHSIM_SOURCE_DIR + "/plans/vit22b-tpuv4-256x4.json -o " + dir +
