@@ -103,9 +103,16 @@
                                 title: { display: true, text: "GB per chip" } } } }
     });
   }
+  // "#2 256x1 remat=none mb=4 fsdp sync=last": the choices that tell ranked plans apart (the
+  // ones at their defaults left out).
   function planLabel(p, i) {
     return "#" + (i + 1) + " " + p.mesh + " remat=" + p.remat + " mb=" + p.microbatches +
-           (p.fsdp ? " fsdp" : "");
+           (p.fsdp ? " fsdp" : "") + (p.async === false ? " async=off" : "") +
+           (p.sharding && p.sharding !== "auto" ? " " + p.sharding : "") +
+           (p.optimizer && p.optimizer !== "adam" ? " " + p.optimizer : "") +
+           (p.grad_sync === "last" ? " sync=last" : "") +
+           (p.attention === "flash" ? " flash" : "") +
+           (p.activation_layout === "replicated" ? " replicated" : "");
   }
   function sweepPlanParts(p) {
     return parts(num(p.step_time_s), num(p.compute_s), num(p.recompute_s), 0,
