@@ -27,7 +27,11 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+// The browser: $MESHSIM_CHROMIUM when set (a path; one that does not exist means "none", which
+// the skip test uses), else Debian's chromium.
 std::string chromium_binary() {
+  if (const char* chosen = std::getenv("MESHSIM_CHROMIUM"))
+    return std::ifstream(chosen).good() ? chosen : "";
   for (const char* candidate : {"/usr/bin/chromium", "/usr/bin/chromium-browser"}) {
     if (std::ifstream(candidate).good())
       return candidate;
