@@ -52,7 +52,9 @@ std::string escape_html(const std::string& text) {
 // '&' only occur inside JSON strings, where \u003c etc. mean the same characters, so no "</script"
 // or "<!--" can end or alter the element. U+2028/U+2029 are legal in JSON and in JSON.parse.
 std::string script_safe_json(const json& doc) {
-  const std::string text = doc.dump();
+  // Parsed text is valid UTF-8 (the parser checks it); `replace` keeps dump() from throwing even
+  // so.
+  const std::string text = doc.dump(-1, ' ', false, json::error_handler_t::replace);
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
