@@ -121,7 +121,7 @@ TEST_CASE("html page refuses documents it cannot draw", "[html][errors]") {
   CHECK(contains(message, "/scaling/points"));
 }
 
-TEST_CASE("meshsim html and report --html write the page; bad input exits 2", "[html][cli]") {
+TEST_CASE("meshsim html and report --html write the page, bad input exits 2", "[html][cli]") {
   const std::string dir = meshsim::testing::scratch_dir("html_cli");
   const std::string json = std::string(MESHSIM_SOURCE_DIR) + "/reports/vit-e14_tpu-v4_256.json";
   auto r = meshsim::testing::run_meshsim("html " + json + " -o " + dir + "/r.html");
