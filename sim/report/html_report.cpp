@@ -230,6 +230,17 @@ Answer report_answer(const Doc& doc) {
                                                    band(best, steps / 86400, "days", "{:.1f}"),
                                                    grouped(doc.number("time_to_train_s")))});
     a.rows.push_back({"Cost", cost});
+    if (doc.has("largest_batch_that_fits") &&
+        doc.value().at("largest_batch_that_fits").is_array()) {
+      const Doc largest = doc.array("largest_batch_that_fits");
+      std::string text;
+      for (std::size_t i = 0; i < largest.size(); ++i) {
+        const Doc row = largest.element(i);
+        text += fmt::format("{}remat {}: {} images", i ? "; " : "", row.text_or("remat", "?"),
+                            grouped(row.number("global_batch")));
+      }
+      a.rows.push_back({"Largest batch that fits", text});
+    }
   }
   if (doc.has("runner_up_lost") && doc.value().at("runner_up_lost").is_object())
     a.rows.push_back(

@@ -160,7 +160,10 @@ TEST_CASE("meshsim html and report --html write the page, bad input exits 2", "[
        {std::string("html ") + dir + "/missing.json -o " + dir + "/x.html",
         std::string("html ") + MESHSIM_SOURCE_DIR + "/plans/vit22b-tpuv4-256x4.json -o " + dir +
             "/x.html",
-        std::string("html ") + json + " -o " + dir + "/no/such/dir/x.html"}) {
+        std::string("html ") + json + " -o " + dir + "/no/such/dir/x.html",
+        "report --model vit-e14 --hardware tpu-v4 --chips 64 --global-batch 4096 --steps 1000 "
+        "-o " +
+            dir + "/x.json --html " + dir + "/no/such/dir/x.html"}) {
     INFO(args);
     r = meshsim::testing::run_meshsim(args);
     CHECK(r.exit_code == 2);
