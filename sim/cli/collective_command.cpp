@@ -4,12 +4,15 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/units.hpp"
@@ -39,35 +42,67 @@ double bus_factor(collectives::CollectiveOp op, double p) {
   return op == collectives::CollectiveOp::AllReduce ? 2 * (p - 1) / p : (p - 1) / p;
 }
 
-void run_collective_command(const CollectiveOptions& o) {
-  const auto op = collectives::parse_collective_op(o.op);
-  double bytes_value = 0;
+// One whole number of bytes from a --bytes value or a part of a range.
+std::int64_t parse_byte_count(const std::string& text, const std::string& whole) {
+  double value = 0;
   try {
-    bytes_value = parse_quantity(o.bytes, QuantityKind::Bytes);
+    value = parse_quantity(text, QuantityKind::Bytes);
   } catch (const InputError& e) {
     throw e.located({"--bytes", "", "bytes"});
   }
-  if (bytes_value < 1 || bytes_value != std::floor(bytes_value) || bytes_value > 9.0e18) {
-    throw InputError({"--bytes", "", "bytes"}, "the buffer must be a whole number of bytes",
-                     o.bytes, "1 B or more, e.g. 1GiB");
+  if (value < 1 || value != std::floor(value) || value > 9.0e18) {
+    throw InputError({"--bytes", "", "bytes"}, "the buffer must be a whole number of bytes", whole,
+                     "1 B or more, e.g. 1GiB, or a range START:END:FACTOR such as 8:16GiB:2");
   }
-  const auto bytes = static_cast<std::int64_t>(bytes_value);
-  if (o.group < 2) {
-    throw InputError({"--group", "", "group"}, "a collective needs at least two chips",
-                     std::to_string(o.group), "2 or more");
+  return static_cast<std::int64_t>(value);
+}
+
+// "SIZE", or nccl-tests' -b/-e/-f as "START:END:FACTOR": START, START x FACTOR, ... while <= END
+// (FACTOR a whole number >= 2, so a range has at most 63 sizes).
+std::vector<std::int64_t> parse_byte_sizes(const std::string& text) {
+  const auto first = text.find(':');
+  if (first == std::string::npos)
+    return {parse_byte_count(text, text)};
+  const auto second = text.find(':', first + 1);
+  if (second == std::string::npos || text.find(':', second + 1) != std::string::npos) {
+    throw InputError({"--bytes", "", "bytes"}, "malformed size range", "\"" + text + "\"",
+                     "SIZE or START:END:FACTOR, e.g. 8:16GiB:2");
   }
-  if (o.chunks < 1 || o.chunks > limits::kMaxCollectiveChunks) {
-    throw InputError({"--chunks", "", "chunks"}, "the chunk count is out of range",
-                     std::to_string(o.chunks),
-                     "1 to " + std::to_string(limits::kMaxCollectiveChunks) + " (docs/limits.md)");
+  const std::int64_t start = parse_byte_count(text.substr(0, first), text);
+  const std::int64_t end = parse_byte_count(text.substr(first + 1, second - first - 1), text);
+  const std::string factor_text = text.substr(second + 1);
+  std::int64_t factor = 0;
+  auto [stop, ec] =
+      std::from_chars(factor_text.data(), factor_text.data() + factor_text.size(), factor);
+  if (factor_text.empty() || ec != std::errc() || stop != factor_text.data() + factor_text.size() ||
+      factor < 2 || factor > 1024) {
+    throw InputError({"--bytes", "", "bytes"}, "the range's factor must be a whole number",
+                     "\"" + factor_text + "\" in \"" + text + "\"", "2 to 1024");
   }
-  const HardwareProfile profile = load_hardware(o.hardware);
-  limits::check_simulated_chips(o.group, {"--group", "", "group"});
-  const network::Topology topology = network::make_topology(profile, o.group);
-  collectives::Group group;
-  group.chips.resize(static_cast<std::size_t>(o.group));
-  std::iota(group.chips.begin(), group.chips.end(), 0);
-  group.shape = topology.shape();
+  if (end < start) {
+    throw InputError({"--bytes", "", "bytes"}, "the range is empty (END < START)",
+                     "\"" + text + "\"", "START <= END");
+  }
+  std::vector<std::int64_t> sizes;
+  for (std::int64_t size = start; size <= end; size *= factor) {
+    sizes.push_back(size);
+    if (size > end / factor)
+      break;
+  }
+  return sizes;
+}
+
+// One simulated size.
+struct SizeResult {
+  std::int64_t bytes = 0;
+  std::string algorithm;
+  collectives::CollectiveResult result;
+  std::optional<double> closed_form;
+};
+
+SizeResult simulate_size(const CollectiveOptions& o, collectives::CollectiveOp op,
+                         const network::Topology& topology, const collectives::Group& group,
+                         std::int64_t bytes) {
   const std::string algorithm_name =
       o.algorithm.empty()
           ? std::string(collectives::default_collective_algorithm(op, topology, group, bytes))
@@ -84,12 +119,107 @@ void run_collective_command(const CollectiveOptions& o) {
                               fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
                                           collectives::to_string(op), o.group, o.chunks),
                               {"--group", "", "group"});
-  const auto schedule = algorithm.build(op, group, bytes, o.chunks);
-  const auto result = collectives::run_collective(topology, schedule);
-  std::optional<double> closed_form;
-  if (algorithm.closed_form_s != nullptr) {
-    closed_form = algorithm.closed_form_s(op, group, topology, bytes, o.chunks);
+  SizeResult out;
+  out.bytes = bytes;
+  out.algorithm = algorithm.name;
+  out.result = collectives::run_collective(topology, algorithm.build(op, group, bytes, o.chunks));
+  if (algorithm.closed_form_s != nullptr)
+    out.closed_form = algorithm.closed_form_s(op, group, topology, bytes, o.chunks);
+  return out;
+}
+
+// nccl-tests' table (one row per size: size, count, type, redop, time, algbw, busbw), for
+// --bytes START:END:FACTOR. Counts are of 4-byte floats, nccl-tests' default data type.
+void print_size_sweep(const CollectiveOptions& o, collectives::CollectiveOp op,
+                      const HardwareProfile& profile, const network::Topology& topology,
+                      const std::vector<SizeResult>& rows) {
+  const double p = static_cast<double>(o.group);
+  const double factor = bus_factor(op, p);
+  const bool reduces =
+      op == collectives::CollectiveOp::AllReduce || op == collectives::CollectiveOp::ReduceScatter;
+  if (o.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& r : rows) {
+      const double algbw = static_cast<double>(r.bytes) / r.result.time_s;
+      list.push_back({{"bytes", r.bytes},
+                      {"count", r.bytes / 4},
+                      {"algorithm", r.algorithm},
+                      {"protocol", r.result.protocol.name},
+                      {"time_s", r.result.time_s},
+                      {"closed_form_time_s",
+                       r.closed_form ? nlohmann::json(*r.closed_form) : nlohmann::json()},
+                      {"algbw_bytes_per_s", algbw},
+                      {"busbw_bytes_per_s", algbw * factor}});
+    }
+    const nlohmann::json out = {{"schema", "meshsim.collective-sweep/v1"},
+                                {"version", kVersion},
+                                {"op", collectives::to_string(op)},
+                                {"hardware", profile.name},
+                                {"group_size", o.group},
+                                {"topology", topology.description()},
+                                {"chunks", o.chunks},
+                                {"type", "float"},
+                                {"redop", reduces ? "sum" : "none"},
+                                {"bus_factor", factor},
+                                {"call_overhead_s", topology.collective_costs().call_overhead_s},
+                                {"rows", list}};
+    std::puts(out.dump(2).c_str());
+    return;
   }
+  std::string text = fmt::format(
+      "# {} over {} {} chips ({}), chunks {}, algorithm {}\n"
+      "# nccl-tests conventions (doc/PERFORMANCE.md): algbw = size / time, busbw = algbw x {} = "
+      "algbw x {:.4g}; GB/s = 1e9 B/s; count of 4-byte floats\n"
+      "# times exclude the per-call overhead ({}), as nccl-tests' timing does\n"
+      "#\n",
+      collectives::to_string(op), o.group, profile.display_name, topology.description(), o.chunks,
+      o.algorithm.empty() ? "per size (default)" : o.algorithm,
+      op == collectives::CollectiveOp::AllReduce ? "2(n-1)/n" : "(n-1)/n", factor,
+      format_quantity(topology.collective_costs().call_overhead_s, QuantityKind::Time));
+  text += fmt::format("# {:>14} {:>14} {:>6} {:>6} {:>18} {:>12} {:>8} {:>8}\n", "size", "count",
+                      "type", "redop", "algorithm", "time", "algbw", "busbw");
+  text += fmt::format("# {:>14} {:>14} {:>6} {:>6} {:>18} {:>12} {:>8} {:>8}\n", "(B)",
+                      "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)");
+  for (const auto& r : rows) {
+    const double algbw = static_cast<double>(r.bytes) / r.result.time_s;
+    text += fmt::format("  {:>14} {:>14} {:>6} {:>6} {:>18} {:>12.2f} {:>8.2f} {:>8.2f}\n", r.bytes,
+                        r.bytes / 4, "float", reduces ? "sum" : "none", r.algorithm,
+                        r.result.time_s * 1e6, algbw / 1e9, algbw * factor / 1e9);
+  }
+  std::fputs(text.c_str(), stdout);
+}
+
+void run_collective_command(const CollectiveOptions& o) {
+  const auto op = collectives::parse_collective_op(o.op);
+  const std::vector<std::int64_t> sizes = parse_byte_sizes(o.bytes);
+  if (o.group < 2) {
+    throw InputError({"--group", "", "group"}, "a collective needs at least two chips",
+                     std::to_string(o.group), "2 or more");
+  }
+  if (o.chunks < 1 || o.chunks > limits::kMaxCollectiveChunks) {
+    throw InputError({"--chunks", "", "chunks"}, "the chunk count is out of range",
+                     std::to_string(o.chunks),
+                     "1 to " + std::to_string(limits::kMaxCollectiveChunks) + " (docs/limits.md)");
+  }
+  const HardwareProfile profile = load_hardware(o.hardware);
+  limits::check_simulated_chips(o.group, {"--group", "", "group"});
+  const network::Topology topology = network::make_topology(profile, o.group);
+  collectives::Group group;
+  group.chips.resize(static_cast<std::size_t>(o.group));
+  std::iota(group.chips.begin(), group.chips.end(), 0);
+  group.shape = topology.shape();
+  if (o.bytes.find(':') != std::string::npos) {
+    std::vector<SizeResult> rows;
+    for (const std::int64_t size : sizes)
+      rows.push_back(simulate_size(o, op, topology, group, size));
+    print_size_sweep(o, op, profile, topology, rows);
+    return;
+  }
+  const std::int64_t bytes = sizes.front();
+  const double bytes_value = static_cast<double>(bytes);
+  const SizeResult one = simulate_size(o, op, topology, group, bytes);
+  const auto& result = one.result;
+  const std::optional<double>& closed_form = one.closed_form;
   const double p = static_cast<double>(o.group);
   const double algbw = static_cast<double>(bytes) / result.time_s;
   const double busbw = algbw * bus_factor(op, p);
@@ -104,7 +234,7 @@ void run_collective_command(const CollectiveOptions& o) {
         {"schema", "meshsim.collective/v1"},
         {"version", kVersion},
         {"op", collectives::to_string(op)},
-        {"algorithm", algorithm.name},
+        {"algorithm", one.algorithm},
         {"protocol", result.protocol.name},
         {"hardware", profile.name},
         {"group_size", o.group},
@@ -133,7 +263,7 @@ void run_collective_command(const CollectiveOptions& o) {
   std::string text =
       fmt::format("{} of {} over {} {} chips ({}), algorithm {}{}, protocol {}, chunks {}\n",
                   collectives::to_string(op), format_quantity(bytes_value, QuantityKind::Bytes),
-                  o.group, profile.display_name, topology.description(), algorithm.name,
+                  o.group, profile.display_name, topology.description(), one.algorithm,
                   o.algorithm.empty() ? " (default)" : "", result.protocol.name, o.chunks);
   auto row = [&text](const std::string& label, const std::string& value) {
     text += fmt::format("  {:<22} {}\n", label, value);
@@ -168,7 +298,9 @@ void add_collective_command(CLI::App& app) {
   cmd->add_option("--op", options->op, "all-gather | reduce-scatter | all-reduce | all-to-all")
       ->required();
   cmd->add_option("--bytes", options->bytes,
-                  "full buffer per chip (gathered / reduced / all-to-all buffer), e.g. 1GiB")
+                  "full buffer per chip (gathered / reduced / all-to-all buffer), e.g. 1GiB; or "
+                  "a size sweep START:END:FACTOR as nccl-tests' -b/-e/-f, e.g. 8:16GiB:2 (one "
+                  "row per size)")
       ->required();
   cmd->add_option("--hardware", options->hardware, "hardware profile name or JSON file")
       ->required();

@@ -16,6 +16,7 @@ void add_collective_command(CLI::App& app);  // collective
 void add_run_commands(CLI::App& app);        // run, compare
 void add_validate_commands(CLI::App& app);   // validate, calibrate (CUDA measurements)
 void add_sweep_commands(CLI::App& app);      // sweep, report
+void add_html_command(CLI::App& app);        // html (HTML report of a saved JSON)
 
 // The one-line message for a command-line parse error: CLI11's own, except that a missing or
 // unknown verb lists the verbs that exist (with a did-you-mean). `app` is the root app.

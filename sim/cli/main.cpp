@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   meshsim::cli::add_run_commands(app);
   meshsim::cli::add_validate_commands(app);
   meshsim::cli::add_sweep_commands(app);
+  meshsim::cli::add_html_command(app);
   refuse_empty_values(app);
   try {
     app.parse(argc, argv);

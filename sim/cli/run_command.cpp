@@ -15,6 +15,7 @@
 #include "sim/execution/step.hpp"
 #include "sim/limits.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/report/csv_tables.hpp"
 #include "sim/report/run_report.hpp"
 
 namespace meshsim::cli {
@@ -31,6 +32,7 @@ struct RunOptions {
   bool all_chips = false;
   std::string output_path;
   bool json = false;
+  std::string csv_path;
 };
 
 // Plan flags shared by run and compare (DESIGN §5).
@@ -91,6 +93,8 @@ Prepared prepare(const RunOptions& o) {
     check_output_path(o.output_path, "--output");
   if (!o.trace_path.empty())
     check_output_path(o.trace_path, "--trace");
+  if (!o.csv_path.empty())
+    check_output_path(o.csv_path, "--csv");
   if (o.trace_chips < 1 || o.trace_chips > 4096) {
     throw InputError({"--trace-chips", "", "trace-chips"}, "out of range",
                      std::to_string(o.trace_chips), "1 to 4096");
@@ -149,6 +153,8 @@ void run_command(const RunOptions& o) {
     write_file_atomically(o.trace_path, report::trace_json(inputs, result));
   if (!o.output_path.empty())
     write_file_atomically(o.output_path, json);
+  if (!o.csv_path.empty())
+    write_file_atomically(o.csv_path, report::run_linears_csv(json));
   warn_if_not_fitting(plan, result);
   std::fputs(o.json ? json.c_str() : report::run_text(inputs, result).c_str(), stdout);
 }
@@ -190,6 +196,8 @@ void add_run_commands(CLI::App& app) {
   add_plan_flags(run, *run_opts);
   run->add_option("--trace", run_opts->trace_path,
                   "Write a Chrome trace-event JSON (open in Perfetto)");
+  run->add_option("--csv", run_opts->csv_path,
+                  "Also write the per-linear table as CSV to FILE (docs/report.md \"CSV\")");
   run->add_option("--trace-chips", run_opts->trace_chips, "Chips given trace tracks (the first N)")
       ->capture_default_str();
   run->add_flag("--all-chips", run_opts->all_chips,

@@ -15,6 +15,8 @@
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/report/csv_tables.hpp"
+#include "sim/report/html_report.hpp"
 #include "sim/report/sweep_report.hpp"
 #include "sim/sweep/capacity.hpp"
 #include "sim/sweep/sweep.hpp"
@@ -96,6 +98,8 @@ struct SweepCliOptions {
   std::string steps, tokens, images;
   std::int64_t global_batch = 0;
   std::int64_t max_scaling_chips = 0;
+  std::string html_path;
+  std::string csv_path;
 };
 
 // "done/total, rate, ETA" on one line, only when stderr is a terminal.
@@ -115,6 +119,8 @@ std::function<void(const sweep::SweepProgress&)> progress_line(const char* what)
 }
 
 void check_common(const SweepCliOptions& o) {
+  if (!o.csv_path.empty())
+    check_output_path(o.csv_path, "--csv");
   if (o.chips < 1) {
     throw InputError({"--chips", "", "chips"}, "must be positive", std::to_string(o.chips),
                      "1 or more");
@@ -156,12 +162,16 @@ void sweep_command(const SweepCliOptions& o) {
   const std::string json = report::sweep_json(model, hardware, so, result);
   if (!o.output_path.empty())
     write_file_atomically(o.output_path, json);
+  if (!o.csv_path.empty())
+    write_file_atomically(o.csv_path, report::sweep_plans_csv(json));
   std::fputs(o.json ? json.c_str() : report::sweep_text(model, hardware, so, result).c_str(),
              stdout);
 }
 
 void report_command(const SweepCliOptions& o) {
   check_output_path(o.output_path, "--output");
+  if (!o.html_path.empty())
+    check_output_path(o.html_path, "--html");
   check_common(o);
   const int given =
       (o.steps.empty() ? 0 : 1) + (o.tokens.empty() ? 0 : 1) + (o.images.empty() ? 0 : 1);
@@ -218,6 +228,10 @@ void report_command(const SweepCliOptions& o) {
   const auto rep = sweep::build_capacity_report(model, hardware, co);
   const std::string json = report::capacity_json(rep);
   write_file_atomically(o.output_path, json);
+  if (!o.html_path.empty())
+    write_file_atomically(o.html_path, report::html_page(json, o.output_path));
+  if (!o.csv_path.empty())
+    write_file_atomically(o.csv_path, report::scaling_points_csv(json));
   std::fputs(o.json ? json.c_str() : report::capacity_text(rep).c_str(), stdout);
 }
 
@@ -259,6 +273,8 @@ void add_sweep_commands(CLI::App& app) {
                  "Largest microbatch count swept (1, 2, 4, ...)")
       ->capture_default_str();
   sw->add_option("-o,--output", so->output_path, "Also write the JSON to FILE (atomically)");
+  sw->add_option("--csv", so->csv_path,
+                 "Also write the ranked plans as CSV to FILE (docs/report.md \"CSV\")");
   sw->callback([so] { sweep_command(*so); });
 
   auto ro = std::make_shared<SweepCliOptions>();
@@ -281,6 +297,10 @@ void add_sweep_commands(CLI::App& app) {
                  "profile)");
   rp->add_option("-o,--output", ro->output_path, "Write the JSON report to FILE (atomically)")
       ->required();
+  rp->add_option("--html", ro->html_path,
+                 "Also write the HTML report (answer first, then charts; opens offline) to FILE");
+  rp->add_option("--csv", ro->csv_path,
+                 "Also write the scaling points as CSV to FILE (docs/report.md \"CSV\")");
   rp->callback([ro] { report_command(*ro); });
 }
 
