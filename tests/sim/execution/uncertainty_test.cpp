@@ -95,7 +95,7 @@ TEST_CASE("stack: the launch gap adds linearly, the traffic factor scales memory
   CHECK(doubled.component_busy_s[mm] == base.component_busy_s[mm]);
 }
 
-TEST_CASE("stack: a slow input pipeline bounds the step; a deferred gradient reduction only adds",
+TEST_CASE("stack: a slow input pipeline bounds the step, a deferred gradient reduction only adds",
           "[uncertainty][stack]") {
   auto hw = meshsim::load_hardware("a100-sxm-80gb");
   const auto base = step(hw, "vit-b16", "16x1", "256", "off");

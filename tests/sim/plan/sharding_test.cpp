@@ -65,7 +65,7 @@ TEST_CASE("sharding: a tie picks row", "[plan]") {
   CHECK(r[0].chosen == Sharding::Row);
 }
 
-TEST_CASE("sharding: backward mirrors forward; the weight gradient re-gathers only when asked",
+TEST_CASE("sharding: backward mirrors forward, and the weight gradient re-gathers only when asked",
           "[plan]") {
   for (const char* wgi : {"keep", "regather"}) {
     INFO(wgi);

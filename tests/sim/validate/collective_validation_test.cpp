@@ -158,7 +158,7 @@ TEST_CASE("validate: collective CSV loaders are strict and name file, line and c
   bad_busbw("gpus,algorithm,busbw_gb_per_s\n4,ring,1\n", "ring_busbw_gb_per_s");
 }
 
-TEST_CASE("validate CLI: collective modes print a table and JSON; bad flags exit 2",
+TEST_CASE("validate CLI: collective modes print a table and JSON, and bad flags exit 2",
           "[validate][collectives][cli]") {
   using testing::run_meshsim;
   const auto r = run_meshsim("validate --allreduce-busbw " + kDir +
