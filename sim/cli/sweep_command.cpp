@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/output_path.hpp"
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
@@ -127,9 +127,16 @@ void check_common(const SweepCliOptions& o) {
   }
 }
 
+// -o against the output-path policy and the inputs (common/output_path.hpp), before any work.
+void check_output(const SweepCliOptions& o, const ModelConfig& model,
+                  const HardwareProfile& hardware) {
+  check_outputs({{"--output", o.output_path}},
+                {{"--model", model.file}, {"--hardware", hardware.file}});
+}
+
 void sweep_command(const SweepCliOptions& o) {
   if (!o.output_path.empty())
-    check_output_path(o.output_path, "--output");
+    check_outputs({{"--output", o.output_path}}, {});
   check_common(o);
   if (o.max_microbatches < 1) {
     throw InputError({"--max-microbatches", "", "max-microbatches"}, "must be positive",
@@ -137,6 +144,8 @@ void sweep_command(const SweepCliOptions& o) {
   }
   const ModelConfig model = load_model(o.model);
   const HardwareProfile hardware = load_hardware(o.hardware);
+  if (!o.output_path.empty())
+    check_output(o, model, hardware);
   sweep::SweepOptions so;
   so.chips = o.chips;
   so.top = o.top;
@@ -155,13 +164,14 @@ void sweep_command(const SweepCliOptions& o) {
   const auto result = sweep::run_sweep(model, hardware, so);
   const std::string json = report::sweep_json(model, hardware, so, result);
   if (!o.output_path.empty())
-    write_file_atomically(o.output_path, json);
-  std::fputs(o.json ? json.c_str() : report::sweep_text(model, hardware, so, result).c_str(),
-             stdout);
+    write_output({"--output", o.output_path}, json);
+  if (!is_standard_output(o.output_path))
+    std::fputs(o.json ? json.c_str() : report::sweep_text(model, hardware, so, result).c_str(),
+               stdout);
 }
 
 void report_command(const SweepCliOptions& o) {
-  check_output_path(o.output_path, "--output");
+  check_outputs({{"--output", o.output_path}}, {});
   check_common(o);
   const int given =
       (o.steps.empty() ? 0 : 1) + (o.tokens.empty() ? 0 : 1) + (o.images.empty() ? 0 : 1);
@@ -214,11 +224,13 @@ void report_command(const SweepCliOptions& o) {
   }
   const ModelConfig model = load_model(o.model);
   const HardwareProfile hardware = load_hardware(o.hardware);
+  check_output(o, model, hardware);
   co.progress = progress_line("report");
   const auto rep = sweep::build_capacity_report(model, hardware, co);
   const std::string json = report::capacity_json(rep);
-  write_file_atomically(o.output_path, json);
-  std::fputs(o.json ? json.c_str() : report::capacity_text(rep).c_str(), stdout);
+  write_output({"--output", o.output_path}, json);
+  if (!is_standard_output(o.output_path))
+    std::fputs(o.json ? json.c_str() : report::capacity_text(rep).c_str(), stdout);
 }
 
 void add_model_hardware(CLI::App* cmd, SweepCliOptions& o) {
@@ -258,7 +270,8 @@ void add_sweep_commands(CLI::App& app) {
   sw->add_option("--max-microbatches", so->max_microbatches,
                  "Largest microbatch count swept (1, 2, 4, ...)")
       ->capture_default_str();
-  sw->add_option("-o,--output", so->output_path, "Also write the JSON to FILE (atomically)");
+  sw->add_option("-o,--output", so->output_path,
+                 "Also write the JSON to FILE (atomically; - for standard output)");
   sw->callback([so] { sweep_command(*so); });
 
   auto ro = std::make_shared<SweepCliOptions>();
@@ -279,7 +292,8 @@ void add_sweep_commands(CLI::App& app) {
   rp->add_option("--max-scaling-chips", ro->max_scaling_chips,
                  "Largest chip count of the scaling curve (default: 4 x chips, within the "
                  "profile)");
-  rp->add_option("-o,--output", ro->output_path, "Write the JSON report to FILE (atomically)")
+  rp->add_option("-o,--output", ro->output_path,
+                 "Write the JSON report to FILE (atomically; - for standard output)")
       ->required();
   rp->callback([ro] { report_command(*ro); });
 }
