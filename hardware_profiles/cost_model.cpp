@@ -92,13 +92,28 @@ double isolated_op_time_s(const CostModel& cost, const ChipSpec& chip, const Op&
   return std::max(t, op_lower_bound_s(chip, op));
 }
 
-double op_time_s(const CostModel& cost, const ChipSpec& chip, const Op& op) {
+namespace {
+
+double kernel_time_s(const CostModel& cost, const ChipSpec& chip, const Op& op) {
   if (op.kind == OpKind::FlashAttention)
     return flash_attention_time_s(cost, chip, op);
   if (!cost.calibrated)
     return roofline_s(cost, chip, op);
   return std::max(cost.calibrated->graph_factor * isolated_op_time_s(cost, chip, op),
                   op_lower_bound_s(chip, op));
+}
+
+bool memory_bound(OpKind kind) {
+  return kind == OpKind::Norm || kind == OpKind::Softmax || kind == OpKind::Elementwise;
+}
+
+}  // namespace
+
+double op_time_s(const CostModel& cost, const ChipSpec& chip, const Op& op) {
+  double t = kernel_time_s(cost, chip, op);
+  if (memory_bound(op.kind))
+    t *= cost.stack.memory_traffic_factor;
+  return t + cost.stack.launch_gap_s;
 }
 
 }  // namespace meshsim

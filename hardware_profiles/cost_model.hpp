@@ -8,6 +8,7 @@
 
 #include "hardware_profiles/attention_cost.hpp"
 #include "hardware_profiles/matmul_model.hpp"
+#include "hardware_profiles/stack.hpp"
 #include "models/model.hpp"
 
 namespace meshsim {
@@ -55,11 +56,15 @@ struct CostModel {
   double kernel_overhead_s = 0.0;  // fixed cost per kernel launch
   FlashAttentionCost flash;        // fused attention kernels (hardware_profiles/attention_cost)
   std::optional<CalibratedCost> calibrated;
+  // What the software stack adds (hardware_profiles/stack.hpp): the profile's "stack" section.
+  StackCost stack;
 };
 
-// Time of one op in seconds inside a training step. Without calibration: matmuls by the shape
-// model of `cost.matmul` (or max(flop / (peak x matmul_eff), bytes / (hbm_bw x memory_eff)) +
-// overhead when it is a roofline); memory-bound ops max(flop / peak, bytes / (hbm_bw x memory_eff))
+// Time of one op in seconds inside a training step: the kernel's time (below) with the stack's
+// memory traffic factor on memory-bound ops, plus the stack's launch gap. The kernel: without
+// calibration: matmuls by the shape model of `cost.matmul` (or max(flop / (peak x matmul_eff),
+// bytes / (hbm_bw x memory_eff)) + overhead when it is a roofline); memory-bound ops max(flop /
+// peak, bytes / (hbm_bw x memory_eff))
 // + overhead; never below the physical bound op_lower_bound_s. With calibration:
 // graph_factor x isolated_op_time_s, never below the physical bound.
 double op_time_s(const CostModel& cost, const ChipSpec& chip, const Op& op);

@@ -305,6 +305,46 @@ std::vector<SourceNote> parse_sources(JsonObject& top, const FigureReader& reade
   return notes;
 }
 
+// The optional "stack" section (hardware_profiles/stack.hpp): each parameter optional, within its
+// physical bounds, times as quantities ("12 us"), ratios as numbers.
+StackCost parse_stack(JsonObject object, FigureReader& reader) {
+  StackCost stack;
+  for (int i = 0; i < kStackParameters; ++i) {
+    const StackParameter& p = stack_parameters()[static_cast<std::size_t>(i)];
+    if (!object.has(p.field))
+      continue;
+    const double value = std::string(p.unit) == "s"
+                             ? reader.quantity(object, p.field, QuantityKind::Time, p.low, p.high)
+                             : reader.number(object, p.field, p.low, p.high);
+    set_stack_value(stack, i, value);
+  }
+  object.reject_unknown_fields();
+  return stack;
+}
+
+// The optional "fidelity" section (hardware_profiles/fidelity.hpp): per component a status and
+// a relative error; a component not given keeps its default (assumed).
+Fidelity parse_fidelity(JsonObject object, FigureReader& reader) {
+  Fidelity fidelity;
+  for (int i = 0; i < kFidelityComponents; ++i) {
+    const auto component = static_cast<FidelityComponent>(i);
+    const char* key = to_string(component);
+    if (!object.has(key))
+      continue;
+    JsonObject entry = object.object(key);
+    ComponentFidelity& c = fidelity.of(component);
+    const std::string status =
+        entry.enumeration("status", {"measured", "published-fit", "assumed"});
+    c.status = status == "measured"        ? FidelityStatus::Measured
+               : status == "published-fit" ? FidelityStatus::PublishedFit
+                                           : FidelityStatus::Assumed;
+    c.error = reader.number(entry, "error", 0.0, 1.0);
+    entry.reject_unknown_fields();
+  }
+  object.reject_unknown_fields();
+  return fidelity;
+}
+
 HardwareProfile parse_profile(const nlohmann::json& document, const std::string& file) {
   JsonObject top(document, file, "");
   HardwareProfile profile;
@@ -333,6 +373,12 @@ HardwareProfile parse_profile(const nlohmann::json& document, const std::string&
   }
   if (top.has("price_per_chip_hour_usd")) {
     profile.price_per_chip_hour_usd = reader.number(top, "price_per_chip_hour_usd", 1e-4, 1e4);
+  }
+  if (top.has("stack")) {
+    profile.cost.stack = parse_stack(top.object("stack"), reader);
+  }
+  if (top.has("fidelity")) {
+    profile.fidelity = parse_fidelity(top.object("fidelity"), reader);
   }
   top.raw("sources");  // read below, after unknown fields, so typos are reported first
   top.reject_unknown_fields();

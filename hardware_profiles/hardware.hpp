@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hardware_profiles/cost_model.hpp"
+#include "hardware_profiles/fidelity.hpp"
 
 namespace meshsim {
 
@@ -79,6 +80,7 @@ struct HardwareProfile {
   GpuClusterInterconnect gpu;  // when kind == GpuCluster
   CollectiveCostSpec collectives;
   std::optional<double> price_per_chip_hour_usd;
+  Fidelity fidelity;  // the optional "fidelity" section
   std::vector<SourceNote> sources;
 };
 

@@ -20,6 +20,7 @@
 #include "common/version.hpp"
 #include "hardware_profiles/cost_model_json.hpp"
 #include "hardware_profiles/hardware.hpp"
+#include "sim/cli/calibrate_runs.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/limits.hpp"
 #include "sim/validate/calibration.hpp"
@@ -39,6 +40,8 @@ struct ValidateOptions {
   std::string measurements, matmuls, runs, hardware, model = "fit", output, dtype = "bf16";
   bool json = false;
   bool allow_synthetic = false;
+  bool leave_one_out = false;  // calibrate --runs
+  std::string fit;             // calibrate --runs --fit
   // Collectives (issue 12): --collectives FILE | --allreduce-busbw FILE --gpus N [--algorithm].
   std::string collectives, allreduce_busbw, algorithm = "auto";
   int gpus = 0;
@@ -375,9 +378,16 @@ void run_validate(const ValidateOptions& o) {
 }
 
 void run_calibrate(const ValidateOptions& o) {
-  check_one_input(o, "exactly one of --measurements FILE.json, --matmuls FILE.csv");
+  check_one_input(o,
+                  "exactly one of --measurements FILE.json, --matmuls FILE.csv, --runs FILE.csv");
   if (!o.matmuls.empty())
     return run_calibrate_matmuls(o);
+  if (!o.runs.empty())
+    return run_calibrate_runs({o.runs, o.hardware, o.output, o.fit, o.leave_one_out, o.json});
+  if (o.leave_one_out) {
+    throw InputError({"--leave-one-out", "", "leave-one-out"}, "only with --runs", "given",
+                     "calibrate --runs FILE.csv --leave-one-out");
+  }
   if (o.output.empty()) {
     throw InputError({"-o", "", "output"}, "required with --measurements", "none",
                      "-o OUT.json, the profile file to write");
@@ -573,12 +583,23 @@ void add_validate_commands(CLI::App& app) {
   auto cal = std::make_shared<ValidateOptions>();
   CLI::App* calibrate = app.add_subcommand(
       "calibrate",
-      "Fit the calibrated cost model on measured CUDA timings (k in {1,4,16}) and write the "
-      "profile with the fitted parameters, the measurement file named as their source");
+      "Fit a profile on measurements and write it with the fitted parameters, the measurement "
+      "file named as their source: the cost model on CUDA timings (--measurements), the matmul "
+      "model on a GEMM table (--matmuls) or the software stack on measured runs (--runs)");
   calibrate->add_option("--measurements", cal->measurements, "measurement file");
   calibrate->add_option("--matmuls", cal->matmuls,
                         "matmul throughput table (CSV): fit the GPU matmul model's parameters on "
                         "its bf16 column and print them");
+  calibrate->add_option("--runs", cal->runs,
+                        "measured training runs (CSV, as for validate --runs): fit the stack "
+                        "parameters (launch gap, memory traffic factor, gradient overlap, input "
+                        "time per image) and write the profile NAME-calibrated with -o");
+  calibrate->add_flag("--leave-one-out", cal->leave_one_out,
+                      "with --runs: also predict each row from a fit on the others");
+  calibrate->add_flag("--json", cal->json, "with --runs: print one JSON object");
+  calibrate->add_option("--fit", cal->fit,
+                        "with --runs: the parameters the fit may move, comma-separated (default: "
+                        "all; with fewer rows than parameters it picks among them)");
   calibrate->add_option("--hardware", cal->hardware, "hardware profile name or file")->required();
   calibrate->add_option("-o,--output", cal->output,
                         "profile file to write (required with --measurements)");

@@ -54,6 +54,8 @@ struct Instr {
 
 struct Program {
   std::vector<Instr> code;
+  // Compute-stream busy time by cost component (matmul, attention, memory-bound ops), one chip.
+  std::array<double, kFidelityComponents> component_s{};
   std::vector<std::string> names;
   std::int32_t recv_slots = 0;
   std::int32_t collective_slots = 0;
@@ -108,7 +110,8 @@ class ProgramBuilder {
 
   // Consecutive memory-bound ops of one row and phase become one compute instruction (one event).
   void compute(const std::string& name, double seconds, double flop, std::int32_t row, Phase phase,
-               bool mergeable) {
+               bool mergeable, FidelityComponent component = FidelityComponent::Matmul) {
+    program_.component_s[static_cast<std::size_t>(component)] += seconds;
     if (!mergeable || !pending_ || pending_row_ != row || pending_phase_ != phase) {
       flush();
     }
@@ -196,6 +199,19 @@ class ProgramBuilder {
   std::int32_t pending_row_ = -1;
   Phase pending_phase_ = Phase::Forward;
 };
+
+// Which fit an op's time comes from (hardware_profiles/fidelity.hpp).
+FidelityComponent component_of(OpKind kind) {
+  switch (kind) {
+    case OpKind::Matmul:
+      return FidelityComponent::Matmul;
+    case OpKind::BatchedMatmul:
+    case OpKind::FlashAttention:
+      return FidelityComponent::Attention;
+    default:
+      return FidelityComponent::MemoryOps;
+  }
+}
 
 double op_seconds(const Context& ctx, const Op& op) {
   return op_time_s(ctx.hardware->cost, ctx.hardware->chip, op);
@@ -299,7 +315,8 @@ class LayerEmitter {
       if (j > 0) {
         expected += per_step;  // the accumulator of the previous step, to add
         b_.wait_recv(slot, expected, row, phase);
-        b_.compute(accumulate.name, accumulate_s, accumulate.flop, row, phase, false);
+        b_.compute(accumulate.name, accumulate_s, accumulate.flop, row, phase, false,
+                   FidelityComponent::MemoryOps);
       }
       if (j < k - 1)
         per_step = pass_block(+1, block, slot, row, phase);
@@ -352,7 +369,7 @@ class LayerEmitter {
         const auto row = static_cast<std::int32_t>(2 * idx + (backward ? 1 : 0));
         linear_op(op, ctx_.linears[idx], row, phase);
       } else {
-        b_.compute(op.name, op_seconds(ctx_, op), op.flop, -1, phase, true);
+        b_.compute(op.name, op_seconds(ctx_, op), op.flop, -1, phase, true, component_of(op.kind));
       }
     }
   }
@@ -404,6 +421,23 @@ Program build_program(const Context& ctx) {
   const bool reduce_each = grad_ops.reduce_each;
 
   std::vector<std::int32_t> grad_slots;
+  auto reduce_gradients = [&](std::int64_t bytes) {
+    const auto slot = b.new_collective_slot();
+    grad_slots.push_back(slot);
+    b.collective(Axis::Data, fsdp ? CollectiveOp::ReduceScatter : CollectiveOp::AllReduce, bytes,
+                 slot, -1, Phase::Backward,
+                 fsdp ? "gradients reduce-scatter" : "gradients all-reduce");
+  };
+  // The stack's gradient overlap (hardware_profiles/stack.hpp) splits each layer's reduction.
+  const double overlap = ctx.hardware->cost.stack.gradient_overlap;
+  const std::int64_t overlapped_grad_bytes =
+      overlap >= 1.0 ? grad_bytes
+                     : (overlap <= 0.0 ? 0 : padded(ctx.layer_gradient_bytes * overlap));
+  const std::int64_t deferred_grad_bytes =
+      overlap >= 1.0
+          ? 0
+          : (overlap <= 0.0 ? grad_bytes : padded(ctx.layer_gradient_bytes * (1.0 - overlap)));
+  std::int64_t deferred = 0;  // layers whose deferred part waits for the end of the pass
   for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
     // Forward: the gather of layer l+1 is issued when layer l starts (prefetch one ahead).
     std::vector<std::int32_t> gather(static_cast<std::size_t>(layers), -1);
@@ -435,17 +469,20 @@ Program build_program(const Context& ctx) {
       // Cast and accumulate (memory-bound); with reduce_each the add of the reduced shard is
       // charged here: it is small and does not wait.
       for (const Op& op : gradient_ops_after(grad_ops, plan, mb))
-        b.compute(op.name, op_seconds(ctx, op), 0, -1, Phase::Backward, true);
+        b.compute(op.name, op_seconds(ctx, op), 0, -1, Phase::Backward, true,
+                  FidelityComponent::MemoryOps);
       const bool last = mb == plan.microbatches - 1;
       if (data_traffic && (reduce_each || last)) {
-        // Gradients of layer l leave as soon as its (last) microbatch's backward is done.
-        const auto slot = b.new_collective_slot();
-        grad_slots.push_back(slot);
-        b.collective(Axis::Data, fsdp ? CollectiveOp::ReduceScatter : CollectiveOp::AllReduce,
-                     grad_bytes, slot, -1, Phase::Backward,
-                     fsdp ? "gradients reduce-scatter" : "gradients all-reduce");
+        // Gradients of layer l leave as soon as its (last) microbatch's backward is done: the
+        // stack's overlapped fraction of them (all by default); the rest after the whole pass.
+        if (overlapped_grad_bytes > 0)
+          reduce_gradients(overlapped_grad_bytes);
+        if (deferred_grad_bytes > 0)
+          ++deferred;
       }
     }
+    for (; deferred > 0; --deferred)
+      reduce_gradients(deferred_grad_bytes);
   }
   for (auto slot : grad_slots)
     b.wait_collective(Axis::Data, slot, -1, Phase::Optimizer);
@@ -1232,7 +1269,9 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
     Instr in;
     in.kind = Kind::Compute;
     in.phase = Phase::Optimizer;
-    in.duration_ps = SimTime::from_seconds(op_time_s(hardware.cost, hardware.chip, update)).ps();
+    const double update_s = op_time_s(hardware.cost, hardware.chip, update);
+    in.duration_ps = SimTime::from_seconds(update_s).ps();
+    program.component_s[static_cast<std::size_t>(FidelityComponent::MemoryOps)] += update_s;
     program.names.push_back(update.name);
     in.name = static_cast<std::int32_t>(program.names.size() - 1);
     program.code.push_back(in);
@@ -1262,9 +1301,13 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
     if (finish[c] > finish[slowest])
       slowest = c;
   }
-  const double step = finish[slowest].seconds();
+  // The input pipeline prefetches: it bounds the step only when it is the slower of the two.
+  result.input_pipeline_s = hardware.cost.stack.input_time_per_image_s *
+                            static_cast<double>(plan.global_batch / plan.mesh.data);
+  const double step = std::max(finish[slowest].seconds(), result.input_pipeline_s);
   const auto chips = plan.mesh.chips();
   result.step_time_s = step;
+  result.component_busy_s = program.component_s;
   result.chips = chips;
   result.global_batch = plan.global_batch;
   result.microbatch_images = ctx.microbatch_images;
@@ -1347,7 +1390,9 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
   cb.exposed_data_s = result.data_axis.exposed_s;
   cb.optimizer_s = slow.optimizer_ps * 1e-12;
   cb.recompute_s = slow.recompute_ps * 1e-12;
-  if (cb.compute_s >= cb.exposed_model_s && cb.compute_s >= cb.exposed_data_s) {
+  if (result.input_pipeline_s >= finish[slowest].seconds()) {
+    result.bottleneck = "input pipeline";
+  } else if (cb.compute_s >= cb.exposed_model_s && cb.compute_s >= cb.exposed_data_s) {
     result.bottleneck = "compute";
   } else {
     result.bottleneck = cb.exposed_model_s >= cb.exposed_data_s ? "model-axis communication"

@@ -79,6 +79,11 @@ struct StepResult {
   double other_compute_per_layer_s = 0;  // norms, attention, GELU, residual: fwd + bwd per layer
   ChipBreakdown slowest;                 // the critical chip
   std::string bottleneck;  // what dominates the slowest chip: compute / model-axis / data-axis
+                           // communication, or the input pipeline
+  // One chip's compute-stream busy time by cost component (indexed by FidelityComponent: matmul,
+  // attention, memory-bound ops incl. the optimizer; the collectives and stack entries are 0).
+  std::array<double, kFidelityComponents> component_busy_s{};
+  double input_pipeline_s = 0;  // the stack's input time per image x images per chip per step
   MemoryBreakdown memory;
   std::string topology;
   std::string mapping;

@@ -8,6 +8,7 @@
 #include "common/json_text.hpp"
 #include "common/units.hpp"
 #include "common/version.hpp"
+#include "sim/execution/uncertainty.hpp"
 #include "sim/network/topology.hpp"
 
 namespace meshsim::report {
@@ -66,6 +67,31 @@ json memory_json(const MemoryBreakdown& m) {
   return j;
 }
 
+}  // namespace
+
+json band_json(const execution::StepBand& band) {
+  json components = json::object();
+  for (int i = 0; i < kFidelityComponents; ++i) {
+    const auto& c = band.components[static_cast<std::size_t>(i)];
+    components[to_string(static_cast<FidelityComponent>(i))] = {{"status", to_string(c.status)},
+                                                                {"error", c.error},
+                                                                {"share_s", c.share_s},
+                                                                {"low_s", c.low_s},
+                                                                {"high_s", c.high_s}};
+  }
+  return {{"relative_half_width", band.relative_half_width()}, {"components", components}};
+}
+
+std::string band_text(const execution::StepBand& band) {
+  const double step = band.step_time_s > 0 ? band.step_time_s : 1.0;
+  return fmt::format(
+      "{} .. {} (-{:.0f}% +{:.0f}%)", format_quantity(band.low_s, QuantityKind::Time),
+      format_quantity(band.high_s, QuantityKind::Time),
+      100 * (band.step_time_s - band.low_s) / step, 100 * (band.high_s - band.step_time_s) / step);
+}
+
+namespace {
+
 json result_json(const RunInputs& in, const execution::StepResult& r) {
   json j;
   j["model"] = in.model->name;
@@ -74,6 +100,10 @@ json result_json(const RunInputs& in, const execution::StepResult& r) {
   j["topology"] = r.topology;
   j["plan"] = plan_json(*in.plan);
   j["step_time_s"] = r.step_time_s;
+  const execution::StepBand band = execution::step_band(r, *in.hardware);
+  j["step_time_low_s"] = band.low_s;
+  j["step_time_high_s"] = band.high_s;
+  j["uncertainty"] = band_json(band);
   j["tokens_per_s"] = r.tokens_per_s;
   j["images_per_s"] = r.images_per_s;
   j["tokens_per_s_per_chip"] = r.tokens_per_s_per_chip;
@@ -154,6 +184,19 @@ std::string bytes(double b) {
 
 }  // namespace
 
+std::string statuses_text(const execution::StepBand& band) {
+  std::string out;
+  for (int i = 0; i < kFidelityComponents; ++i) {
+    const auto& c = band.components[static_cast<std::size_t>(i)];
+    const bool one_sided = static_cast<FidelityComponent>(i) == FidelityComponent::Stack &&
+                           c.status == FidelityStatus::Assumed;
+    out += fmt::format("{}{} {} {}{:.0f}%", i == 0 ? "" : ", ",
+                       to_string(static_cast<FidelityComponent>(i)), to_string(c.status),
+                       one_sided ? "+" : "+-", 100 * c.error);
+  }
+  return out;
+}
+
 std::string run_json(const RunInputs& inputs, const execution::StepResult& result) {
   json j = result_json(inputs, result);
   j["schema"] = "meshsim.run/v1";
@@ -176,6 +219,23 @@ std::size_t compare_winner(const std::vector<execution::StepResult>& results) {
   return best;
 }
 
+CompareVerdict compare_verdict(const std::vector<RunInputs>& inputs,
+                               const std::vector<execution::StepResult>& results) {
+  CompareVerdict v;
+  v.winner = compare_winner(results);
+  v.any_fits = std::any_of(results.begin(), results.end(),
+                           [](const execution::StepResult& r) { return r.memory.fits; });
+  const execution::StepBand best =
+      execution::step_band(results[v.winner], *inputs[v.winner].hardware);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (i == v.winner || results[i].memory.fits != results[v.winner].memory.fits)
+      continue;
+    if (execution::bands_overlap(best, execution::step_band(results[i], *inputs[i].hardware)))
+      v.tied.push_back(i);
+  }
+  return v;
+}
+
 std::string compare_json(const std::vector<RunInputs>& inputs,
                          const std::vector<execution::StepResult>& results) {
   json j;
@@ -185,8 +245,13 @@ std::string compare_json(const std::vector<RunInputs>& inputs,
   for (std::size_t i = 0; i < results.size(); ++i)
     plans.push_back(result_json(inputs[i], results[i]));
   j["plans"] = plans;
-  const auto w = compare_winner(results);
-  j["winner"] = {{"index", w}, {"name", inputs[w].plan->name}};
+  const CompareVerdict v = compare_verdict(inputs, results);
+  const auto w = v.winner;
+  json tied = json::array();
+  for (auto i : v.tied)
+    tied.push_back(inputs[i].plan->name);
+  j["winner"] = {
+      {"index", w}, {"name", inputs[w].plan->name}, {"verdict", v.verdict()}, {"tied_with", tied}};
   return dump(j);
 }
 
@@ -203,7 +268,10 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
       on_off(p.bidirectional), on_off(p.fsdp), to_string(p.remat), to_string(p.optimizer.kind),
       p.microbatches, p.global_batch, to_string(p.attention), to_string(p.activation_layout),
       to_string(p.grad_sync));
-  out += fmt::format("  step time            {}\n", seconds(r.step_time_s));
+  const execution::StepBand band = execution::step_band(r, *in.hardware);
+  out +=
+      fmt::format("  step time            {}   band {}\n", seconds(r.step_time_s), band_text(band));
+  out += "  model error          " + statuses_text(band) + "\n";
   out += fmt::format(
       "  throughput           {:.4g} tokens/s, {:.4g} images/s ({:.4g} tokens/s per chip)\n",
       r.tokens_per_s, r.images_per_s, r.tokens_per_s_per_chip);
@@ -283,6 +351,10 @@ std::string compare_text(const std::vector<RunInputs>& inputs,
   add("remat",
       [](const RunInputs& in, const R&) { return std::string(to_string(in.plan->remat)); });
   add("step time", [](const RunInputs&, const R& r) { return seconds(r.step_time_s); });
+  add("step time band", [](const RunInputs& in, const R& r) {
+    const auto band = execution::step_band(r, *in.hardware);
+    return fmt::format("{}..{}", seconds(band.low_s), seconds(band.high_s));
+  });
   add("tokens/s per chip",
       [](const RunInputs&, const R& r) { return fmt::format("{:.1f}", r.tokens_per_s_per_chip); });
   add("MFU", [](const RunInputs&, const R& r) { return fmt::format("{:.1f}%", 100 * r.mfu); });
@@ -314,8 +386,24 @@ std::string compare_text(const std::vector<RunInputs>& inputs,
       out += fmt::format("{:>{}}", row.cells[i], widths[i]);
     out += "\n";
   }
-  out +=
-      fmt::format("\n* winner: {} (highest tokens/s among plans that fit)\n", inputs[w].plan->name);
+  const CompareVerdict v = compare_verdict(inputs, results);
+  if (!v.any_fits) {
+    out += fmt::format(
+        "\nno plan fits in memory; * marks the fastest ({}), which would need more memory\n",
+        inputs[w].plan->name);
+  } else if (!v.tied.empty()) {
+    std::string names;
+    for (auto i : v.tied)
+      names += ", " + inputs[i].plan->name;
+    out += fmt::format(
+        "\ntie within model error: {}{} (their step-time bands overlap); * marks the fastest "
+        "prediction\n",
+        inputs[w].plan->name, names);
+  } else {
+    out += fmt::format(
+        "\n* winner: {} (highest tokens/s among plans that fit, outside the others' bands)\n",
+        inputs[w].plan->name);
+  }
   return out;
 }
 

@@ -5,9 +5,12 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
+
 #include "sim/execution/step.hpp"
+#include "sim/execution/uncertainty.hpp"
 #include "sim/plan/plan.hpp"
 
 namespace meshsim::report {
@@ -32,6 +35,26 @@ std::string compare_text(const std::vector<RunInputs>& inputs,
                          const std::vector<execution::StepResult>& results);
 // Index of the winning plan: the highest tokens/s among those that fit (else among all).
 std::size_t compare_winner(const std::vector<execution::StepResult>& results);
+
+// The winner with the model's uncertainty: plans of the winner's memory verdict whose step-time
+// band overlaps the winner's are a tie (sim/execution/uncertainty.hpp).
+struct CompareVerdict {
+  std::size_t winner = 0;
+  bool any_fits = false;
+  std::vector<std::size_t> tied;  // indices tied with the winner
+  const char* verdict() const {
+    return !any_fits ? "no plan fits" : tied.empty() ? "winner" : "tie within model error";
+  }
+};
+CompareVerdict compare_verdict(const std::vector<RunInputs>& inputs,
+                               const std::vector<execution::StepResult>& results);
+
+// The step-time band as JSON (relative half-width and each component's status, error and share)
+// and as text ("3.81 s .. 4.73 s (-5% +18%)").
+nlohmann::json band_json(const execution::StepBand& band);
+std::string band_text(const execution::StepBand& band);
+// "matmul published-fit +-4%, attention ..., stack assumed +35%".
+std::string statuses_text(const execution::StepBand& band);
 
 // Chrome trace-event JSON: one process per traced chip with its compute stream, model-axis sends
 // and data-axis collectives as threads, and one "links" process with a thread per link class.

@@ -7,7 +7,9 @@
 
 #include "common/json_text.hpp"
 #include "common/version.hpp"
+#include "sim/execution/uncertainty.hpp"
 #include "sim/plan/sharding.hpp"
+#include "sim/report/run_report.hpp"
 
 namespace meshsim::report {
 namespace {
@@ -23,7 +25,8 @@ json memory_summary(const MemoryBreakdown& m) {
 }
 
 // One ranked plan: its choices, what each linear moves, and the simulated metrics.
-json plan_entry(const ModelConfig& model, const sweep::RankedPlan& rp, std::size_t rank) {
+json plan_entry(const ModelConfig& model, const HardwareProfile& hardware,
+                const sweep::RankedPlan& rp, std::size_t rank) {
   const Plan& p = rp.plan;
   const auto& r = rp.result;
   json j;
@@ -48,6 +51,10 @@ json plan_entry(const ModelConfig& model, const sweep::RankedPlan& rp, std::size
   j["global_batch"] = p.global_batch;
   j["microbatch_images"] = r.microbatch_images;
   j["step_time_s"] = r.step_time_s;
+  const execution::StepBand band = execution::step_band(r, hardware);
+  j["step_time_low_s"] = band.low_s;
+  j["step_time_high_s"] = band.high_s;
+  j["uncertainty"] = band_json(band);
   j["step_lower_bound_s"] = rp.bound.step_s;
   j["tokens_per_s"] = r.tokens_per_s;
   j["images_per_s"] = r.images_per_s;
@@ -95,17 +102,42 @@ json rejections_json(const sweep::SweepResult& s) {
   return j;
 }
 
-json plans_json(const ModelConfig& model, const sweep::SweepResult& s) {
+json plans_json(const ModelConfig& model, const HardwareProfile& hardware,
+                const sweep::SweepResult& s) {
   json plans = json::array();
   for (std::size_t i = 0; i < s.top.size(); ++i)
-    plans.push_back(plan_entry(model, s.top[i], i + 1));
+    plans.push_back(plan_entry(model, hardware, s.top[i], i + 1));
   return plans;
 }
 
-json runner_up_json(const sweep::SweepResult& s) {
+// True when the runner-up's step-time band overlaps the winner's: the model cannot rank them.
+bool runner_up_ties(const HardwareProfile& hardware, const sweep::SweepResult& s) {
+  return s.top.size() >= 2 &&
+         execution::bands_overlap(execution::step_band(s.top[0].result, hardware),
+                                  execution::step_band(s.top[1].result, hardware));
+}
+
+json runner_up_json(const HardwareProfile& hardware, const sweep::SweepResult& s) {
   if (s.top.size() < 2)
     return nullptr;
-  return why_json(sweep::why_lost(s.top[0].result, s.top[1].result));
+  json j = why_json(sweep::why_lost(s.top[0].result, s.top[1].result));
+  j["tie_within_model_error"] = runner_up_ties(hardware, s);
+  return j;
+}
+
+// "Why #2 lost: ..." or, when the bands overlap, a tie.
+std::string runner_up_text(const HardwareProfile& hardware, const sweep::SweepResult& s,
+                           const char* label) {
+  const auto w = sweep::why_lost(s.top[0].result, s.top[1].result);
+  if (runner_up_ties(hardware, s)) {
+    return fmt::format(
+        "Tie within model error: #1 and #2 have overlapping step-time bands ({} and {}); #1 is "
+        "ahead by {:.2f}% on the prediction ({})\n",
+        band_text(execution::step_band(s.top[0].result, hardware)),
+        band_text(execution::step_band(s.top[1].result, hardware)),
+        100.0 * w.step_time_delta_s / s.top[0].result.step_time_s, w.summary);
+  }
+  return fmt::format("{}{}\n", label, w.summary);
 }
 
 json model_json(const ModelConfig& m) {
@@ -197,8 +229,8 @@ std::string sweep_json(const ModelConfig& model, const HardwareProfile& hardware
   const json counts = rejections_json(result);
   for (auto it = counts.begin(); it != counts.end(); ++it)
     j[it.key()] = it.value();
-  j["plans"] = plans_json(model, result);
-  j["runner_up_lost"] = runner_up_json(result);
+  j["plans"] = plans_json(model, hardware, result);
+  j["runner_up_lost"] = runner_up_json(hardware, result);
   return json_text(j) + "\n";
 }
 
@@ -212,10 +244,11 @@ std::string sweep_text(const ModelConfig& model, const HardwareProfile& hardware
     return out;
   }
   out += fmt::format("\n{}", plan_table(model, result));
-  if (result.top.size() >= 2) {
-    const auto w = sweep::why_lost(result.top[0].result, result.top[1].result);
-    out += fmt::format("\nWhy #2 lost: {}\n", w.summary);
-  }
+  out += fmt::format("Step-time band of #1: {}; model error: {}\n",
+                     band_text(execution::step_band(result.top[0].result, hardware)),
+                     statuses_text(execution::step_band(result.top[0].result, hardware)));
+  if (result.top.size() >= 2)
+    out += "\n" + runner_up_text(hardware, result, "Why #2 lost: ");
   return out;
 }
 
@@ -239,19 +272,28 @@ std::string capacity_json(const sweep::CapacityReport& rep) {
                    {"report_schema", "meshsim.report/v1"},
                    {"sweep_schema", "meshsim.sweep/v1"}};
   j["plans"] = rejections_json(rep.sweep);
-  j["top_plans"] = plans_json(model, rep.sweep);
-  j["runner_up_lost"] = runner_up_json(rep.sweep);
+  j["top_plans"] = plans_json(model, hw, rep.sweep);
+  j["runner_up_lost"] = runner_up_json(hw, rep.sweep);
   if (!rep.has_best) {
     j["best_plan"] = nullptr;
     j["time_to_train_s"] = nullptr;
     j["chip_hours"] = nullptr;
     j["cost_usd"] = nullptr;
   } else {
-    j["best_plan"] = plan_entry(model, rep.sweep.top.front(), 1);
+    j["best_plan"] = plan_entry(model, hw, rep.sweep.top.front(), 1);
+    // The band scales every total with the best plan's step time.
+    const auto band = execution::step_band(rep.sweep.top.front().result, hw);
+    const double lo = band.low_s / band.step_time_s, hi = band.high_s / band.step_time_s;
     j["time_to_train_s"] = rep.time_to_train_s;
+    j["time_to_train_low_s"] = rep.time_to_train_s * lo;
+    j["time_to_train_high_s"] = rep.time_to_train_s * hi;
     j["time_to_train_days"] = rep.time_to_train_s / 86400.0;
     j["chip_hours"] = rep.chip_hours;
+    j["chip_hours_low"] = rep.chip_hours * lo;
+    j["chip_hours_high"] = rep.chip_hours * hi;
     j["cost_usd"] = rep.cost_usd ? json(*rep.cost_usd) : json(nullptr);
+    j["cost_usd_low"] = rep.cost_usd ? json(*rep.cost_usd * lo) : json(nullptr);
+    j["cost_usd_high"] = rep.cost_usd ? json(*rep.cost_usd * hi) : json(nullptr);
     j["price_per_chip_hour_usd"] =
         hw.price_per_chip_hour_usd ? json(*hw.price_per_chip_hour_usd) : json(nullptr);
   }
@@ -328,14 +370,21 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
           : std::string(),
       b.result.step_time_s, b.result.tokens_per_s, b.result.images_per_s, 100.0 * b.result.mfu,
       gb(b.result.memory.headroom_bytes), b.result.bottleneck);
-  out += fmt::format("Time to train: {:.4g} s = {:.2f} days; {:.4g} chip-hours",
-                     rep.time_to_train_s, rep.time_to_train_s / 86400.0, rep.chip_hours);
+  const auto band = execution::step_band(b.result, hw);
+  const double lo = band.low_s / band.step_time_s, hi = band.high_s / band.step_time_s;
+  out +=
+      fmt::format("  step-time band {}; model error: {}\n", band_text(band), statuses_text(band));
+  out += fmt::format(
+      "Time to train: {:.4g} s = {:.2f} days ({:.2f} .. {:.2f}); {:.4g} chip-hours ({:.4g} .. "
+      "{:.4g})",
+      rep.time_to_train_s, rep.time_to_train_s / 86400.0, lo * rep.time_to_train_s / 86400.0,
+      hi * rep.time_to_train_s / 86400.0, rep.chip_hours, lo * rep.chip_hours, hi * rep.chip_hours);
   if (rep.cost_usd)
-    out += fmt::format(", ${:.4g} at ${}/chip-hour", *rep.cost_usd, *hw.price_per_chip_hour_usd);
+    out += fmt::format(", ${:.4g} (${:.4g} .. ${:.4g}) at ${}/chip-hour", *rep.cost_usd,
+                       lo * *rep.cost_usd, hi * *rep.cost_usd, *hw.price_per_chip_hour_usd);
   out += "\n";
   if (rep.sweep.top.size() >= 2)
-    out += fmt::format("Runner-up lost: {}\n",
-                       sweep::why_lost(b.result, rep.sweep.top[1].result).summary);
+    out += runner_up_text(hw, rep.sweep, "Runner-up lost: ");
   out += "Largest batch per replica that fits (best plan, 1 microbatch):";
   for (const auto& l : rep.largest_batch)
     out += fmt::format(" remat={} {} images;", to_string(l.remat), l.images_per_replica);

@@ -110,40 +110,72 @@ MeasuredRunSet load_measured_runs(const std::string& path) {
   return set;
 }
 
+namespace {
+
+// Runs `body` for one row, giving its errors the file, the row's line and the column.
+template <typename Body>
+void in_row(const MeasuredRunSet& set, const MeasuredRun& run, Body body) {
+  const std::string line = "line " + std::to_string(run.line);
+  auto wrap = [&](const InputError& e, const std::string& column) {
+    return InputError(
+        {set.file, line + (column.empty() ? "" : ", column " + column), e.site().field}, e.what(),
+        "", "");
+  };
+  try {
+    try {
+      body();
+    } catch (const InputError& e) {
+      if (e.site().file == set.file)
+        throw;
+      throw wrap(e, column_of_flag(e.site().file));
+    }
+  } catch (const InputError& e) {
+    if (e.site().file == set.file)
+      throw;
+    throw wrap(e, "");
+  }
+}
+
+PreparedRun prepare_one(const MeasuredRun& run, const HardwareProfile& hardware) {
+  PreparedRun p;
+  p.run = &run;
+  p.model = load_model(run.model);
+  p.plan = finalize_plan(apply_plan_flags(Plan{}, run.flags), p.model, hardware, run.chips);
+  return p;
+}
+
+}  // namespace
+
+std::vector<PreparedRun> prepare_measured_runs(const MeasuredRunSet& set,
+                                               const HardwareProfile& hardware) {
+  std::vector<PreparedRun> out;
+  for (const MeasuredRun& run : set.runs) {
+    in_row(set, run, [&] { out.push_back(prepare_one(run, hardware)); });
+  }
+  return out;
+}
+
+RunComparison predict_prepared_run(const PreparedRun& row, const HardwareProfile& hardware) {
+  const auto result = execution::simulate_step(row.model, hardware, row.plan);
+  RunComparison c;
+  c.id = row.run->id;
+  c.hardware = hardware.name;
+  c.measured_images_per_s = row.run->measured_images_per_s;
+  c.predicted_images_per_s = result.images_per_s;
+  c.step_time_s = result.step_time_s;
+  c.rel_error = (c.predicted_images_per_s - c.measured_images_per_s) / c.measured_images_per_s;
+  return c;
+}
+
 std::vector<RunComparison> predict_measured_runs(const MeasuredRunSet& set,
                                                  const std::string& hardware_override) {
   std::vector<RunComparison> out;
   for (const MeasuredRun& run : set.runs) {
-    const std::string line = "line " + std::to_string(run.line);
-    auto in_row = [&](const InputError& e, const std::string& column) {
-      return InputError(
-          {set.file, line + (column.empty() ? "" : ", column " + column), e.site().field}, e.what(),
-          "", "");
-    };
-    try {
-      const ModelConfig model = load_model(run.model);
+    in_row(set, run, [&] {
       const HardwareProfile hardware =
           load_hardware(hardware_override.empty() ? run.hardware : hardware_override);
-      Plan plan;
-      try {
-        plan = finalize_plan(apply_plan_flags(Plan{}, run.flags), model, hardware, run.chips);
-      } catch (const InputError& e) {
-        throw in_row(e, column_of_flag(e.site().file));
-      }
-      const auto result = execution::simulate_step(model, hardware, plan);
-      RunComparison c;
-      c.id = run.id;
-      c.hardware = hardware.name;
-      c.measured_images_per_s = run.measured_images_per_s;
-      c.predicted_images_per_s = result.images_per_s;
-      c.step_time_s = result.step_time_s;
-      c.rel_error = (c.predicted_images_per_s - c.measured_images_per_s) / c.measured_images_per_s;
-      out.push_back(c);
-    } catch (const InputError& e) {
-      if (e.site().file == set.file)
-        throw;
-      throw in_row(e, "");
-    }
+      out.push_back(predict_prepared_run(prepare_one(run, hardware), hardware));
+    });
   }
   return out;
 }

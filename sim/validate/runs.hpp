@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
 #include "sim/plan/plan.hpp"
 
 namespace meshsim {
@@ -47,5 +49,22 @@ struct RunComparison {
 // A row whose plan is invalid throws InputError naming the file, its line and the column.
 std::vector<RunComparison> predict_measured_runs(const MeasuredRunSet& set,
                                                  const std::string& hardware_override);
+
+// A row ready to simulate on one profile: its model and finalized plan. The stack parameters of
+// the profile do not enter the plan, so a fit re-simulates prepared rows with other stacks.
+struct PreparedRun {
+  const MeasuredRun* run = nullptr;
+  ModelConfig model;
+  Plan plan;
+};
+
+// Every row of `set` on `hardware` (all rows, whatever their hardware column). Errors as for
+// predict_measured_runs.
+std::vector<PreparedRun> prepare_measured_runs(const MeasuredRunSet& set,
+                                               const HardwareProfile& hardware);
+
+// The simulated step of one prepared row on `hardware` (the profile it was prepared for, with any
+// stack).
+RunComparison predict_prepared_run(const PreparedRun& row, const HardwareProfile& hardware);
 
 }  // namespace meshsim

@@ -103,6 +103,7 @@ const Refused kRefused[] = {
   {"4", "meshsim calibrate --measurements meas.json --allow-synthetic --hardware h100-sxm -o meas.json", "-o|--measurements"},
   {"4", "meshsim calibrate --matmuls gemm.csv --hardware h100-sxm -o gemm.csv", "-o|--matmuls"},
   {"4", "meshsim calibrate --matmuls gemm.csv --hardware profile.json -o profile.json", "-o|--hardware"},
+  {"4", "meshsim calibrate --runs runs.csv --hardware a100-sxm-80gb -o runs.csv", "-o|--runs"},
   {"4", "meshsim sweep --model model.json --chips 8 --batch 64 -o model.json", "--output|--model"},
   {"4", "meshsim report --model model.json --chips 8 --global-batch 64 -o ./model.json", "--output|--model"},
   {"4", "$RUN -o x.json --trace x.json", "--trace|--output|x.json"},
@@ -145,6 +146,7 @@ const Accepted kAccepted[] = {
   // 6 of issue 16: -o - is standard output, and nothing else is printed there.
   {"16", "$RUN -o - > got.json", "grep -q meshsim.run got.json && grep -c '^{' got.json | grep -qx 1"},
   {"16", "$REPORT -o - > got.json", "grep -q meshsim.report got.json"},
+  {"16", "meshsim calibrate --runs runs.csv --hardware a100-sxm-80gb -o - > got.json", "grep -q a100-sxm-80gb-calibrated got.json && grep -c '^{' got.json | grep -qx 1"},
   {"16", "meshsim calibrate --matmuls gemm.csv --hardware h100-sxm -o - > got.json", "grep -q gpu_tiles got.json && ! grep -q '^meshsim calibrate' got.json && grep -c '^{' got.json | grep -qx 1"},
   // 16. A legal 255-byte name; stale temporaries of dead processes are removed, others kept.
   {"16", "$RUN -o $(printf '%0250d' 0).json", "test -s $(printf '%0250d' 0).json && ! ls -A | grep -q tmp"},
@@ -192,6 +194,8 @@ void make_fixtures(const std::string& dir) {
   write_file(dir + "/noname.json", noname);
   write_file(dir + "/profile.json", read_file(src + "/hardware_profiles/h100-sxm.json"));
   write_file(dir + "/gemm.csv", read_file(src + "/cuda_validation/published/gemm_h100_xla.csv"));
+  write_file(dir + "/runs.csv",
+             read_file(src + "/cuda_validation/published/end_to_end_calibration.csv"));
   write_file(
       dir + "/plan.json",
       R"({"schema": "meshsim.plan/v1", "name": "small", "mesh": "8x1", "global_batch": 64})");
