@@ -11,6 +11,7 @@
 #include <set>
 #include <utility>
 
+#include "common/data_dir.hpp"
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
 #include "common/units.hpp"
@@ -32,10 +33,9 @@ constexpr double kMaxLatency_s = 1e-2;  // 10 ms; zero is allowed (an ideal link
 constexpr std::int64_t kMaxChips = 10'000'000;
 constexpr std::int64_t kMaxShapeSide = 4096;
 
+// $MESHSIM_DATA_DIR/hardware_profiles, else the source tree's (common/data_dir.hpp).
 fs::path zoo_dir() {
-  const char* env = std::getenv("MESHSIM_DATA_DIR");
-  fs::path base = (env != nullptr && *env != '\0') ? fs::path(env) : fs::path(MESHSIM_SOURCE_DIR);
-  return base / "hardware_profiles";
+  return data_folder("hardware_profiles");
 }
 
 bool looks_like_path(const std::string& text) {

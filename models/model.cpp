@@ -9,12 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/data_dir.hpp"
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
-
-#ifndef MESHSIM_SOURCE_DIR
-#define MESHSIM_SOURCE_DIR "."
-#endif
 
 namespace meshsim {
 namespace {
@@ -36,16 +33,9 @@ constexpr std::int64_t kMaxTokens = 100'000'000;
 constexpr std::int64_t kMaxChannels = 1024;
 constexpr std::int64_t kMaxClasses = 100'000'000;
 
-// Root holding models/ (and the other data folders): $MESHSIM_DATA_DIR, else the source tree.
-fs::path data_root() {
-  const char* env = std::getenv("MESHSIM_DATA_DIR");
-  if (env != nullptr && *env != '\0')
-    return fs::path(env);
-  return fs::path(MESHSIM_SOURCE_DIR);
-}
-
+// $MESHSIM_DATA_DIR/models, else the source tree's (common/data_dir.hpp).
 fs::path zoo_dir() {
-  return data_root() / "models";
+  return data_folder("models");
 }
 
 bool looks_like_path(const std::string& s) {

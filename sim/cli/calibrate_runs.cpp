@@ -7,9 +7,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "common/json_text.hpp"
+#include "common/output_path.hpp"
 #include "common/units.hpp"
 #include "hardware_profiles/hardware.hpp"
 #include "sim/validate/error_summary.hpp"
@@ -135,7 +136,7 @@ void run_calibrate_runs(const CalibrateRunsOptions& o) {
                      "--hardware NAME|FILE, the profile whose stack to fit");
   }
   if (!o.output.empty())
-    check_output_path(o.output, "-o");
+    check_outputs({{"-o", o.output}}, {});
   const MeasuredRunSet set = load_measured_runs(o.runs);
   if (set.runs.empty()) {
     throw InputError({o.runs, "", "rows"}, "no measured run", "0 rows",
@@ -148,6 +149,11 @@ void run_calibrate_runs(const CalibrateRunsOptions& o) {
   }
   const StackParameterMask allowed = parse_fit(o.fit);
   const HardwareProfile base = load_hardware(o.hardware);
+  // The output may not be an input (common/output_path.hpp), checked before any simulation.
+  if (!o.output.empty())
+    check_outputs({{"-o", o.output}}, {{"--runs", o.runs}, {"--hardware", base.file}});
+  // With -o - the profile is the standard output; the summary or --json goes to stderr.
+  std::FILE* const summary = is_standard_output(o.output) ? stderr : stdout;
   const std::vector<PreparedRun> rows = prepare_measured_runs(set, base);
   const StackFitResult fit = fit_stack(rows, base, std::nullopt, allowed);
   std::vector<RunComparison> held_out;
@@ -213,8 +219,8 @@ void run_calibrate_runs(const CalibrateRunsOptions& o) {
     j["stack_error"] = stack_error;
     j["simulations"] = fit.simulations;
     if (!o.output.empty())
-      write_file_atomically(o.output, profile.dump(2) + "\n");
-    std::printf("%s\n", j.dump(2).c_str());
+      write_output({"-o", o.output}, json_text(profile) + "\n");
+    std::fprintf(summary, "%s\n", json_text(j).c_str());
     return;
   }
 
@@ -266,10 +272,10 @@ void run_calibrate_runs(const CalibrateRunsOptions& o) {
         rows.size() == 1 ? "" : "s");
   }
   if (!o.output.empty()) {
-    write_file_atomically(o.output, profile.dump(2) + "\n");
+    write_output({"-o", o.output}, json_text(profile) + "\n");
     out += fmt::format("  wrote {} (profile {}-calibrated)\n", o.output, base.name);
   }
-  std::fputs(out.c_str(), stdout);
+  std::fputs(out.c_str(), summary);
 }
 
 }  // namespace meshsim::cli

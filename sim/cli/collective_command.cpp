@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/json_text.hpp"
 #include "common/units.hpp"
 #include "common/version.hpp"
 #include "hardware_profiles/hardware.hpp"
@@ -257,7 +258,7 @@ void run_collective_command(const CollectiveOptions& o) {
       }
     }
     out["link_bytes_by_class"] = per_class;
-    std::puts(out.dump(2).c_str());
+    std::puts(json_text(out).c_str());
     return;
   }
   std::string text =

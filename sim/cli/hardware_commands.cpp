@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json_text.hpp"
 #include "common/units.hpp"
 #include "common/version.hpp"
 #include "hardware_profiles/hardware.hpp"
@@ -139,7 +140,7 @@ void print_list(bool json) {
     out["profiles"] = nlohmann::json::array();
     for (const auto& p : profiles)
       out["profiles"].push_back(profile_json(p));
-    std::puts(out.dump(2).c_str());
+    std::puts(json_text(out).c_str());
     return;
   }
   std::string table = fmt::format("{:<15} {:<23} {:>13} {:>10} {:>11}  {}\n", "name", "display",
@@ -296,7 +297,7 @@ void add_hardware_commands(CLI::App& app) {
     if (options->show_json) {
       nlohmann::json out = {{"schema", kHardwareSchema}, {"version", kVersion}};
       out.update(profile_json(profile));
-      std::puts(out.dump(2).c_str());
+      std::puts(json_text(out).c_str());
     } else {
       print_profile(profile);
     }

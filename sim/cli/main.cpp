@@ -1,4 +1,7 @@
 // meshsim: the command line (DESIGN §5). Exit codes: 0 success, 2 bad input, 1 internal error.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -12,6 +15,22 @@
 #include "sim/cli/commands.hpp"
 
 namespace {
+
+// A closed standard descriptor would be handed out by the next open(): an input file, or the
+// temporary of an output, which would then receive what is printed to stdout. Hold each closed
+// one with /dev/null opened read-only, so that writing to a closed stdout still fails (finish()
+// reports it) and no file of ours takes its number.
+void hold_closed_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+      continue;
+    const int held = ::open("/dev/null", O_RDONLY);
+    if (held >= 0 && held != fd) {
+      ::dup2(held, fd);
+      ::close(held);
+    }
+  }
+}
 
 // Everything written to standard output must have reached it: a full disk, a closed descriptor or
 // a broken pipe is an error (exit 2, like an output file that cannot be written), not a silent
@@ -51,6 +70,7 @@ void refuse_empty_values(CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  hold_closed_standard_descriptors();
   CLI::App app{
       "meshsim: discrete-event simulator and performance model of ViT-22B-class training on TPU "
       "and GPU meshes.\nExit codes: 0 success, 2 bad input, 1 internal error.",

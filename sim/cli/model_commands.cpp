@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/json_text.hpp"
 #include "common/version.hpp"
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
@@ -254,7 +255,7 @@ void list_models(bool json) {
   }
   if (json) {
     nlohmann::json j = {{"schema", "meshsim.models/v1"}, {"version", kVersion}, {"models", list}};
-    std::fputs((j.dump(2) + "\n").c_str(), stdout);
+    std::fputs((json_text(j) + "\n").c_str(), stdout);
   } else {
     std::fputs(table.c_str(), stdout);
   }
@@ -300,7 +301,7 @@ void add_model_commands(CLI::App& app) {
     shape.model_axis = opt->model_axis;
     const std::vector<Op> ops = ops_for_flags(m, shape);
     if (opt->json) {
-      std::fputs((show_json(m, shape, ops).dump(2) + "\n").c_str(), stdout);
+      std::fputs((json_text(show_json(m, shape, ops)) + "\n").c_str(), stdout);
     } else {
       print_show(m, shape, ops);
     }

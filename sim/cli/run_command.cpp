@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/output_path.hpp"
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
@@ -78,7 +78,8 @@ void add_common(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--chips", o.chips, "Chip count (default: the mesh's product)")
       ->check(decimal_integer());
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
-  cmd->add_option("-o,--output", o.output_path, "Also write the JSON report to FILE (atomically)");
+  cmd->add_option("-o,--output", o.output_path,
+                  "Also write the JSON report to FILE (atomically; - for standard output)");
 }
 
 struct Prepared {
@@ -87,14 +88,20 @@ struct Prepared {
   std::vector<Plan> plans;
 };
 
-Prepared prepare(const RunOptions& o) {
-  // Output paths are checked before anything is simulated.
+// The files the command writes: -o and --trace ("-" is standard output, common/output_path.hpp).
+std::vector<NamedPath> outputs_of(const RunOptions& o) {
+  std::vector<NamedPath> outputs;
   if (!o.output_path.empty())
-    check_output_path(o.output_path, "--output");
+    outputs.push_back({"--output", o.output_path});
   if (!o.trace_path.empty())
-    check_output_path(o.trace_path, "--trace");
+    outputs.push_back({"--trace", o.trace_path});
   if (!o.csv_path.empty())
-    check_output_path(o.csv_path, "--csv");
+    outputs.push_back({"--csv", o.csv_path});
+  return outputs;
+}
+
+Prepared prepare(const RunOptions& o) {
+  check_outputs(outputs_of(o), {});  // cheap checks first: a missing directory, a directory, ...
   if (o.trace_chips < 1 || o.trace_chips > 4096) {
     throw InputError({"--trace-chips", "", "trace-chips"}, "out of range",
                      std::to_string(o.trace_chips), "1 to 4096");
@@ -125,6 +132,11 @@ Prepared prepare(const RunOptions& o) {
   for (const auto& base : bases) {
     p.plans.push_back(finalize_plan(apply_plan_flags(base, o.flags), p.model, p.hardware, o.chips));
   }
+  // No output may overwrite an input or another output (issue 17, item 4), before simulating.
+  std::vector<NamedPath> inputs{{"--model", p.model.file}, {"--hardware", p.hardware.file}};
+  for (const auto& file : o.plan_files)
+    inputs.push_back({"--plan", file});
+  check_outputs(outputs_of(o), inputs);
   return p;
 }
 
@@ -150,13 +162,14 @@ void run_command(const RunOptions& o) {
   const report::RunInputs inputs{&p.model, &p.hardware, &plan};
   const std::string json = report::run_json(inputs, result);
   if (!o.trace_path.empty())
-    write_file_atomically(o.trace_path, report::trace_json(inputs, result));
+    write_output({"--trace", o.trace_path}, report::trace_json(inputs, result));
   if (!o.output_path.empty())
-    write_file_atomically(o.output_path, json);
+    write_output({"--output", o.output_path}, json);
   if (!o.csv_path.empty())
-    write_file_atomically(o.csv_path, report::run_linears_csv(json));
+    write_output({"--csv", o.csv_path}, report::run_linears_csv(json));
   warn_if_not_fitting(plan, result);
-  std::fputs(o.json ? json.c_str() : report::run_text(inputs, result).c_str(), stdout);
+  if (!any_standard_output(outputs_of(o)))
+    std::fputs(o.json ? json.c_str() : report::run_text(inputs, result).c_str(), stdout);
 }
 
 void compare_command(const RunOptions& o) {
@@ -174,10 +187,11 @@ void compare_command(const RunOptions& o) {
   }
   const std::string json = report::compare_json(inputs, results);
   if (!o.output_path.empty())
-    write_file_atomically(o.output_path, json);
+    write_output({"--output", o.output_path}, json);
   for (std::size_t i = 0; i < results.size(); ++i)
     warn_if_not_fitting(p.plans[i], results[i]);
-  std::fputs(o.json ? json.c_str() : report::compare_text(inputs, results).c_str(), stdout);
+  if (!any_standard_output(outputs_of(o)))
+    std::fputs(o.json ? json.c_str() : report::compare_text(inputs, results).c_str(), stdout);
 }
 
 }  // namespace
@@ -195,9 +209,10 @@ void add_run_commands(CLI::App& app) {
       ->expected(0, 1);
   add_plan_flags(run, *run_opts);
   run->add_option("--trace", run_opts->trace_path,
-                  "Write a Chrome trace-event JSON (open in Perfetto)");
+                  "Write a Chrome trace-event JSON (open in Perfetto; - for standard output)");
   run->add_option("--csv", run_opts->csv_path,
-                  "Also write the per-linear table as CSV to FILE (docs/report.md \"CSV\")");
+                  "Also write the per-linear table as CSV to FILE (docs/report.md \"CSV\"; - for "
+                  "standard output)");
   run->add_option("--trace-chips", run_opts->trace_chips, "Chips given trace tracks (the first N)")
       ->capture_default_str();
   run->add_flag("--all-chips", run_opts->all_chips,

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/output_path.hpp"
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
@@ -119,8 +119,6 @@ std::function<void(const sweep::SweepProgress&)> progress_line(const char* what)
 }
 
 void check_common(const SweepCliOptions& o) {
-  if (!o.csv_path.empty())
-    check_output_path(o.csv_path, "--csv");
   if (o.chips < 1) {
     throw InputError({"--chips", "", "chips"}, "must be positive", std::to_string(o.chips),
                      "1 or more");
@@ -133,9 +131,28 @@ void check_common(const SweepCliOptions& o) {
   }
 }
 
-void sweep_command(const SweepCliOptions& o) {
+// The files the command writes: -o, --csv and (report) --html.
+std::vector<NamedPath> outputs_of(const SweepCliOptions& o) {
+  std::vector<NamedPath> outputs;
   if (!o.output_path.empty())
-    check_output_path(o.output_path, "--output");
+    outputs.push_back({"--output", o.output_path});
+  if (!o.csv_path.empty())
+    outputs.push_back({"--csv", o.csv_path});
+  if (!o.html_path.empty())
+    outputs.push_back({"--html", o.html_path});
+  return outputs;
+}
+
+// The outputs against the output-path policy and the inputs (common/output_path.hpp), before any
+// work.
+void check_output(const SweepCliOptions& o, const ModelConfig& model,
+                  const HardwareProfile& hardware) {
+  check_outputs(outputs_of(o),
+                {{"--model", model.file}, {"--hardware", hardware.file}});
+}
+
+void sweep_command(const SweepCliOptions& o) {
+  check_outputs(outputs_of(o), {});
   check_common(o);
   if (o.max_microbatches < 1) {
     throw InputError({"--max-microbatches", "", "max-microbatches"}, "must be positive",
@@ -143,6 +160,7 @@ void sweep_command(const SweepCliOptions& o) {
   }
   const ModelConfig model = load_model(o.model);
   const HardwareProfile hardware = load_hardware(o.hardware);
+  check_output(o, model, hardware);
   sweep::SweepOptions so;
   so.chips = o.chips;
   so.top = o.top;
@@ -161,17 +179,16 @@ void sweep_command(const SweepCliOptions& o) {
   const auto result = sweep::run_sweep(model, hardware, so);
   const std::string json = report::sweep_json(model, hardware, so, result);
   if (!o.output_path.empty())
-    write_file_atomically(o.output_path, json);
+    write_output({"--output", o.output_path}, json);
   if (!o.csv_path.empty())
-    write_file_atomically(o.csv_path, report::sweep_plans_csv(json));
-  std::fputs(o.json ? json.c_str() : report::sweep_text(model, hardware, so, result).c_str(),
-             stdout);
+    write_output({"--csv", o.csv_path}, report::sweep_plans_csv(json));
+  if (!any_standard_output(outputs_of(o)))
+    std::fputs(o.json ? json.c_str() : report::sweep_text(model, hardware, so, result).c_str(),
+               stdout);
 }
 
 void report_command(const SweepCliOptions& o) {
-  check_output_path(o.output_path, "--output");
-  if (!o.html_path.empty())
-    check_output_path(o.html_path, "--html");
+  check_outputs(outputs_of(o), {});
   check_common(o);
   const int given =
       (o.steps.empty() ? 0 : 1) + (o.tokens.empty() ? 0 : 1) + (o.images.empty() ? 0 : 1);
@@ -224,15 +241,17 @@ void report_command(const SweepCliOptions& o) {
   }
   const ModelConfig model = load_model(o.model);
   const HardwareProfile hardware = load_hardware(o.hardware);
+  check_output(o, model, hardware);
   co.progress = progress_line("report");
   const auto rep = sweep::build_capacity_report(model, hardware, co);
   const std::string json = report::capacity_json(rep);
-  write_file_atomically(o.output_path, json);
+  write_output({"--output", o.output_path}, json);
   if (!o.html_path.empty())
-    write_file_atomically(o.html_path, report::html_page(json, o.output_path));
+    write_output({"--html", o.html_path}, report::html_page(json, o.output_path));
   if (!o.csv_path.empty())
-    write_file_atomically(o.csv_path, report::scaling_points_csv(json));
-  std::fputs(o.json ? json.c_str() : report::capacity_text(rep).c_str(), stdout);
+    write_output({"--csv", o.csv_path}, report::scaling_points_csv(json));
+  if (!any_standard_output(outputs_of(o)))
+    std::fputs(o.json ? json.c_str() : report::capacity_text(rep).c_str(), stdout);
 }
 
 void add_model_hardware(CLI::App* cmd, SweepCliOptions& o) {
@@ -272,9 +291,11 @@ void add_sweep_commands(CLI::App& app) {
   sw->add_option("--max-microbatches", so->max_microbatches,
                  "Largest microbatch count swept (1, 2, 4, ...)")
       ->capture_default_str();
-  sw->add_option("-o,--output", so->output_path, "Also write the JSON to FILE (atomically)");
+  sw->add_option("-o,--output", so->output_path,
+                 "Also write the JSON to FILE (atomically; - for standard output)");
   sw->add_option("--csv", so->csv_path,
-                 "Also write the ranked plans as CSV to FILE (docs/report.md \"CSV\")");
+                 "Also write the ranked plans as CSV to FILE (docs/report.md \"CSV\"; - for "
+                 "standard output)");
   sw->callback([so] { sweep_command(*so); });
 
   auto ro = std::make_shared<SweepCliOptions>();
@@ -295,7 +316,8 @@ void add_sweep_commands(CLI::App& app) {
   rp->add_option("--max-scaling-chips", ro->max_scaling_chips,
                  "Largest chip count of the scaling curve (default: 4 x chips, within the "
                  "profile)");
-  rp->add_option("-o,--output", ro->output_path, "Write the JSON report to FILE (atomically)")
+  rp->add_option("-o,--output", ro->output_path,
+                 "Write the JSON report to FILE (atomically; - for standard output)")
       ->required();
   rp->add_option("--html", ro->html_path,
                  "Also write the HTML report (answer first, then charts; opens offline) to FILE");

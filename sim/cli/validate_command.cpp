@@ -13,9 +13,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "common/json_text.hpp"
+#include "common/output_path.hpp"
 #include "common/version.hpp"
 #include "hardware_profiles/cost_model_json.hpp"
 #include "hardware_profiles/hardware.hpp"
@@ -211,7 +212,7 @@ void run_validate_runs(const ValidateOptions& o) {
                            {"rel_error", r.rel_error}});
     }
     j["summary"] = rel_error_summary_json(sum);
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", json_text(j).c_str());
     return;
   }
   std::printf("meshsim validate: %s (%zu measured runs)\n\n", o.runs.c_str(), rows.size());
@@ -279,7 +280,7 @@ void run_validate_matmuls(const ValidateOptions& o) {
                            {"rel_error", c.rel_error}});
     }
     j["summary"] = rel_error_summary_json(v.summary);
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", json_text(j).c_str());
     return;
   }
   std::printf("meshsim validate: %s (%s); profile %s\n\n", table.file.c_str(), o.dtype.c_str(),
@@ -305,9 +306,13 @@ void run_validate_matmuls(const ValidateOptions& o) {
 
 void run_calibrate_matmuls(const ValidateOptions& o) {
   if (!o.output.empty())
-    check_output_path(o.output, "-o");
+    check_outputs({{"-o", o.output}}, {});
   const GemmTable table = load_gemm_table(o.matmuls);
   const HardwareProfile profile = load_hardware(o.hardware);
+  if (!o.output.empty())
+    check_outputs({{"-o", o.output}}, {{"--matmuls", o.matmuls}, {"--hardware", profile.file}});
+  // With -o - the profile is the standard output; the summary goes to stderr.
+  std::FILE* out = is_standard_output(o.output) ? stderr : stdout;
   if (profile.cost.matmul.kind != MatmulModelKind::GpuTiles) {
     throw InputError({"--hardware", "", "hardware"},
                      "the profile has no GPU tile matmul model (cost_model/matmul/model gpu_tiles) "
@@ -323,15 +328,7 @@ void run_calibrate_matmuls(const ValidateOptions& o) {
   CostModel cost = profile.cost;
   cost.matmul = model;
   const MatmulValidation v = validate_matmuls(table.rows, cost, profile.chip, MatmulDtype::Bf16);
-  std::printf("meshsim calibrate: matmul model of %s fitted on %s (bf16, %zu rows, %d SMs)\n",
-              profile.name.c_str(), table.file.c_str(), table.rows.size(), fit.model.sms);
-  std::printf("  tensor_core_fraction  %.4f\n", fit.model.tensor_core_fraction);
-  std::printf("  kernel_overhead       %.3f us\n", 1e6 * fit.model.kernel_overhead_s);
-  std::printf("  tile_overhead         %.3f us\n", 1e6 * fit.model.tile_overhead_s);
-  std::printf("  sm_operand_bandwidth  %.2f GB/s\n", 1e-9 * fit.model.sm_operand_bandwidth);
-  std::printf("  sum of squared log errors %.4f\n", fit.sum_sq_log_error);
-  std::printf("  |error| on the fitted rows: median %.1f%%, 90th percentile %.1f%%, worst %.1f%%\n",
-              100 * v.summary.median_abs, 100 * v.summary.p90_abs, 100 * v.summary.worst_abs);
+  // Written before the summary is printed, so that a failed write leaves stdout empty.
   if (!o.output.empty()) {
     nlohmann::json document = read_json_file(profile.file);
     document["cost_model"].erase("matmul_efficiency");
@@ -348,9 +345,20 @@ void run_calibrate_matmuls(const ValidateOptions& o) {
         }
       }
     }
-    write_file_atomically(o.output, document.dump(2) + "\n");
-    std::printf("  wrote %s\n", o.output.c_str());
+    write_output({"-o", o.output}, json_text(document) + "\n");
   }
+  std::fprintf(out, "meshsim calibrate: matmul model of %s fitted on %s (bf16, %zu rows, %d SMs)\n",
+               profile.name.c_str(), table.file.c_str(), table.rows.size(), fit.model.sms);
+  std::fprintf(out, "  tensor_core_fraction  %.4f\n", fit.model.tensor_core_fraction);
+  std::fprintf(out, "  kernel_overhead       %.3f us\n", 1e6 * fit.model.kernel_overhead_s);
+  std::fprintf(out, "  tile_overhead         %.3f us\n", 1e6 * fit.model.tile_overhead_s);
+  std::fprintf(out, "  sm_operand_bandwidth  %.2f GB/s\n", 1e-9 * fit.model.sm_operand_bandwidth);
+  std::fprintf(out, "  sum of squared log errors %.4f\n", fit.sum_sq_log_error);
+  std::fprintf(
+      out, "  |error| on the fitted rows: median %.1f%%, 90th percentile %.1f%%, worst %.1f%%\n",
+      100 * v.summary.median_abs, 100 * v.summary.p90_abs, 100 * v.summary.worst_abs);
+  if (!o.output.empty())
+    std::fprintf(out, "  wrote %s\n", o.output.c_str());
 }
 
 void run_validate(const ValidateOptions& o) {
@@ -363,7 +371,7 @@ void run_validate(const ValidateOptions& o) {
       load_hardware(o.hardware.empty() ? profile_for_device(m) : o.hardware);
   const ValidationReport report = validate_measurements(m, profile, parse_model(o.model));
   if (o.json) {
-    std::printf("%s\n", report_json(report).dump(2).c_str());
+    std::printf("%s\n", json_text(report_json(report)).c_str());
   } else {
     print_report(report);
   }
@@ -384,7 +392,7 @@ void run_calibrate(const ValidateOptions& o) {
     throw InputError({"-o", "", "output"}, "required with --measurements", "none",
                      "-o OUT.json, the profile file to write");
   }
-  check_output_path(o.output, "-o");
+  check_outputs({{"-o", o.output}}, {});
   const MeasurementSet m = load_measurements(o.measurements);
   if (m.synthetic && !o.allow_synthetic) {
     throw InputError({o.measurements, "/synthetic", "synthetic"},
@@ -392,15 +400,18 @@ void run_calibrate(const ValidateOptions& o) {
                      "a file measured by cuda_validation/run_sweep.sh");
   }
   const HardwareProfile profile = load_hardware(o.hardware);
+  check_outputs({{"-o", o.output}},
+                {{"--measurements", o.measurements}, {"--hardware", profile.file}});
   const CalibratedCost fit = fit_cost_model(m, profile.chip);
   nlohmann::json document = read_json_file(profile.file);
   document["cost_model"]["calibrated"] = calibrated_cost_to_json(fit);
-  write_file_atomically(o.output, document.dump(2) + "\n");
-  std::printf("meshsim calibrate: wrote %s (profile %s, calibrated on %s, k in {", o.output.c_str(),
-              profile.name.c_str(), o.measurements.c_str());
+  write_output({"-o", o.output}, json_text(document) + "\n");
+  std::FILE* out = is_standard_output(o.output) ? stderr : stdout;  // -o -: the profile is stdout
+  std::fprintf(out, "meshsim calibrate: wrote %s (profile %s, calibrated on %s, k in {",
+               o.output.c_str(), profile.name.c_str(), o.measurements.c_str());
   for (std::size_t i = 0; i < fit.fit_model_axes.size(); ++i)
-    std::printf("%s%d", i ? ", " : "", fit.fit_model_axes[i]);
-  std::printf("})\n");
+    std::fprintf(out, "%s%d", i ? ", " : "", fit.fit_model_axes[i]);
+  std::fprintf(out, "})\n");
 }
 
 // --- Collectives against published measurements (issue 12; docs/fidelity.md) ---
@@ -436,7 +447,7 @@ void run_validate_collectives(const ValidateOptions& o) {
                            {"rel_error", r.rel_error}});
     }
     j["summary"] = rel_error_summary_json(summary);
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", json_text(j).c_str());
     return;
   }
   std::printf(
@@ -494,7 +505,7 @@ void run_validate_busbw(const ValidateOptions& o) {
       j["rows"].push_back(row);
     }
     j["summary"] = rel_error_summary_json(summary);
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", json_text(j).c_str());
     return;
   }
   std::printf(

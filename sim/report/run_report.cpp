@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/json_text.hpp"
 #include "common/units.hpp"
 #include "common/version.hpp"
 #include "sim/execution/uncertainty.hpp"
@@ -171,7 +172,7 @@ json result_json(const RunInputs& in, const execution::StepResult& r) {
 }
 
 std::string dump(const json& j) {
-  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return json_text(j) + "\n";
 }
 
 std::string seconds(double s) {
@@ -456,7 +457,7 @@ std::string trace_json(const RunInputs& inputs, const execution::StepResult& res
   j["otherData"] = {{"schema", "meshsim.trace/v1"}, {"version", kVersion},
                     {"model", inputs.model->name},  {"hardware", inputs.hardware->name},
                     {"plan", inputs.plan->name},    {"step_time_s", result.step_time_s}};
-  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return json_text(j, -1) + "\n";
 }
 
 }  // namespace meshsim::report

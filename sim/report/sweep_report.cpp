@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/json_text.hpp"
 #include "common/version.hpp"
 #include "sim/execution/uncertainty.hpp"
 #include "sim/plan/sharding.hpp"
@@ -230,7 +231,7 @@ std::string sweep_json(const ModelConfig& model, const HardwareProfile& hardware
     j[it.key()] = it.value();
   j["plans"] = plans_json(model, hardware, result);
   j["runner_up_lost"] = runner_up_json(hardware, result);
-  return j.dump(2) + "\n";
+  return json_text(j) + "\n";
 }
 
 std::string sweep_text(const ModelConfig& model, const HardwareProfile& hardware,
@@ -341,7 +342,7 @@ std::string capacity_json(const sweep::CapacityReport& rep) {
                   {"rule",
                    "scaling stops where doubling the chips gives less than 1.6x the "
                    "throughput, or the plan cannot be formed"}};
-  return j.dump(2) + "\n";
+  return json_text(j) + "\n";
 }
 
 std::string capacity_text(const sweep::CapacityReport& rep) {
