@@ -1,0 +1,97 @@
+// A decoder's training step (issue 14 item 3): MFU and tokens/s per chip by the field's FLOP
+// count, and the embedding / LM head / cross-entropy work it adds to the layers'.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/execution/step.hpp"
+#include "sim/plan/plan.hpp"
+
+using meshsim::ModelConfig;
+using meshsim::ModelKind;
+using meshsim::Plan;
+using meshsim::PlanFlags;
+using meshsim::execution::simulate_step;
+
+namespace {
+
+// A small Llama-style decoder: GQA (16 heads, 4 K/V heads), SwiGLU, untied, or tied.
+ModelConfig small_decoder(bool tied) {
+  const nlohmann::json j = {{"schema", "meshsim.model/v1"},
+                            {"kind", "decoder"},
+                            {"block", "sequential"},
+                            {"width", 1024},
+                            {"depth", 4},
+                            {"mlp_dim", 2816},
+                            {"heads", 16},
+                            {"kv_heads", 4},
+                            {"mlp", "swiglu"},
+                            {"position_embedding", "rotary"},
+                            {"vocab", 32000},
+                            {"tied_embeddings", tied},
+                            {"seq_len", 1024},
+                            {"qkv_bias", false},
+                            {"out_proj_bias", false},
+                            {"mlp_bias", false}};
+  return meshsim::parse_model_json(j.dump(), "small-decoder.json");
+}
+
+Plan plan_for(const ModelConfig& m, const meshsim::HardwareProfile& hw, const std::string& mesh,
+              const std::string& attention) {
+  PlanFlags f;
+  f.mesh = mesh;
+  f.batch = "16";
+  f.attention = attention;
+  return meshsim::finalize_plan(meshsim::apply_plan_flags(Plan{}, f), m, hw, 0);
+}
+
+double ops_flop(const std::vector<meshsim::Op>& ops) {
+  double sum = 0;
+  for (const auto& op : ops)
+    sum += op.flop;
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("decoder step: MFU and tokens/s per chip by 6N + 12LHQT", "[execution][decoder]") {
+  const auto hw = meshsim::load_hardware("h100-sxm");
+  for (bool tied : {false, true}) {
+    INFO("tied " << tied);
+    const auto m = small_decoder(tied);
+    const auto plan = plan_for(m, hw, "2x8", "flash");  // k = 8 > kv_heads 4: K/V replicated
+    const auto r = simulate_step(m, hw, plan);
+    const double tokens = 16.0 * 1024.0;
+    CHECK(r.model_flop == meshsim::flop_per_token(m).train * tokens);
+    CHECK(r.mfu == Approx(r.model_flop / (16.0 * hw.chip.peak_bf16_flop_per_s * r.step_time_s)));
+    CHECK(r.tokens_per_s_per_chip == Approx(tokens / r.step_time_s / 16.0));
+    // The LM head's three matmuls (2 R D V_k each, R = 8 sequences x 1024 tokens per chip) at
+    // most at peak: its compute time is at least their FLOP over the peak.
+    const double head_flop = 3.0 * 2.0 * 8.0 * 1024.0 * 1024.0 * (32000.0 / 8.0);
+    CHECK(r.lm_head_compute_s >= head_flop / hw.chip.peak_bf16_flop_per_s);
+    CHECK(r.lm_head_compute_s < r.step_time_s);
+    CHECK(r.memory.lm_head_activation_bytes == 2.0 * 8.0 * 1024.0 * (1024.0 / 8 + 1024 + 4000));
+  }
+}
+
+TEST_CASE("decoder step: the layers' work plus the embedding, LM head and loss",
+          "[execution][decoder]") {
+  // The same layers as an encoder (unfused attention computes every score either way): the
+  // decoder executes exactly the encoder's FLOP plus its lm_head_ops on every chip.
+  const auto hw = meshsim::load_hardware("h100-sxm");
+  const auto dec = small_decoder(false);
+  ModelConfig enc = dec;
+  enc.kind = ModelKind::Encoder;
+  enc.vocab = 0;
+  const auto plan = plan_for(dec, hw, "2x4", "unfused");
+  const auto rd = simulate_step(dec, hw, plan);
+  const auto re = simulate_step(enc, hw, plan);
+  const auto head = meshsim::lm_head_ops(dec, meshsim::LayerShape{8, 4});
+  const double extra = ops_flop(head.embedding_forward) + ops_flop(head.head_forward) +
+                       ops_flop(head.head_backward) + ops_flop(head.embedding_backward);
+  CHECK(rd.executed_flop == Approx(re.executed_flop + 8.0 * extra).epsilon(1e-9));
+  CHECK(rd.step_time_s > re.step_time_s);
+  CHECK(re.lm_head_compute_s == 0);
+}
