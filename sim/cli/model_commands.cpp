@@ -276,9 +276,15 @@ void list_models(bool json) {
                     {"published_params", m.published_params},
                     {"source", m.source},
                     {"file", m.file}});
+    const bool decoder = m.kind == ModelKind::Decoder;
+    if (decoder) {
+      list.back()["kind"] = to_string(m.kind);
+      list.back()["vocab"] = m.vocab;
+    }
     table += fmt::format("{:<11} {:<9} {:<10} {:>6} {:>5} {:>6} {:>5} {:>5} {:>6} {:>9}\n", m.name,
                          m.display_name, to_string(m.block), m.width, m.depth, m.mlp_dim, m.heads,
-                         m.patch, m.tokens, short_count(p.total));
+                         decoder ? std::string("-") : std::to_string(m.patch), m.tokens,
+                         short_count(p.total));
   }
   if (json) {
     nlohmann::json j = {{"schema", "meshsim.models/v1"}, {"version", kVersion}, {"models", list}};
