@@ -385,9 +385,9 @@ Program build_program(const Context& ctx) {
   for (const auto& op : ops)
     (op.pass == Pass::Forward ? forward : backward).push_back(op);
   // Selective recomputation rebuilds what the memory model does not keep (docs/plans.md).
-  const std::vector<std::string> selective = {"qk_norm",         "split_heads", "attn_scores",
-                                              "softmax",         "attn_values", "merge_heads",
-                                              "flash_attention", "gelu"};
+  const std::vector<std::string> selective = {
+      "qk_norm",     "split_heads",     "attn_scores", "softmax", "attn_values",
+      "merge_heads", "flash_attention", "gelu",        "relu",    "swiglu"};
   const std::int64_t layers = model.depth;
   const bool data_traffic = ctx.t > 1;
   // Data-axis buffers are padded to a multiple of 2t bytes, so every ring step of every phase moves

@@ -233,9 +233,8 @@ Plan finalize_plan(const Plan& input, const ModelConfig& model, const std::vecto
   if (kv_heads % k != 0 && k % kv_heads != 0) {
     throw InputError(
         mesh_site,
-        "the model axis (" + std::to_string(k) +
-            " chips) neither divides nor is a multiple of the key/value heads (" +
-            std::to_string(kv_heads) + ")",
+        "the model axis (" + std::to_string(k) + " chips) does not divide the key/value heads (" +
+            std::to_string(kv_heads) + ") and is not a multiple of them",
         "mesh " + plan.mesh.text(),
         "a model axis that divides " + std::to_string(kv_heads) + " or a multiple of it");
   }
