@@ -240,8 +240,13 @@ Plan finalize_plan(const Plan& input, const ModelConfig& model, const std::vecto
   }
   for (const auto& linear : linears) {
     require_divides(k, linear.in_features, linear.name + "'s input features", mesh_site, plan.mesh);
-    require_divides(k, linear.out_features, linear.name + "'s output features", mesh_site,
-                    plan.mesh);
+    // With K/V heads replicated (k > kv_heads) a chip holds A/k + 2 head_dim (+ the MLP's
+    // share) of the Q/K/V projection's outputs, whole by the checks above, not (A + 2KV)/k.
+    const bool kv_replicated = kv_heads < k;
+    if (!(kv_replicated && (linear.name == "qkv" || linear.name == "fused_in_proj"))) {
+      require_divides(k, linear.out_features, linear.name + "'s output features", mesh_site,
+                      plan.mesh);
+    }
   }
   std::set<std::string> names;
   for (const auto& linear : linears)

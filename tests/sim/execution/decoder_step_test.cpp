@@ -95,3 +95,21 @@ TEST_CASE("decoder step: the layers' work plus the embedding, LM head and loss",
   CHECK(rd.step_time_s > re.step_time_s);
   CHECK(re.lm_head_compute_s == 0);
 }
+
+TEST_CASE("decoder plans: K/V heads split or replicated over the model axis",
+          "[execution][decoder]") {
+  const auto hw = meshsim::load_hardware("h100-sxm");
+  // PaLM: one K/V head, so a model axis of 6 replicates it on every chip (each holds 8 query heads
+  // and the K/V head: 2048 + 2 x 256 + 2 x 12288 outputs of fused_in_proj), although 6 does not
+  // divide the unreplicated 12288 + 512 + 147456 = 160256.
+  const auto palm = meshsim::load_model("palm-540b");
+  CHECK_NOTHROW(plan_for(palm, hw, "2x6", "unfused"));
+  for (const auto& op : meshsim::layer_ops(palm, meshsim::LayerShape{1, 6})) {
+    if (op.name == "fused_in_proj" && op.pass == meshsim::Pass::Forward)
+      CHECK(op.n == 2048 + 2 * 256 + 2 * 12288);
+  }
+  // Llama 3 70B (8 K/V heads): 8 splits them, 16 replicates each on two chips.
+  const auto llama = meshsim::load_model("llama3-70b");
+  CHECK_NOTHROW(plan_for(llama, hw, "2x8", "flash"));
+  CHECK_NOTHROW(plan_for(llama, hw, "1x16", "flash"));
+}
