@@ -96,6 +96,31 @@ TEST_CASE("decoder step: the layers' work plus the embedding, LM head and loss",
   CHECK(re.lm_head_compute_s == 0);
 }
 
+TEST_CASE("decoder step: causal attention makes the layers' compute no more than the encoder's",
+          "[execution][decoder]") {
+  // The layers' compute on the slowest chip (without the LM head and the optimizer update, which
+  // also covers the embedding tables): equal with unfused attention (the mask is applied in the
+  // softmax), smaller with FlashAttention (the blocks above the diagonal are skipped).
+  const auto hw = meshsim::load_hardware("h100-sxm");
+  const auto dec = small_decoder(false);
+  ModelConfig enc = dec;
+  enc.kind = ModelKind::Encoder;
+  enc.vocab = 0;
+  for (const char* attention : {"unfused", "flash"}) {
+    INFO(attention);
+    const auto plan = plan_for(dec, hw, "2x4", attention);
+    const auto rd = simulate_step(dec, hw, plan);
+    const auto re = simulate_step(enc, hw, plan);
+    const double layers_d = rd.slowest.compute_s - rd.slowest.optimizer_s - rd.lm_head_compute_s;
+    const double layers_e = re.slowest.compute_s - re.slowest.optimizer_s;
+    if (std::string(attention) == "flash") {
+      CHECK(layers_d < layers_e);
+    } else {
+      CHECK(layers_d == Approx(layers_e).epsilon(1e-9));
+    }
+  }
+}
+
 TEST_CASE("decoder plans: K/V heads split or replicated over the model axis",
           "[execution][decoder]") {
   const auto hw = meshsim::load_hardware("h100-sxm");
