@@ -410,8 +410,8 @@ Program build_program(const Context& ctx) {
   // rows of their own after the layer linears' rows.
   const LmHeadWork& lm = ctx.lm_head;
   const auto head_row = static_cast<std::int32_t>(2 * ctx.linears.size());
-  auto emit_head = [&](const std::vector<Op>& ops, Phase phase) {
-    for (const Op& op : ops) {
+  auto emit_head = [&](const std::vector<Op>& head_ops, Phase phase) {
+    for (const Op& op : head_ops) {
       const std::int32_t row = head_row + (op.pass == Pass::Forward ? 0 : 1);
       if (op.kind == OpKind::Matmul && op.linear == "lm_head") {
         emitter.linear_op(op, lm.linear, row, phase);
