@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const meshsim::ParamCounts params = meshsim::count_params(model);
   const meshsim::FlopPerToken flop = meshsim::flop_per_token(model);
   if (params.total < 0 || params.transformer < 0 || !std::isfinite(flop.forward) ||
-      flop.forward < 0 || !(flop.train >= flop.forward)) {
+      flop.forward < 0 || !(flop.train >= flop.forward) || !(flop.train_causal <= flop.train)) {
     std::abort();
   }
   // One layer's ops at a small per-chip shape: model axis 1 always divides.
@@ -28,6 +28,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const meshsim::Op& op : meshsim::layer_ops(model, {1, 1, 2})) {
       if (!std::isfinite(op.flop) || op.flop < 0 || op.bytes_read < 0 || op.bytes_written < 0)
         std::abort();
+    }
+  } catch (const meshsim::InputError&) {
+  }
+  // A decoder's embedding, LM head and loss at the same shape (empty for encoders).
+  try {
+    const meshsim::LmHeadOps head = meshsim::lm_head_ops(model, {1, 1, 2});
+    for (const auto* list : {&head.embedding_forward, &head.head_forward, &head.head_backward,
+                             &head.embedding_backward}) {
+      for (const meshsim::Op& op : *list) {
+        if (!std::isfinite(op.flop) || op.flop < 0 || op.bytes_read < 0 || op.bytes_written < 0)
+          std::abort();
+      }
     }
   } catch (const meshsim::InputError&) {
   }

@@ -32,6 +32,7 @@ constexpr std::int64_t kMaxImage = 1'000'000;
 constexpr std::int64_t kMaxTokens = 100'000'000;
 constexpr std::int64_t kMaxChannels = 1024;
 constexpr std::int64_t kMaxClasses = 100'000'000;
+constexpr std::int64_t kMaxVocab = 100'000'000;  // vocab x D <= 1e14, inside the 1e18 bound
 
 // $MESHSIM_DATA_DIR/models, else the source tree's (common/data_dir.hpp).
 fs::path zoo_dir() {
@@ -83,34 +84,79 @@ ModelConfig parse_model(const nlohmann::json& root, const std::string& file,
     }
     m.head_dim = m.width / m.heads;
   }
-  m.patch = o.integer("patch", 1, kMaxPatch);
-  m.channels = o.integer_or("channels", 3, 1, kMaxChannels);
-  m.class_token = o.boolean_or("class_token", false);
-  const std::int64_t extra = m.class_token ? 1 : 0;
-  m.image_size = o.integer_or("image_size", 0, 1, kMaxImage);
-  m.tokens = o.integer_or("tokens", 0, 1 + extra, kMaxTokens);
-  if (m.image_size == 0 && m.tokens == 0) {
-    throw InputError(o.site("image_size"), "missing: give image_size or tokens (or both)");
+  // Optional enumerations: absent means the ViT default.
+  auto optional_enum = [&](const char* key, std::initializer_list<std::string_view> allowed,
+                           const char* fallback) {
+    return o.has(key) ? o.enumeration(key, allowed) : std::string(fallback);
+  };
+  m.kind = optional_enum("kind", {"encoder", "decoder"}, "encoder") == "decoder"
+               ? ModelKind::Decoder
+               : ModelKind::Encoder;
+  const std::string mlp = optional_enum("mlp", {"gelu", "relu", "swiglu"}, "gelu");
+  m.mlp = mlp == "swiglu" ? MlpKind::Swiglu : mlp == "relu" ? MlpKind::Relu : MlpKind::Gelu;
+  const std::string position =
+      optional_enum("position_embedding", {"learned", "rotary", "none"}, "learned");
+  m.position = position == "rotary" ? PositionKind::Rotary
+               : position == "none" ? PositionKind::None
+                                    : PositionKind::Learned;
+  m.kv_heads = o.integer_or("kv_heads", m.heads, 1, m.heads);
+  if (m.heads % m.kv_heads != 0) {
+    throw InputError(
+        o.site("kv_heads"), "does not divide heads " + std::to_string(m.heads),
+        std::to_string(m.kv_heads),
+        "a divisor of heads (heads: multi-head, fewer: grouped-query, 1: multi-query)");
   }
-  if (m.image_size != 0) {
-    if (m.image_size % m.patch != 0) {
-      throw InputError(o.site("image_size"), "not a multiple of patch " + std::to_string(m.patch),
-                       std::to_string(m.image_size), "a multiple of patch");
+  if (m.kind == ModelKind::Decoder) {
+    // A decoder reads token ids: no image fields, a vocabulary and a sequence length instead.
+    for (const char* key :
+         {"patch", "image_size", "channels", "class_token", "tokens", "map_head", "num_classes"}) {
+      if (o.has(key)) {
+        throw InputError(o.site(key), "not a field of a decoder", "",
+                         "vocab, seq_len and tied_embeddings (image fields are for encoders)");
+      }
     }
-    const std::int64_t grid = m.image_size / m.patch;
-    if (grid > kMaxTokens / grid) {  // grid^2 would pass the token bound (and may overflow)
-      throw InputError(o.site("image_size"), "gives too many tokens",
-                       std::to_string(m.image_size) + " / " + std::to_string(m.patch) + " per side",
-                       "at most " + std::to_string(kMaxTokens) + " tokens");
+    m.vocab = o.integer("vocab", 1, kMaxVocab);
+    m.tied_embeddings = o.boolean_or("tied_embeddings", false);
+    m.tokens = o.integer("seq_len", 1, kMaxTokens);
+    m.patch = 0;
+    m.channels = 0;
+  } else {
+    for (const char* key : {"vocab", "tied_embeddings", "seq_len"}) {
+      if (o.has(key)) {
+        throw InputError(o.site(key), "not a field of an encoder", "",
+                         "patch, image_size or tokens (or \"kind\": \"decoder\")");
+      }
     }
-    const std::int64_t expected = grid * grid + extra;
-    if (m.tokens != 0 && m.tokens != expected) {
-      throw InputError(o.site("tokens"),
-                       "disagrees with (image_size / patch)^2" +
-                           std::string(m.class_token ? " + 1 (class token)" : ""),
-                       std::to_string(m.tokens), std::to_string(expected) + " or leave it out");
+    m.patch = o.integer("patch", 1, kMaxPatch);
+    m.channels = o.integer_or("channels", 3, 1, kMaxChannels);
+    m.class_token = o.boolean_or("class_token", false);
+    const std::int64_t extra = m.class_token ? 1 : 0;
+    m.image_size = o.integer_or("image_size", 0, 1, kMaxImage);
+    m.tokens = o.integer_or("tokens", 0, 1 + extra, kMaxTokens);
+    if (m.image_size == 0 && m.tokens == 0) {
+      throw InputError(o.site("image_size"), "missing: give image_size or tokens (or both)");
     }
-    m.tokens = expected;
+    if (m.image_size != 0) {
+      if (m.image_size % m.patch != 0) {
+        throw InputError(o.site("image_size"), "not a multiple of patch " + std::to_string(m.patch),
+                         std::to_string(m.image_size), "a multiple of patch");
+      }
+      const std::int64_t grid = m.image_size / m.patch;
+      if (grid > kMaxTokens / grid) {  // grid^2 would pass the token bound (and may overflow)
+        throw InputError(
+            o.site("image_size"), "gives too many tokens",
+            std::to_string(m.image_size) + " / " + std::to_string(m.patch) + " per side",
+            "at most " + std::to_string(kMaxTokens) + " tokens");
+      }
+      const std::int64_t expected = grid * grid + extra;
+      if (m.tokens != 0 && m.tokens != expected) {
+        throw InputError(o.site("tokens"),
+                         "disagrees with (image_size / patch)^2" +
+                             std::string(m.class_token ? " + 1 (class token)" : ""),
+                         std::to_string(m.tokens), std::to_string(expected) + " or leave it out");
+      }
+      m.tokens = expected;
+    }
   }
   m.qk_norm = o.boolean_or("qk_norm", false);
   m.qkv_bias = o.boolean_or("qkv_bias", true);
@@ -136,6 +182,34 @@ ModelConfig parse_model(const nlohmann::json& root, const std::string& file,
 
 const char* to_string(BlockKind kind) {
   return kind == BlockKind::Parallel ? "parallel" : "sequential";
+}
+
+const char* to_string(ModelKind kind) {
+  return kind == ModelKind::Decoder ? "decoder" : "encoder";
+}
+
+const char* to_string(MlpKind kind) {
+  switch (kind) {
+    case MlpKind::Gelu:
+      return "gelu";
+    case MlpKind::Relu:
+      return "relu";
+    case MlpKind::Swiglu:
+      return "swiglu";
+  }
+  return "?";
+}
+
+const char* to_string(PositionKind kind) {
+  switch (kind) {
+    case PositionKind::Learned:
+      return "learned";
+    case PositionKind::Rotary:
+      return "rotary";
+    case PositionKind::None:
+      return "none";
+  }
+  return "?";
 }
 
 std::vector<std::string> zoo_model_names() {

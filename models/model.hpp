@@ -1,6 +1,8 @@
 #pragma once
-// A ViT encoder (DESIGN §1): its configuration, parameter counts, FLOP per token, and the per-layer
-// ops of one training step (forward, and each linear's two backward matmuls) at per-chip shapes.
+// A dense transformer (DESIGN §1): a ViT encoder or a decoder language model (causal attention,
+// docs/models.md "Decoders"): its configuration, parameter counts, FLOP per token, and the
+// per-layer ops of one training step (forward, and each linear's two backward matmuls) at per-chip
+// shapes.
 // models/ knows nothing of the simulator: it is data plus the model -> ops code.
 #include <cstdint>
 #include <string>
@@ -11,22 +13,44 @@ namespace meshsim {
 enum class BlockKind { Parallel, Sequential };  // ViT-22B / PaLM parallel block, or classic ViT
 const char* to_string(BlockKind kind);          // "parallel" | "sequential", as in the JSON
 
+// An encoder (ViT: bidirectional attention over image patches) or a decoder language model
+// (causal attention over a token sequence, a vocabulary embedding and an LM head).
+enum class ModelKind { Encoder, Decoder };
+const char* to_string(ModelKind kind);  // "encoder" | "decoder"
+
+// The MLP's activation: GELU or ReLU between two matrices, or SwiGLU (Shazeer 2020) with a third
+// (gate) matrix: mlp_in then maps D -> 2F (gate and up projections, one fused linear).
+enum class MlpKind { Gelu, Relu, Swiglu };
+const char* to_string(MlpKind kind);  // "gelu" | "relu" | "swiglu"
+
+// Position information: learned embeddings (tokens x D parameters), or rotary (RoPE, no
+// parameters; its element-wise cost on Q and K is not modelled), or none.
+enum class PositionKind { Learned, Rotary, None };
+const char* to_string(PositionKind kind);  // "learned" | "rotary" | "none"
+
 struct ModelConfig {
   std::string name;          // zoo name ("vit-22b") or the file's stem
   std::string display_name;  // "ViT-22B"
   std::string source;        // publication of the shapes
   std::string file;          // the JSON file it was loaded from
+  ModelKind kind = ModelKind::Encoder;
   BlockKind block = BlockKind::Sequential;
   std::int64_t width = 0;    // D
   std::int64_t depth = 0;    // layers
   std::int64_t mlp_dim = 0;  // F
   std::int64_t heads = 0;
   std::int64_t head_dim = 0;  // D / heads unless the file says otherwise
+  std::int64_t kv_heads = 0;  // key/value heads: heads (MHA), a divisor (GQA), 1 (MQA)
+  MlpKind mlp = MlpKind::Gelu;
+  PositionKind position = PositionKind::Learned;
+  // Decoders: vocabulary size, and whether the LM head reuses the input embedding matrix.
+  std::int64_t vocab = 0;
+  bool tied_embeddings = false;
   std::int64_t patch = 0;
   std::int64_t image_size = 0;
   std::int64_t channels = 3;
   bool class_token = false;
-  std::int64_t tokens = 0;  // (image/patch)^2 (+1 with a class token)
+  std::int64_t tokens = 0;  // (image/patch)^2 (+1 with a class token); a decoder's seq_len
   bool qk_norm = false;
   bool qkv_bias = true;
   bool out_proj_bias = true;
@@ -44,16 +68,26 @@ struct ModelConfig {
 };
 
 struct ParamCounts {
-  std::int64_t transformer = 0;  // weight matrices of the encoder layers (DESIGN §1's figure)
+  std::int64_t transformer = 0;  // weight matrices of the layers (DESIGN §1's figure)
   std::int64_t biases_and_norms = 0;
-  std::int64_t embedding = 0;  // patch projection (+bias), position embedding, class token
-  std::int64_t head = 0;       // final norm + classifier
+  // Encoder: patch projection (+bias), position embedding, class token. Decoder: the token
+  // embedding (vocab x D) and learned position embeddings.
+  std::int64_t embedding = 0;
+  std::int64_t head = 0;  // final norm + classifier; a decoder's untied LM head (vocab x D)
   std::int64_t total = 0;
 };
 
+// Model FLOP per token as the field counts them (docs/models.md "FLOP per token"):
+// 2N + 4 L A T forward, 6N + 12 L A T for training, with N the matmul weights every token
+// multiplies (the layers' matrices, plus a decoder's LM head) and the attention counted in full,
+// as PaLM (Chowdhery et al. 2022, appendix B) and Megatron (Narayanan et al. 2021, eq. 3) count it.
 struct FlopPerToken {
-  double forward = 0;  // 2 x transformer params + 4 x tokens x D per layer (DESIGN §1)
-  double train = 0;    // 3 x forward
+  double forward = 0;        // 2 x matmul params + 4 x tokens x A per layer (DESIGN §1)
+  double train = 0;          // 3 x forward
+  double matmul_params = 0;  // N: transformer weights + the LM head's vocab x D (decoders)
+  // Training FLOP with a causal mask counted as half the attention: 6N + 6 L A T (decoders;
+  // equals `train` for encoders).
+  double train_causal = 0;
 };
 
 // Loads a zoo model by name ("vit-22b") or a user file by path; validates every field.
@@ -66,6 +100,17 @@ std::vector<std::string> zoo_model_names();
 
 // Width of the attention (heads x head_dim); equals D unless the file sets head_dim otherwise.
 std::int64_t attention_width(const ModelConfig& model);
+// Width of the keys (and of the values): kv_heads x head_dim (= attention_width without GQA/MQA).
+std::int64_t kv_width(const ModelConfig& model);
+// Features of the MLP's input projection: F, or 2F for SwiGLU (gate and up matrices).
+std::int64_t mlp_in_width(const ModelConfig& model);
+// Key/value heads each chip holds at model axis k: kv_heads / k, or 1 when k > kv_heads (each
+// K/V head is then replicated on k / kv_heads chips, Megatron-style). finalize_plan requires
+// k | kv_heads or kv_heads | k.
+std::int64_t kv_heads_per_chip(const ModelConfig& model, std::int64_t model_axis);
+// The vocabulary each chip holds of the LM head and the embedding at model axis k (vocab-parallel,
+// padded up to a multiple of k, as Megatron pads it).
+std::int64_t vocab_per_chip(const ModelConfig& model, std::int64_t model_axis);
 
 ParamCounts count_params(const ModelConfig& model);
 FlopPerToken flop_per_token(const ModelConfig& model);
@@ -73,6 +118,7 @@ FlopPerToken flop_per_token(const ModelConfig& model);
 // One linear layer of an encoder block at full (unsharded) size: y = A x, A is out x in.
 struct Linear {
   // "fused_in_proj", "fused_out_proj" (parallel); "qkv", "attn_out", "mlp_in", "mlp_out"
+  // (sequential). With GQA/MQA the K/V parts are kv_width wide; with SwiGLU mlp_in is 2F wide.
   std::string name;
   std::int64_t in_features = 0;
   std::int64_t out_features = 0;
@@ -121,5 +167,17 @@ struct Op {
 // "model_axis" or "batch_images") when the model axis does not divide heads, D and F, or a size is
 // not positive. docs/models.md lists every op with its FLOP and bytes formulas.
 std::vector<Op> layer_ops(const ModelConfig& model, const LayerShape& shape);
+
+// A decoder's ops outside the layers, per microbatch at the per-chip shape (docs/models.md
+// "Decoders"): the embedding lookup and its gradient's scatter-add into the table, and the final
+// norm, the LM head (linear "lm_head", D -> vocab, the vocabulary split over the model axis) and
+// the softmax cross-entropy with their backward ops. Empty for encoders.
+struct LmHeadOps {
+  std::vector<Op> embedding_forward;
+  std::vector<Op> head_forward;   // final_norm, lm_head, cross_entropy
+  std::vector<Op> head_backward;  // cross_entropy, lm_head (input, weight), final_norm
+  std::vector<Op> embedding_backward;
+};
+LmHeadOps lm_head_ops(const ModelConfig& model, const LayerShape& shape);
 
 }  // namespace meshsim

@@ -126,6 +126,18 @@ nlohmann::json show_json(const ModelConfig& m, const LayerShape& shape,
   j["params"] = params_json(count_params(m));
   const FlopPerToken f = flop_per_token(m);
   j["flop_per_token"] = {{"forward", f.forward}, {"train", f.train}};
+  if (m.kind == ModelKind::Decoder) {
+    // Decoder fields only for decoders: the encoders' output is unchanged.
+    j["kind"] = to_string(m.kind);
+    j["kv_heads"] = m.kv_heads;
+    j["mlp"] = to_string(m.mlp);
+    j["position_embedding"] = to_string(m.position);
+    j["vocab"] = m.vocab;
+    j["tied_embeddings"] = m.tied_embeddings;
+    j["seq_len"] = m.tokens;
+    j["flop_per_token"]["train_causal"] = f.train_causal;
+    j["flop_per_token"]["matmul_params"] = f.matmul_params;
+  }
   nlohmann::json linears = nlohmann::json::array();
   for (const Linear& l : layer_linears(m)) {
     linears.push_back({{"name", l.name},
@@ -170,13 +182,23 @@ void print_show(const ModelConfig& m, const LayerShape& shape, const std::vector
   out += fmt::format("  file:    {}\n", m.file);
   if (!m.source.empty())
     out += fmt::format("  source:  {}\n", m.source);
-  out += fmt::format(
-      "  shape:   width D {}, depth {}, MLP F {}, heads {} x head_dim {}, patch {}, image {}, "
-      "channels {}\n",
-      m.width, m.depth, m.mlp_dim, m.heads, m.head_dim, m.patch,
-      m.image_size == 0 ? std::string("-") : std::to_string(m.image_size), m.channels);
-  out += fmt::format("  tokens:  {} per image ({})\n", m.tokens,
-                     m.class_token ? "with class token" : "no class token");
+  if (m.kind == ModelKind::Decoder) {
+    out += fmt::format(
+        "  shape:   decoder (causal attention), width D {}, depth {}, MLP F {} {}, heads {} x "
+        "head_dim {}, {} key/value heads\n",
+        m.width, m.depth, m.mlp_dim, to_string(m.mlp), m.heads, m.head_dim, m.kv_heads);
+    out += fmt::format("  tokens:  sequence {}, vocabulary {}, embeddings {}, positions {}\n",
+                       m.tokens, m.vocab, m.tied_embeddings ? "tied" : "untied",
+                       to_string(m.position));
+  } else {
+    out += fmt::format(
+        "  shape:   width D {}, depth {}, MLP F {}, heads {} x head_dim {}, patch {}, image {}, "
+        "channels {}\n",
+        m.width, m.depth, m.mlp_dim, m.heads, m.head_dim, m.patch,
+        m.image_size == 0 ? std::string("-") : std::to_string(m.image_size), m.channels);
+    out += fmt::format("  tokens:  {} per image ({})\n", m.tokens,
+                       m.class_token ? "with class token" : "no class token");
+  }
   out += fmt::format(
       "  block:   {}; QK-norm {}; biases: QKV {}, attention out {}, MLP {}; LayerNorm centering "
       "{}, bias {}\n",
@@ -204,6 +226,12 @@ void print_show(const ModelConfig& m, const LayerShape& shape, const std::vector
   const FlopPerToken f = flop_per_token(m);
   out += fmt::format("\nFLOP per token: forward {:.4g} GFLOP, train (3 x forward) {:.4g} GFLOP\n",
                      f.forward / 1e9, f.train / 1e9);
+  if (m.kind == ModelKind::Decoder) {
+    out += fmt::format(
+        "  6N + 12LHQT with N = {} matmul weights (layers + LM head); causal half of attention: "
+        "{:.4g} GFLOP\n",
+        grouped(static_cast<std::int64_t>(f.matmul_params)), f.train_causal / 1e9);
+  }
   out += fmt::format("\nlinears (y = A x, A is out x in):\n");
   for (const Linear& l : layer_linears(m)) {
     out += fmt::format("  {:<16} {:>7} -> {:<7} bias {}\n", l.name, l.in_features, l.out_features,
@@ -249,9 +277,15 @@ void list_models(bool json) {
                     {"published_params", m.published_params},
                     {"source", m.source},
                     {"file", m.file}});
+    const bool decoder = m.kind == ModelKind::Decoder;
+    if (decoder) {
+      list.back()["kind"] = to_string(m.kind);
+      list.back()["vocab"] = m.vocab;
+    }
     table += fmt::format("{:<11} {:<9} {:<10} {:>6} {:>5} {:>6} {:>5} {:>5} {:>6} {:>9}\n", m.name,
                          m.display_name, to_string(m.block), m.width, m.depth, m.mlp_dim, m.heads,
-                         m.patch, m.tokens, short_count(p.total));
+                         decoder ? std::string("-") : std::to_string(m.patch), m.tokens,
+                         short_count(p.total));
   }
   if (json) {
     nlohmann::json j = {{"schema", "meshsim.models/v1"}, {"version", kVersion}, {"models", list}};

@@ -15,6 +15,7 @@
 #include "sim/collectives/registry.hpp"
 #include "sim/engine/simulator.hpp"
 #include "sim/execution/accumulation_ops.hpp"
+#include "sim/execution/lm_head.hpp"
 #include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/optimizer_update.hpp"
 #include "sim/execution/placement.hpp"
@@ -80,6 +81,7 @@ struct Context {
   double ring_step_latency_s = 0;
   const network::Topology* topology = nullptr;
   const Placement* placement = nullptr;
+  LmHeadWork lm_head;  // a decoder's embedding, LM head and loss (lm_head.hpp); disabled otherwise
 };
 
 // Closed-form time of the synchronous model-axis collective (docs/execution.md), or a ring
@@ -400,9 +402,9 @@ Program build_program(const Context& ctx) {
   for (const auto& op : ops)
     (op.pass == Pass::Forward ? forward : backward).push_back(op);
   // Selective recomputation rebuilds what the memory model does not keep (docs/plans.md).
-  const std::vector<std::string> selective = {"qk_norm",         "split_heads", "attn_scores",
-                                              "softmax",         "attn_values", "merge_heads",
-                                              "flash_attention", "gelu"};
+  const std::vector<std::string> selective = {
+      "qk_norm",     "split_heads",     "attn_scores", "softmax", "attn_values",
+      "merge_heads", "flash_attention", "gelu",        "relu",    "swiglu"};
   const std::int64_t layers = model.depth;
   const bool data_traffic = ctx.t > 1;
   // Data-axis buffers are padded to a multiple of 2t bytes, so every ring step of every phase moves
@@ -438,7 +440,56 @@ Program build_program(const Context& ctx) {
           ? 0
           : (overlap <= 0.0 ? grad_bytes : padded(ctx.layer_gradient_bytes * (1.0 - overlap)));
   std::int64_t deferred = 0;  // layers whose deferred part waits for the end of the pass
+  // A decoder's embedding and LM head (lm_head.hpp): their work is recorded on two statistics
+  // rows of their own after the layer linears' rows.
+  const LmHeadWork& lm = ctx.lm_head;
+  const auto head_row = static_cast<std::int32_t>(2 * ctx.linears.size());
+  auto emit_head = [&](const std::vector<Op>& head_ops, Phase phase) {
+    for (const Op& op : head_ops) {
+      const std::int32_t row = head_row + (op.pass == Pass::Forward ? 0 : 1);
+      if (op.kind == OpKind::Matmul && op.linear == "lm_head") {
+        emitter.linear_op(op, lm.linear, row, phase);
+      } else {
+        b.compute(op.name, op_seconds(ctx, op), op.flop, row, phase, true, component_of(op.kind));
+      }
+    }
+  };
+  auto head_collective = [&](const ModelCollective& c, const std::string& name, Phase phase) {
+    if (c.kind == ModelCollective::Kind::None || ctx.k == 1)
+      return;
+    const CollectiveOp op = c.kind == ModelCollective::Kind::AllGather ? CollectiveOp::AllGather
+                            : c.kind == ModelCollective::Kind::ReduceScatter
+                                ? CollectiveOp::ReduceScatter
+                                : CollectiveOp::AllReduce;
+    emitter.model_collective(op, c.bytes, name, head_row + (phase == Phase::Forward ? 0 : 1),
+                             phase);
+  };
+  const double grad_element_bytes = plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0;
+  // Data-axis sync of the embedding and LM-head weights, as for a layer: FSDP gathers them at the
+  // start of every microbatch (held until its backward) and reduce-scatters their gradients,
+  // otherwise they are all-reduced; after every microbatch (reduce_each) or the last.
+  auto head_gradients = [&](double params, const char* name, bool last) {
+    if (!lm.enabled || !data_traffic || params <= 0 || !(reduce_each || last))
+      return;
+    const auto slot = b.new_collective_slot();
+    grad_slots.push_back(slot);
+    b.collective(Axis::Data, fsdp ? CollectiveOp::ReduceScatter : CollectiveOp::AllReduce,
+                 padded(params * grad_element_bytes), slot, -1, Phase::Backward, name);
+  };
   for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
+    const bool last_mb = mb == plan.microbatches - 1;
+    std::int32_t head_gather = -1;
+    if (lm.enabled) {
+      if (fsdp) {
+        head_gather = b.new_collective_slot();
+        b.collective(Axis::Data, CollectiveOp::AllGather,
+                     padded(2.0 * (lm.embedding_params_per_chip + lm.head_params_per_chip)),
+                     head_gather, -1, Phase::Forward, "embedding and LM head all-gather");
+        b.wait_collective(Axis::Data, head_gather, -1, Phase::Forward);
+      }
+      emit_head(lm.ops.embedding_forward, Phase::Forward);
+      head_collective(lm.embedding_forward, "embedding", Phase::Forward);
+    }
     // Forward: the gather of layer l+1 is issued when layer l starts (prefetch one ahead).
     std::vector<std::int32_t> gather(static_cast<std::size_t>(layers), -1);
     auto issue_gather = [&](std::int64_t l, Phase phase) {
@@ -454,6 +505,12 @@ Program build_program(const Context& ctx) {
       if (fsdp)
         b.wait_collective(Axis::Data, gather[static_cast<std::size_t>(l)], -1, Phase::Forward);
       emitter.emit(forward, Phase::Forward);
+    }
+    if (lm.enabled) {
+      emit_head(lm.ops.head_forward, Phase::Forward);
+      head_collective(lm.loss_statistics, "cross_entropy statistics all-reduce", Phase::Forward);
+      emit_head(lm.ops.head_backward, Phase::Backward);
+      head_gradients(lm.head_params_per_chip, "LM head gradients", last_mb);
     }
     issue_gather(layers - 1, Phase::Backward);
     for (std::int64_t l = layers - 1; l >= 0; --l) {
@@ -480,6 +537,11 @@ Program build_program(const Context& ctx) {
         if (deferred_grad_bytes > 0)
           ++deferred;
       }
+    }
+    if (lm.enabled) {
+      head_collective(lm.embedding_backward, "embedding gradient", Phase::Backward);
+      emit_head(lm.ops.embedding_backward, Phase::Backward);
+      head_gradients(lm.embedding_params_per_chip, "embedding gradients", last_mb);
     }
     for (; deferred > 0; --deferred)
       reduce_gradients(deferred_grad_bytes);
@@ -1242,6 +1304,7 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
   ctx.layer_weight_bytes = layer_params / static_cast<double>(ctx.k) * 2.0;
   ctx.layer_gradient_bytes = layer_params / static_cast<double>(ctx.k) *
                              (plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0);
+  ctx.lm_head = lm_head_work(model, plan, ctx.microbatch_images);
 
   const network::Topology topology = build_topology(hardware, plan);
   const Placement placement = place(plan, topology);
@@ -1376,6 +1439,14 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
     lt.bytes_per_layer = (f.bytes + b.bytes) / static_cast<double>(model.depth * plan.microbatches);
     row_compute += f.compute_ps + b.compute_ps;
     result.linears.push_back(lt);
+  }
+  if (ctx.lm_head.enabled) {
+    const std::size_t head = 2 * ctx.linears.size();
+    for (std::size_t r = head; r < head + 2 && r < slow.rows.size(); ++r) {
+      result.lm_head_compute_s += slow.rows[r].compute_ps * 1e-12;
+      result.lm_head_exposed_s += slow.rows[r].exposed_ps * 1e-12;
+      row_compute += slow.rows[r].compute_ps;
+    }
   }
   result.other_compute_per_layer_s =
       (slow.compute_ps - slow.optimizer_ps - row_compute) * per_layer;

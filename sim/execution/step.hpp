@@ -77,7 +77,11 @@ struct StepResult {
   std::array<double, 4> link_utilization{};      // busiest link of each class: busy / step time
   std::vector<LinearTiming> linears;
   double other_compute_per_layer_s = 0;  // norms, attention, GELU, residual: fwd + bwd per layer
-  ChipBreakdown slowest;                 // the critical chip
+  // Decoders: the embedding lookup, final norm, LM head and cross-entropy on the slowest chip,
+  // forward and backward of the whole step (compute busy, and compute stalled on their model-axis
+  // traffic); 0 for encoders.
+  double lm_head_compute_s = 0, lm_head_exposed_s = 0;
+  ChipBreakdown slowest;   // the critical chip
   std::string bottleneck;  // what dominates the slowest chip: compute / model-axis / data-axis
                            // communication, or the input pipeline
   // One chip's compute-stream busy time by cost component (indexed by FidelityComponent: matmul,

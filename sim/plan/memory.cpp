@@ -61,8 +61,18 @@ std::vector<ActivationTensor> layer_activations(const ModelConfig& model,
   const double d = static_cast<double>(model.width);
   const std::int64_t head_dim =
       model.head_dim > 0 ? model.head_dim : model.width / std::max<std::int64_t>(1, model.heads);
-  const double qd = static_cast<double>(model.heads * head_dim);  // width of Q, K, V
-  const double f = static_cast<double>(model.mlp_dim);
+  const double qd = static_cast<double>(model.heads * head_dim);  // width of Q
+  // Per chip: Q, K and V features (K/V heads split over the model axis, or one replicated head per
+  // chip when the axis is larger than kv_heads; 3 qd / k without GQA) and the MLP input
+  // projection's outputs (F / k, 2F / k for SwiGLU).
+  const std::int64_t kv_heads = model.kv_heads > 0 ? model.kv_heads : model.heads;
+  const double kv_k = kv_heads >= static_cast<std::int64_t>(k)
+                          ? static_cast<double>(kv_heads * head_dim) / k
+                          : static_cast<double>(head_dim);
+  const bool mha = kv_heads == model.heads;
+  const double qkv_k = mha ? 3 * qd / k : qd / k + 2 * kv_k;
+  const double qk_norm_k = mha ? 2 * qd / k : qd / k + kv_k;
+  const double fin = static_cast<double>(mlp_in_width(model));
   const auto resolved = resolve_sharding(linears, plan);
   auto in = [&](const char* name) {
     return static_cast<double>(find(resolved, name).saved_input_elements_per_token);
@@ -94,21 +104,22 @@ std::vector<ActivationTensor> layer_activations(const ModelConfig& model,
   add("layer_input", ActivationSource::LayerInput, boundary);
   if (model.block == BlockKind::Parallel) {
     add("fused_in_proj.input", ActivationSource::NormOutput, in("fused_in_proj"));
-    add("fused_in_proj.output", ActivationSource::LinearOutput, (3 * qd + f) / k);
+    add("fused_in_proj.output", ActivationSource::LinearOutput,
+        mha ? (3 * qd + fin) / k : qkv_k + fin / k);
     if (model.qk_norm)
-      add("qk_norm.output", ActivationSource::QkNorm, 2 * qd / k);
+      add("qk_norm.output", ActivationSource::QkNorm, qk_norm_k);
     scores();
     add("fused_out_proj.input", ActivationSource::AttentionOrGelu, in("fused_out_proj"));
   } else {
     add("qkv.input", ActivationSource::NormOutput, in("qkv"));
-    add("qkv.output", ActivationSource::LinearOutput, 3 * qd / k);
+    add("qkv.output", ActivationSource::LinearOutput, qkv_k);
     if (model.qk_norm)
-      add("qk_norm.output", ActivationSource::QkNorm, 2 * qd / k);
+      add("qk_norm.output", ActivationSource::QkNorm, qk_norm_k);
     scores();
     add("attn_out.input", ActivationSource::AttentionOrGelu, in("attn_out"));
     add("residual.mid", ActivationSource::Residual, boundary);
     add("mlp_in.input", ActivationSource::NormOutput, in("mlp_in"));
-    add("mlp_in.output", ActivationSource::LinearOutput, f / k);
+    add("mlp_in.output", ActivationSource::LinearOutput, fin / k);
     add("mlp_out.input", ActivationSource::AttentionOrGelu, in("mlp_out"));
   }
   return t;
@@ -177,6 +188,23 @@ MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Line
   }
   // Kept tensors of every layer, plus the dropped ones of the one layer being recomputed.
   m.activations_bytes = depth * m.kept_bytes_per_layer + m.recompute_bytes_one_layer;
+  if (model.kind == ModelKind::Decoder) {
+    // The LM head of one microbatch (its backward follows its forward at once): the final norm's
+    // input (the D/k slice, or D replicated), the head's gathered input [R x D] and the logits
+    // [R x V_k] (bf16; the loss's gradient overwrites them), docs/plans.md "Decoders".
+    const double boundary = plan.activation_layout == ActivationLayout::Replicated
+                                ? static_cast<double>(model.width)
+                                : static_cast<double>(model.width) / k;
+    const double v_k = static_cast<double>(vocab_per_chip(model, plan.mesh.model()));
+    m.lm_head_activation_bytes =
+        kBf16Bytes * tokens * (boundary + static_cast<double>(model.width) + v_k);
+    m.activations_bytes += m.lm_head_activation_bytes;
+    if (plan.fsdp && t > 1) {
+      // The embedding and LM-head weights gathered over the data axis for the microbatch.
+      m.weight_gather_buffer_bytes +=
+          kBf16Bytes * static_cast<double>(params.embedding + params.head) / k;
+    }
+  }
 
   m.total_bytes = m.weights_bytes + m.weight_gather_buffer_bytes + m.gradient_buffer_bytes +
                   m.master_weights_bytes + m.optimizer_state_bytes + m.gradients_bytes +

@@ -60,6 +60,7 @@ struct MemoryBreakdown {
   std::int64_t microbatch_tokens = 0;
   double kept_bytes_per_layer = 0;       // activations kept across the step, per layer
   double recompute_bytes_one_layer = 0;  // rebuilt for the layer being back-propagated
+  double lm_head_activation_bytes = 0;   // decoders: final norm input, LM head input, logits
   std::vector<ActivationTensor> layer_activations;
 };
 

@@ -227,10 +227,26 @@ Plan finalize_plan(const Plan& input, const ModelConfig& model, const std::vecto
   require_divides(k, model.heads, "the attention heads", mesh_site, plan.mesh);
   require_divides(k, model.width, "the width D", mesh_site, plan.mesh);
   require_divides(k, model.mlp_dim, "the MLP width F", mesh_site, plan.mesh);
+  // GQA/MQA: the model axis splits the K/V heads (k | kv_heads), or, when it is larger, each K/V
+  // head is replicated on k / kv_heads chips (kv_heads | k), as Megatron does (docs/models.md).
+  const std::int64_t kv_heads = model.kv_heads > 0 ? model.kv_heads : model.heads;
+  if (kv_heads % k != 0 && k % kv_heads != 0) {
+    throw InputError(
+        mesh_site,
+        "the model axis (" + std::to_string(k) + " chips) does not divide the key/value heads (" +
+            std::to_string(kv_heads) + ") and is not a multiple of them",
+        "mesh " + plan.mesh.text(),
+        "a model axis that divides " + std::to_string(kv_heads) + " or a multiple of it");
+  }
   for (const auto& linear : linears) {
     require_divides(k, linear.in_features, linear.name + "'s input features", mesh_site, plan.mesh);
-    require_divides(k, linear.out_features, linear.name + "'s output features", mesh_site,
-                    plan.mesh);
+    // With K/V heads replicated (k > kv_heads) a chip holds A/k + 2 head_dim (+ the MLP's
+    // share) of the Q/K/V projection's outputs, whole by the checks above, not (A + 2KV)/k.
+    const bool kv_replicated = kv_heads < k;
+    if (!(kv_replicated && (linear.name == "qkv" || linear.name == "fused_in_proj"))) {
+      require_divides(k, linear.out_features, linear.name + "'s output features", mesh_site,
+                      plan.mesh);
+    }
   }
   std::set<std::string> names;
   for (const auto& linear : linears)

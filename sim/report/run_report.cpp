@@ -152,6 +152,18 @@ json result_json(const RunInputs& in, const execution::StepResult& r) {
   }
   j["linears"] = linears;
   j["other_ops_compute_per_layer_s"] = r.other_compute_per_layer_s;
+  if (in.model->kind == ModelKind::Decoder) {
+    // Decoders only (encoder output unchanged): sequences, the causal FLOP convention, the LM head.
+    const FlopPerToken f = flop_per_token(*in.model);
+    j["decoder"] = {{"sequence_length", in.model->tokens},
+                    {"sequences_per_s", r.images_per_s},
+                    {"flop_per_token_train", f.train},
+                    {"flop_per_token_train_causal", f.train_causal},
+                    {"mfu_causal", r.mfu * f.train_causal / f.train},
+                    {"lm_head_compute_s", r.lm_head_compute_s},
+                    {"lm_head_exposed_s", r.lm_head_exposed_s},
+                    {"lm_head_activation_bytes", r.memory.lm_head_activation_bytes}};
+  }
   j["critical_path"] = {{"chip", r.slowest.chip},
                         {"data_index", r.slowest.data_index},
                         {"model_index", r.slowest.model_index},
@@ -276,6 +288,19 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
       "  throughput           {:.4g} tokens/s, {:.4g} images/s ({:.4g} tokens/s per chip)\n",
       r.tokens_per_s, r.images_per_s, r.tokens_per_s_per_chip);
   out += fmt::format("  MFU / HFU            {:.1f}% / {:.1f}%\n", 100 * r.mfu, 100 * r.hfu);
+  if (in.model->kind == ModelKind::Decoder) {
+    const FlopPerToken f = flop_per_token(*in.model);
+    out += fmt::format(
+        "  decoder              {:.4g} sequences/s of {} tokens; MFU {:.1f}% counting the causal "
+        "half of attention (6N + 6LHQT = {:.4g} FLOP/token; above: 6N + 12LHQT = {:.4g})\n",
+        r.images_per_s, in.model->tokens, 100 * r.mfu * f.train_causal / f.train, f.train_causal,
+        f.train);
+    out += fmt::format(
+        "  embedding + LM head  {} compute, {} exposed model-axis traffic (slowest chip, per "
+        "step); logits etc. {} per chip\n",
+        seconds(r.lm_head_compute_s), seconds(r.lm_head_exposed_s),
+        bytes(r.memory.lm_head_activation_bytes));
+  }
   out += fmt::format("  compute only         {}   lower bound {} (compute {}, comm {})\n",
                      seconds(r.compute_only_s), seconds(r.lower_bound_s),
                      seconds(r.compute_lower_bound_s), seconds(r.comm_lower_bound_s));

@@ -20,9 +20,9 @@ namespace meshsim::sweep {
 namespace {
 
 // Ops that selective recomputation rebuilds (the step simulator's list, docs/plans.md).
-const std::vector<std::string> kSelectiveOps = {"qk_norm",         "split_heads", "attn_scores",
-                                                "softmax",         "attn_values", "merge_heads",
-                                                "flash_attention", "gelu"};
+const std::vector<std::string> kSelectiveOps = {
+    "qk_norm",     "split_heads",     "attn_scores", "softmax", "attn_values",
+    "merge_heads", "flash_attention", "gelu",        "relu",    "swiglu"};
 
 const LinearMove* model_move(const ResolvedLinear& r, Pass pass) {
   const std::vector<LinearMove>* moves = &r.forward;

@@ -92,13 +92,13 @@ TEST_CASE("cli: models lists the zoo", "[cli][models]") {
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j["schema"] == "meshsim.models/v1");
-  REQUIRE(j["models"].size() == 7);
+  REQUIRE(j["models"].size() == 13);  // 7 ViTs and 6 decoder LMs
   std::vector<std::string> names;
   for (const auto& m : j["models"])
     names.push_back(m["name"]);
   CHECK(std::is_sorted(names.begin(), names.end()));
-  CHECK(j["models"][0]["name"] == "vit-22b");
-  CHECK(j["models"][0]["params_transformer"] == 21'743'271'936);
+  CHECK(j["models"][6]["name"] == "vit-22b");
+  CHECK(j["models"][6]["params_transformer"] == 21'743'271'936);
 }
 
 TEST_CASE("cli: an unknown model exits 2 with the zoo names", "[cli][models]") {
