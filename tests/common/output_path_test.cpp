@@ -92,7 +92,7 @@ TEST_CASE("output path: stale temporaries of dead processes are removed, others 
   CHECK(slurp(dir + "/out.json") == "{}\n");
 }
 
-TEST_CASE("output path: a replaced file keeps its permissions; a link is written through",
+TEST_CASE("output path: a replaced file keeps its permissions, and a link is written through",
           "[output]") {
   const std::string dir = meshsim::testing::scratch_dir("output-replace");
   const std::string real = meshsim::testing::write_scratch_file(dir, "real.json", "old");
