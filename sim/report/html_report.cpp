@@ -187,6 +187,16 @@ std::string band(const Doc& p, double scale, const char* unit, const char* forma
                      *low * scale, *high * scale, unit);
 }
 
+// The runner-up's summary, flagged as a tie when the two step-time bands overlap (issue 13).
+std::string runner_up(const Doc& doc) {
+  const auto& lost = doc.value().at("runner_up_lost");
+  std::string text = doc.object("runner_up_lost").text_or("summary", "no runner-up");
+  if (lost.contains("tie_within_model_error") && lost.at("tie_within_model_error").is_boolean() &&
+      lost.at("tie_within_model_error").get<bool>())
+    text = "tie within model error (the step-time bands overlap): " + text;
+  return text;
+}
+
 Answer report_answer(const Doc& doc) {
   const Doc inputs = doc.object("inputs");
   const Doc model = inputs.object("model");
@@ -243,8 +253,7 @@ Answer report_answer(const Doc& doc) {
     }
   }
   if (doc.has("runner_up_lost") && doc.value().at("runner_up_lost").is_object())
-    a.rows.push_back(
-        {"Runner-up", doc.object("runner_up_lost").text_or("summary", "no runner-up")});
+    a.rows.push_back({"Runner-up", runner_up(doc)});
   const Doc plans = doc.object("plans");
   a.rows.push_back(
       {"Plans", fmt::format("{} considered, {} fit in memory, {} pruned by the bound, "
@@ -280,8 +289,7 @@ Answer sweep_answer(const Doc& doc) {
                   rate(best.number("tokens_per_s")), percent(best.number("mfu")));
   a.rows.push_back({"Best plan", plan_summary(best)});
   if (doc.has("runner_up_lost") && doc.value().at("runner_up_lost").is_object())
-    a.rows.push_back(
-        {"Runner-up", doc.object("runner_up_lost").text_or("summary", "no runner-up")});
+    a.rows.push_back({"Runner-up", runner_up(doc)});
   a.rows.push_back(
       {"Plans",
        fmt::format("{} considered, {} fit in memory, {} simulated", doc.text_or("considered", "?"),

@@ -80,6 +80,10 @@ TEST_CASE("html page of each reference report is self-contained and carries the 
     }
     // The uncertainty band exactly when the document has one (the reports carry it, issue 13).
     CHECK(contains(page, "(band ") == doc.at("best_plan").contains("step_time_low_s"));
+    // A runner-up inside the winner's band is called a tie, not a loser.
+    const auto& lost = doc.at("runner_up_lost");
+    CHECK(contains(page, "tie within model error") ==
+          (lost.is_object() && lost.value("tie_within_model_error", false)));
   }
 }
 
