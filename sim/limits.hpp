@@ -37,10 +37,37 @@ inline constexpr std::int64_t kMaxSimulatedChips = 1 << 20;
 // far into the latency-bound regime; more only multiplies the schedule.
 inline constexpr std::int64_t kMaxCollectiveChunks = 1 << 16;
 
+// Largest global batch (images) and microbatch count of a plan (`--batch`, `--microbatches`,
+// plan files, sweep ranges): 2^40 images is 10^4 times the largest published batch (ViT-22B:
+// 65536), 2^20 microbatches one image each at that batch on 2^20 replicas.
+inline constexpr std::int64_t kMaxGlobalBatch = std::int64_t{1} << 40;
+inline constexpr std::int64_t kMaxMicrobatches = std::int64_t{1} << 20;
+
 // Most engine events one training step may take (`run`, `compare`, `sweep`, `report`). ViT-22B on
 // 4096 TPU v4 chips takes 53M events (17 s); 1e9 events is about 5 minutes of one core, beyond
 // which a run is almost surely a mistake (an absurd microbatch or chip count).
 inline constexpr double kMaxStepEvents = 1e9;
+
+// Longest time one simulation may reach: SimTime counts picoseconds in a signed 64-bit integer
+// (sim/engine/sim_time.hpp), so 2^63 ps = 9.22e6 s, about 106.7 days. Inputs whose proven lower
+// bound passes it are refused up front; a simulation that passes it anyway stops with an
+// InputError naming its inputs (never wraps around into the past).
+inline constexpr double kMaxSimulatedSeconds = 9223372036854775807e-12;
+
+// Throws InputError at `site` when `lower_bound_s` (a proven lower bound on the simulated time of
+// `what`, e.g. "the all-reduce") exceeds kMaxSimulatedSeconds; `change` says what to change.
+void check_simulated_time(double lower_bound_s, const std::string& what, const std::string& found,
+                          const std::string& change, const ErrorSite& site);
+
+// The InputError for a simulation that passed kMaxSimulatedSeconds (engine::SimTimeOverflow).
+InputError simulated_time_overflow(const std::string& what, const std::string& found,
+                                   const std::string& change, const ErrorSite& site);
+
+// Most instructions one training step's program may hold (one program is shared by every chip;
+// 56 B each, so 1e7 is about 560 MB). ViT-22B needs 720 per microbatch (46,000 at 64); the bound
+// refuses absurd microbatch counts (2^20 microbatches: 1e8 instructions, 6.3 GB) before the
+// program is built (issue 17 item 8).
+inline constexpr double kMaxProgramInstructions = 1e7;
 
 // Estimated peak memory of simulating `transfers` transfers on a machine of `chips` chips.
 inline double estimated_simulation_memory_bytes(std::uint64_t transfers, std::int64_t chips) {

@@ -20,6 +20,7 @@
 #include "sim/collectives/executor.hpp"
 #include "sim/collectives/nvls.hpp"
 #include "sim/collectives/registry.hpp"
+#include "sim/engine/sim_time.hpp"
 #include "sim/limits.hpp"
 #include "sim/network/topology.hpp"
 
@@ -39,7 +40,7 @@ double bus_factor(collectives::CollectiveOp op, double p) {
   return op == collectives::CollectiveOp::AllReduce ? 2 * (p - 1) / p : (p - 1) / p;
 }
 
-void run_collective_command(const CollectiveOptions& o) {
+void run_collective_unchecked(const CollectiveOptions& o) {
   const auto op = collectives::parse_collective_op(o.op);
   double bytes_value = 0;
   try {
@@ -52,6 +53,12 @@ void run_collective_command(const CollectiveOptions& o) {
                      o.bytes, "1 B or more, e.g. 1GiB");
   }
   const auto bytes = static_cast<std::int64_t>(bytes_value);
+  // Byte counters sum the buffer over the group in int64: keep group x buffer within it.
+  if (o.group > 0 && bytes_value * static_cast<double>(o.group) > 9.0e18) {
+    throw InputError({"--bytes", "", "bytes"},
+                     "the buffer times the group is beyond what the byte counters hold", o.bytes,
+                     fmt::format("at most 9e18 B / group = {:.4g} B", 9.0e18 / o.group));
+  }
   if (o.group < 2) {
     throw InputError({"--group", "", "group"}, "a collective needs at least two chips",
                      std::to_string(o.group), "2 or more");
@@ -62,6 +69,7 @@ void run_collective_command(const CollectiveOptions& o) {
                      "1 to " + std::to_string(limits::kMaxCollectiveChunks) + " (docs/limits.md)");
   }
   const HardwareProfile profile = load_hardware(o.hardware);
+  const auto p_chips = static_cast<double>(o.group);
   limits::check_simulated_chips(o.group, {"--group", "", "group"});
   const network::Topology topology = network::make_topology(profile, o.group);
   collectives::Group group;
@@ -84,8 +92,27 @@ void run_collective_command(const CollectiveOptions& o) {
                               fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
                                           collectives::to_string(op), o.group, o.chunks),
                               {"--group", "", "group"});
+  // Refuse a buffer whose time cannot be counted (issue 17 item 6): chip 0 must receive at least
+  // bytes / p (its reduced share) through its incoming links, whatever the algorithm.
+  const ErrorSite bytes_site{"--bytes", "", "bytes"};
+  const std::string found = fmt::format("{} over {} chips of {}", o.bytes, o.group, profile.name);
+  const std::string change = "a smaller buffer or a faster profile";
+  double ingress_bytes_per_s = 0;
+  for (const auto& link : topology.links()) {
+    if (link.to == 0)
+      ingress_bytes_per_s += link.bandwidth_bytes_per_s;
+  }
+  limits::check_simulated_time(bytes_value / p_chips / ingress_bytes_per_s,
+                               "the " + std::string(collectives::to_string(op)), found, change,
+                               bytes_site);
   const auto schedule = algorithm.build(op, group, bytes, o.chunks);
-  const auto result = collectives::run_collective(topology, schedule);
+  collectives::CollectiveResult result;
+  try {
+    result = collectives::run_collective(topology, schedule);
+  } catch (const engine::SimTimeOverflow&) {
+    throw limits::simulated_time_overflow("the " + std::string(collectives::to_string(op)), found,
+                                          change, bytes_site);
+  }
   std::optional<double> closed_form;
   if (algorithm.closed_form_s != nullptr) {
     closed_form = algorithm.closed_form_s(op, group, topology, bytes, o.chunks);
@@ -158,6 +185,18 @@ void run_collective_command(const CollectiveOptions& o) {
   std::fputs(text.c_str(), stdout);
 }
 
+// Simulated time that leaves SimTime's range anywhere (choosing the default algorithm simulates
+// candidates too) is bad input: the buffer is too big for the profile (issue 17 item 6).
+void run_collective_command(const CollectiveOptions& o) {
+  try {
+    run_collective_unchecked(o);
+  } catch (const engine::SimTimeOverflow&) {
+    throw limits::simulated_time_overflow(
+        "the " + o.op, fmt::format("{} over {} chips of {}", o.bytes, o.group, o.hardware),
+        "a smaller buffer or a faster profile", {"--bytes", "", "bytes"});
+  }
+}
+
 }  // namespace
 
 void add_collective_command(CLI::App& app) {
@@ -175,7 +214,7 @@ void add_collective_command(CLI::App& app) {
   cmd->add_option("--group", options->group,
                   "chips in the group; the machine is a slice of exactly this many")
       ->required()
-      ->check(decimal_integer());
+      ->check(count_flag(0));
   cmd->add_option(
       "--algorithm", options->algorithm,
       "ring | bidirectional-ring | torus | hierarchical | nvls (all-reduce in one NVSwitch node) "
@@ -184,7 +223,7 @@ void add_collective_command(CLI::App& app) {
   cmd->add_option("--chunks", options->chunks,
                   "cut the buffer into at least this many pipelined pieces (default 1, at most " +
                       std::to_string(limits::kMaxCollectiveChunks) + ")")
-      ->check(decimal_integer());
+      ->check(count_flag(1, limits::kMaxCollectiveChunks));
   cmd->add_flag("--json", options->json, "print one JSON object (schema meshsim.collective/v1)");
   cmd->callback([options] { run_collective_command(*options); });
 }

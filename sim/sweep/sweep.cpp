@@ -14,6 +14,7 @@
 #include "sim/execution/accumulation_ops.hpp"
 #include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/optimizer_update.hpp"
+#include "sim/limits.hpp"
 #include "sim/plan/sharding.hpp"
 
 namespace meshsim::sweep {
@@ -383,6 +384,7 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
                      "more chips than the largest " + hardware.display_name + " system has",
                      std::to_string(options.chips), "at most " + std::to_string(max_chips));
   }
+  limits::check_simulated_chips(options.chips, {"--chips", "", "chips"});
   SweepResult result;
   result.chips = options.chips;
   const auto linears = layer_linears(model);
@@ -415,6 +417,14 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
       continue;
     }
     c.bound = step_lower_bound(model, hardware, c.plan, c.memory);
+    if (!(c.bound.step_s <= limits::kMaxSimulatedSeconds)) {
+      // Beyond what SimTime counts (issue 17 item 6): simulating it would fail.
+      reject("time_beyond_range",
+             "a step of at least " + std::to_string(c.bound.step_s / 86400) +
+                 " days, beyond the simulator's 106 days",
+             c.plan);
+      continue;
+    }
     c.max_tokens_per_s = static_cast<double>(c.plan.global_batch) *
                          static_cast<double>(model.tokens) / c.bound.step_s;
     candidates.push_back(std::move(c));
