@@ -15,8 +15,8 @@ void check_simulated_chips(std::int64_t chips, const ErrorSite& site) {
 }
 
 void check_schedule_size(std::uint64_t transfers, std::int64_t chips, const std::string& what,
-                         const ErrorSite& site) {
-  const double memory_bytes = estimated_simulation_memory_bytes(transfers, chips);
+                         const ErrorSite& site, std::uint64_t concurrent) {
+  const double memory_bytes = estimated_simulation_memory_bytes(transfers, chips, concurrent);
   if (transfers > kMaxScheduleTransfers) {
     throw InputError(
         site, fmt::format("the {} needs too many transfers to simulate (docs/limits.md)", what),

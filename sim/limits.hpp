@@ -20,6 +20,16 @@ inline constexpr std::uint64_t kMaxScheduleTransfers = 200'000'000;
 // offsets, reverse dependencies, fill cursor: 4 x 4 B) = 40 B, measured at 40.1 B per transfer on
 // the 8192-chip ring all-reduce (peak RSS 5.4 GB for 134M transfers, docs/limits.md).
 inline constexpr double kBytesPerScheduledTransfer = 40.0;
+// Extra memory of a transfer issued while all the others are still in flight (a schedule without
+// dependencies, the direct all-to-all): its arrival event (40 B) waits in the engine's heap, whose
+// vector grows by doubling (up to one copy more while it moves). Measured (issue 17 item 9): the
+// direct all-to-all on TPU v4 peaks at 75-80 B per transfer (groups 512 to 2048: 25.8, 87.0,
+// 317.2 MB for 0.26M, 1.05M, 4.19M transfers), against 40 B for the ring all-reduce (40.2 B) and
+// 43 B for the pairwise all-to-all; 40 + 56 = 96 B keeps a 20% margin.
+inline constexpr double kBytesPerConcurrentTransfer = 56.0;
+// The process itself (binary, libraries, allocator arenas, a profile and its topology tables at
+// small sizes): 5.4 MB measured for an 8-chip collective; 32 MiB bounds it with room to spare.
+inline constexpr double kBaseProcessBytes = 32.0 * 1024 * 1024;
 // Memory per chip of a simulated machine (topology graph, link tables, routing tables, network
 // state), an upper estimate from the measurements in docs/limits.md.
 inline constexpr double kBytesPerSimulatedChip = 4096.0;
@@ -69,9 +79,21 @@ InputError simulated_time_overflow(const std::string& what, const std::string& f
 // program is built (issue 17 item 8).
 inline constexpr double kMaxProgramInstructions = 1e7;
 
-// Estimated peak memory of simulating `transfers` transfers on a machine of `chips` chips.
-inline double estimated_simulation_memory_bytes(std::uint64_t transfers, std::int64_t chips) {
-  return static_cast<double>(transfers) * kBytesPerScheduledTransfer +
+// Most engine events one sweep (or report) may expect to simulate (the estimates of the
+// candidates pruning may not remove, see kSweepBoundSlack), unless a wall-clock budget (`sweep
+// --max-seconds`) bounds it. At about 3e6 events per second per core (ViT-22B on 4096 TPU v4
+// chips: 53M events in 17 s), 1e11 events is about 9 hours of one core.
+inline constexpr double kMaxSweepEvents = 1e11;
+// How far above its proven lower bound a simulated step is assumed to stay when the sweep's work
+// is estimated: candidates whose bound is below 1/2 of the K-th best bound are expected pruned.
+inline constexpr double kSweepBoundSlack = 2.0;
+
+// Estimated peak memory (an upper bound, tests/sim/limits_memory_test.cpp) of simulating
+// `transfers` transfers on a machine of `chips` chips, `concurrent` of them in flight at once.
+inline double estimated_simulation_memory_bytes(std::uint64_t transfers, std::int64_t chips,
+                                                std::uint64_t concurrent = 0) {
+  return kBaseProcessBytes + static_cast<double>(transfers) * kBytesPerScheduledTransfer +
+         static_cast<double>(concurrent) * kBytesPerConcurrentTransfer +
          static_cast<double>(chips) * kBytesPerSimulatedChip;
 }
 
@@ -81,7 +103,8 @@ void check_simulated_chips(std::int64_t chips, const ErrorSite& site);
 // Throws InputError at `site` when a schedule of `transfers` transfers (what: "ring all-reduce
 // over 8192 chips, 64 chunks") exceeds kMaxScheduleTransfers or its estimated memory exceeds
 // kMaxSimulationMemoryBytes. The message says which limit and how to get under it.
+// `concurrent`: transfers in flight at once (all of them for a schedule without dependencies).
 void check_schedule_size(std::uint64_t transfers, std::int64_t chips, const std::string& what,
-                         const ErrorSite& site);
+                         const ErrorSite& site, std::uint64_t concurrent = 0);
 
 }  // namespace meshsim::limits

@@ -88,10 +88,13 @@ void run_collective_unchecked(const CollectiveOptions& o) {
                      o.algorithm, "ring, bidirectional-ring, hierarchical");
   }
   // Refuse before building: the schedule is the big allocation (sim/limits.hpp).
-  limits::check_schedule_size(algorithm.transfer_count(op, group, bytes, o.chunks), o.group,
+  // The direct all-to-all issues every transfer at once (no dependencies): each waits in the
+  // engine's queue too (sim/limits.hpp, issue 17 item 9).
+  const auto transfers = algorithm.transfer_count(op, group, bytes, o.chunks);
+  limits::check_schedule_size(transfers, o.group,
                               fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
                                           collectives::to_string(op), o.group, o.chunks),
-                              {"--group", "", "group"});
+                              {"--group", "", "group"}, algorithm.name == "direct" ? transfers : 0);
   // Refuse a buffer whose time cannot be counted (issue 17 item 6): chip 0 must receive at least
   // bytes / p (its reduced share) through its incoming links, whatever the algorithm.
   const ErrorSite bytes_site{"--bytes", "", "bytes"};

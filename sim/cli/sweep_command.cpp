@@ -96,6 +96,7 @@ struct SweepCliOptions {
   std::string steps, tokens, images;
   std::int64_t global_batch = 0;
   std::int64_t max_scaling_chips = 0;
+  double max_seconds = 0;
 };
 
 // "done/total, rate, ETA" on one line, only when stderr is a terminal.
@@ -151,6 +152,7 @@ void sweep_command(const SweepCliOptions& o) {
   so.space.remats = parse_list<Remat>(o.remats, "--remats",
                                       {Remat::None, Remat::Selective, Remat::Full}, parse_remat);
   so.space.max_microbatches = o.max_microbatches;
+  so.max_seconds = o.max_seconds;
   so.progress = progress_line("sweep");
   const auto result = sweep::run_sweep(model, hardware, so);
   const std::string json = report::sweep_json(model, hardware, so, result);
@@ -242,6 +244,10 @@ void add_sweep_commands(CLI::App& app) {
                  "Largest microbatch count swept (1, 2, 4, ...)")
       ->check(count_flag(1, limits::kMaxMicrobatches))
       ->capture_default_str();
+  sw->add_option("--max-seconds", so->max_seconds,
+                 "Stop starting simulations after this many seconds of wall time and rank the "
+                 "plans simulated so far (output marked partial; default: no limit)")
+      ->check(count_flag(1, 31'536'000));
   sw->add_option("-o,--output", so->output_path, "Also write the JSON to FILE (atomically)");
   sw->callback([so] { sweep_command(*so); });
 

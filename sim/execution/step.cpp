@@ -1215,7 +1215,7 @@ namespace {
 
 StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile& hardware,
                                  const Plan& plan, const TraceOptions& trace,
-                                 const StepOptions& options);
+                                 const StepOptions& options, double* estimate_only);
 
 // What the time bound names: the plan's batch (its flag or file field), with the model and the
 // profile that set the time scale (issue 17 item 6).
@@ -1236,7 +1236,7 @@ constexpr const char* kStepTimeChange =
 StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardware,
                          const Plan& plan, const TraceOptions& trace, const StepOptions& options) {
   try {
-    return simulate_step_checked(model, hardware, plan, trace, options);
+    return simulate_step_checked(model, hardware, plan, trace, options, nullptr);
   } catch (const engine::SimTimeOverflow&) {
     throw limits::simulated_time_overflow("this training step",
                                           step_time_found(model, hardware, plan), kStepTimeChange,
@@ -1244,11 +1244,24 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
   }
 }
 
+double estimate_step_events(const ModelConfig& model, const HardwareProfile& hardware,
+                            const Plan& plan) {
+  double events = 0;
+  try {
+    simulate_step_checked(model, hardware, plan, {}, {}, &events);
+  } catch (const engine::SimTimeOverflow&) {
+    throw limits::simulated_time_overflow("this training step",
+                                          step_time_found(model, hardware, plan), kStepTimeChange,
+                                          plan.site("global_batch"));
+  }
+  return events;
+}
+
 namespace {
 
 StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile& hardware,
                                  const Plan& plan, const TraceOptions& trace,
-                                 const StepOptions& options) {
+                                 const StepOptions& options, double* estimate_only) {
   // The machine's size first, before its topology is built (issue 17 item 8).
   limits::check_simulated_chips(plan.mesh.chips(), plan.site("mesh"));
   if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
@@ -1320,6 +1333,10 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
   // Refuse a step that would run for many minutes (docs/limits.md).
   {
     const double events = sim.estimated_events();
+    if (estimate_only != nullptr) {
+      *estimate_only = events;
+      return {};
+    }
     if (events > limits::kMaxStepEvents) {
       throw InputError(plan.site("microbatches"),
                        "this step would take about " +
