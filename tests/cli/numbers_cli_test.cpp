@@ -193,10 +193,24 @@ TEST_CASE("cli numbers: simulated time beyond 2^63 ps is refused up front, namin
 TEST_CASE("cli numbers: size limits are checked from the plan before anything is built",
           "[cli][numbers][limits]") {
   const std::string dir = scratch_dir("numbers_limits");
+  // A valid H100 cluster profile of 8M GPUs (within a profile's 1e7, beyond one simulation's 2^20).
+  auto big = nlohmann::json::parse(read_repo_file("hardware_profiles/h100-sxm.json"));
+  big["interconnect"]["max_gpus"] = 8000000;
+  write_scratch_file(dir, "big.json", big.dump(2));
   check_refused(
       {
           {"run --mesh 1x1 --batch 1048576 --microbatches 1048576",
            {"--microbatches", "instructions", "1e7"}},
+          // The direct all-to-all's transfers wait in the event queue too (10.5 GB measured).
+          {"collective --op all-to-all --bytes 1GiB --group 14136 --hardware h100-sxm",
+           {"--group", "too much memory", "direct"}},
+          // Meshes beyond the chip limit on a custom profile, before the topology is built.
+          {"run --hardware {dir}/big.json --model vit-b16 --mesh 4194304x1 --batch 4194304",
+           {"--mesh", "4194304", "1048576"}},
+          {"sweep --hardware {dir}/big.json --model vit-b16 --chips 4194304",
+           {"--chips", "1048576"}},
+          // A sweep whose expected work is beyond 1e11 events (it ran past 10 minutes).
+          {"sweep --hardware h100-sxm --chips 4096 -j 2", {"--chips", "events", "--max-seconds"}},
       },
       dir);
 }
