@@ -73,10 +73,11 @@ void check_simulated_time(double lower_bound_s, const std::string& what, const s
 InputError simulated_time_overflow(const std::string& what, const std::string& found,
                                    const std::string& change, const ErrorSite& site);
 
-// Most instructions one training step's program may hold (one program is shared by every chip;
-// 56 B each, so 1e7 is about 560 MB). ViT-22B needs 720 per microbatch (46,000 at 64); the bound
-// refuses absurd microbatch counts (2^20 microbatches: 1e8 instructions, 6.3 GB) before the
-// program is built (issue 17 item 8).
+// Most instructions one training step's program may hold (one program is shared by every chip,
+// 56 B per instruction; at 9.4e6 instructions `run` peaks at 792 MB and takes 4 s). ViT-22B needs
+// 720 per microbatch (46,000 at 64); the bound refuses absurd microbatch counts (2^20
+// microbatches: 7.5e8 instructions, which took 6.3 GB and 61 s before) before the program is
+// built (issue 17 item 8).
 inline constexpr double kMaxProgramInstructions = 1e7;
 
 // Most engine events one sweep (or report) may expect to simulate (the estimates of the
