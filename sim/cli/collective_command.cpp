@@ -53,11 +53,16 @@ void run_collective_unchecked(const CollectiveOptions& o) {
                      o.bytes, "1 B or more, e.g. 1GiB");
   }
   const auto bytes = static_cast<std::int64_t>(bytes_value);
-  // Byte counters sum the buffer over the group in int64: keep group x buffer within it.
-  if (o.group > 0 && bytes_value * static_cast<double>(o.group) > 9.0e18) {
+  // Byte counters (per link, per link class) sum every hop of every transfer in int64: a chip's
+  // buffer crosses the group at most twice (all-reduce) over at most 32 hops per transfer (a torus
+  // route or a GPU cluster's switch levels), so keep 64 x group x buffer within int64 (UBSan found
+  // the overflow at 1e18 B over 8 H100s; issue 17 item 6).
+  if (o.group > 0 && bytes_value * 64.0 * static_cast<double>(o.group) > 9.0e18) {
     throw InputError({"--bytes", "", "bytes"},
-                     "the buffer times the group is beyond what the byte counters hold", o.bytes,
-                     fmt::format("at most 9e18 B / group = {:.4g} B", 9.0e18 / o.group));
+                     "the buffer is beyond what the simulator's byte counters hold for this group",
+                     o.bytes,
+                     fmt::format("at most 9e18 B / (64 x group) = {:.4g} B",
+                                 9.0e18 / 64.0 / static_cast<double>(o.group)));
   }
   if (o.group < 2) {
     throw InputError({"--group", "", "group"}, "a collective needs at least two chips",

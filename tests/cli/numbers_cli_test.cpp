@@ -182,6 +182,9 @@ TEST_CASE("cli numbers: simulated time beyond 2^63 ps is refused up front, namin
       {
           {"collective --op all-reduce --bytes 1e18 --hardware tpu-v4 --group 8",
            {"--bytes", "simulated time"}},
+          // Within the time range on NVLS, but the per-link byte counters would overflow (UBSan).
+          {"collective --op all-reduce --bytes 1e18 --hardware h100-sxm --group 8",
+           {"--bytes", "byte counters"}},
           {"run --mesh 1x1 --batch 1099511627776", {"--batch", "simulated time", "106 days"}},
           {"sweep --chips 8 --batch 4611686018427387904", {"--batch", "1099511627776"}},
           {"run --mesh 8x1 --hardware {dir}/slow.json", {"simulated time", "slow"}},
