@@ -103,7 +103,7 @@ void run_collective_unchecked(const CollectiveOptions& o) {
   // Refuse a buffer whose time cannot be counted (issue 17 item 6): chip 0 must receive at least
   // bytes / p (its reduced share) through its incoming links, whatever the algorithm.
   const ErrorSite bytes_site{"--bytes", "", "bytes"};
-  const std::string found = fmt::format("{} over {} chips of {}", o.bytes, o.group, profile.name);
+  const std::string found = fmt::format("{} over {} chips of {}", o.bytes, o.group, o.hardware);
   const std::string change = "a smaller buffer or a faster profile";
   double ingress_bytes_per_s = 0;
   for (const auto& link : topology.links()) {

@@ -170,6 +170,10 @@ TEST_CASE("cli numbers: simulated time beyond 2^63 ps is refused up front, namin
   replace_first(slow, "\"275 TFLOP/s\"", "\"1 GFLOP/s\"");
   replace_first(slow, "\"45.8 TFLOP/s\"", "\"1 GFLOP/s\"");
   write_scratch_file(dir, "slow.json", slow);
+  // A valid TPU v4 profile whose links carry 1 MB/s.
+  auto slowlinks = nlohmann::json::parse(read_repo_file("hardware_profiles/tpu-v4.json"));
+  slowlinks["interconnect"]["link_bandwidth"] = "1 MB/s";
+  write_scratch_file(dir, "slowlinks.json", slowlinks.dump(2));
   // A valid model of width 1e6 and depth 1e4: ViT-B/16 made wide and deep.
   auto model = nlohmann::json::parse(read_repo_file("models/vit-b16.json"));
   model["width"] = 1000000;
@@ -180,8 +184,8 @@ TEST_CASE("cli numbers: simulated time beyond 2^63 ps is refused up front, namin
   write_scratch_file(dir, "huge.json", model.dump(2));
   check_refused(
       {
-          {"collective --op all-reduce --bytes 1e18 --hardware tpu-v4 --group 8",
-           {"--bytes", "simulated time"}},
+          {"collective --op all-reduce --bytes 1e15 --hardware {dir}/slowlinks.json --group 8",
+           {"--bytes", "simulated time", "slowlinks"}},
           // Within the time range on NVLS, but the per-link byte counters would overflow (UBSan).
           {"collective --op all-reduce --bytes 1e18 --hardware h100-sxm --group 8",
            {"--bytes", "byte counters"}},
