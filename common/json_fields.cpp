@@ -1,7 +1,10 @@
 #include "common/json_fields.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -59,8 +62,69 @@ std::string line_column(const std::string& text, std::size_t offset) {
 // near it, and every later step that walks a value (messages, re-serialisation) recurses on depth.
 constexpr int kMaxJsonDepth = 256;
 
+// True when the JSON number literal `lit` (with a fraction or an exponent) denotes a whole number
+// exactly, judged on its decimal digits, not on the double it rounds to.
+bool literal_is_whole(std::string_view lit) {
+  std::size_t i = 0;
+  if (i < lit.size() && lit[i] == '-')
+    ++i;
+  std::string digits;
+  long long fraction_digits = 0;
+  while (i < lit.size() && std::isdigit(static_cast<unsigned char>(lit[i])))
+    digits += lit[i++];
+  if (i < lit.size() && lit[i] == '.') {
+    ++i;
+    while (i < lit.size() && std::isdigit(static_cast<unsigned char>(lit[i]))) {
+      digits += lit[i++];
+      ++fraction_digits;
+    }
+  }
+  long long exponent = 0;
+  if (i < lit.size() && (lit[i] == 'e' || lit[i] == 'E')) {
+    ++i;
+    bool negative = false;
+    if (i < lit.size() && (lit[i] == '+' || lit[i] == '-'))
+      negative = lit[i++] == '-';
+    while (i < lit.size() && std::isdigit(static_cast<unsigned char>(lit[i]))) {
+      exponent = std::min(exponent * 10 + (lit[i++] - '0'), 1'000'000'000LL);
+    }
+    if (negative)
+      exponent = -exponent;
+  }
+  // value = digits x 10^(exponent - fraction_digits): whole iff the last (fraction_digits -
+  // exponent) digits are zeros (all of them when there are fewer).
+  const long long drop = fraction_digits - exponent;
+  if (drop <= 0)
+    return true;
+  const std::size_t from = drop >= static_cast<long long>(digits.size())
+                               ? 0
+                               : digits.size() - static_cast<std::size_t>(drop);
+  return digits.find_first_not_of('0', from) == std::string::npos;
+}
+
+// Throws when a number literal is not whole but its double is (e.g. 1.0000000000000000001 reads as
+// 1.0): an integer field would take it as the integer 1 (issue 17 item 15).
+void check_number_literal(const std::string& text, std::size_t start, std::size_t end,
+                          const std::string& origin) {
+  const std::string lit = text.substr(start, end - start);
+  if (lit.find_first_of(".eE") == std::string::npos)
+    return;
+  const double value = std::strtod(lit.c_str(), nullptr);
+  if (!std::isfinite(value) || std::trunc(value) != value || literal_is_whole(lit))
+    return;
+  char whole[64];
+  std::snprintf(whole, sizeof whole, "%.17g", value);
+  throw InputError({origin, line_column(text, start), ""},
+                   std::string("a fraction with more digits than a double holds: it reads as the "
+                               "whole number ") +
+                       whole,
+                   "'" + (lit.size() > 40 ? lit.substr(0, 40) + "..." : lit) + "'",
+                   "at most 17 significant digits, or the whole number itself");
+}
+
 // Throws when `text` nests arrays and objects deeper than kMaxJsonDepth (a scan outside strings,
-// iterative, so any depth is safe to check).
+// iterative, so any depth is safe to check), or holds a number literal that check_number_literal
+// refuses.
 void check_json_depth(const std::string& text, const std::string& origin) {
   int depth = 0;
   bool in_string = false, escaped = false;
@@ -77,6 +141,14 @@ void check_json_depth(const std::string& text, const std::string& origin) {
     }
     if (c == '"') {
       in_string = true;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      std::size_t end = i + 1;
+      while (end < text.size() &&
+             (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.' ||
+              text[end] == 'e' || text[end] == 'E' || text[end] == '+' || text[end] == '-'))
+        ++end;
+      check_number_literal(text, i, end, origin);
+      i = end - 1;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth) {
         throw InputError({origin, line_column(text, i), ""}, "arrays and objects nested too deeply",

@@ -34,6 +34,12 @@ constexpr std::array kUnits = {
     UnitEntry{"GiB", QuantityKind::Bytes, kGi},
     UnitEntry{"TiB", QuantityKind::Bytes, kTi},
     UnitEntry{"PiB", QuantityKind::Bytes, kPi},
+    // Bare count suffixes (powers of 1000), the grammar of every count flag (common/count.hpp):
+    // `collective --bytes 1G` is 1e9 bytes (issue 16 item 6).
+    UnitEntry{"k", QuantityKind::Bytes, 1e3},
+    UnitEntry{"M", QuantityKind::Bytes, 1e6},
+    UnitEntry{"G", QuantityKind::Bytes, 1e9},
+    UnitEntry{"T", QuantityKind::Bytes, 1e12},
     UnitEntry{"B/s", QuantityKind::Bandwidth, 1},
     UnitEntry{"kB/s", QuantityKind::Bandwidth, 1e3},
     UnitEntry{"KB/s", QuantityKind::Bandwidth, 1e3},

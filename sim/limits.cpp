@@ -15,8 +15,8 @@ void check_simulated_chips(std::int64_t chips, const ErrorSite& site) {
 }
 
 void check_schedule_size(std::uint64_t transfers, std::int64_t chips, const std::string& what,
-                         const ErrorSite& site) {
-  const double memory_bytes = estimated_simulation_memory_bytes(transfers, chips);
+                         const ErrorSite& site, std::uint64_t concurrent) {
+  const double memory_bytes = estimated_simulation_memory_bytes(transfers, chips, concurrent);
   if (transfers > kMaxScheduleTransfers) {
     throw InputError(
         site, fmt::format("the {} needs too many transfers to simulate (docs/limits.md)", what),
@@ -32,6 +32,28 @@ void check_schedule_size(std::uint64_t transfers, std::int64_t chips, const std:
         fmt::format("at most {}; use fewer chunks, a smaller group or another algorithm",
                     format_quantity(kMaxSimulationMemoryBytes, QuantityKind::Bytes)));
   }
+}
+
+void check_simulated_time(double lower_bound_s, const std::string& what, const std::string& found,
+                          const std::string& change, const ErrorSite& site) {
+  if (!(lower_bound_s <= kMaxSimulatedSeconds)) {
+    throw InputError(site,
+                     fmt::format("{} would last at least {} ({:.3g} days) of simulated time, "
+                                 "beyond what the simulator counts (2^63 ps, about 106 days; "
+                                 "docs/limits.md)",
+                                 what, format_quantity(lower_bound_s, QuantityKind::Time),
+                                 lower_bound_s / 86400),
+                     found, change);
+  }
+}
+
+InputError simulated_time_overflow(const std::string& what, const std::string& found,
+                                   const std::string& change, const ErrorSite& site) {
+  return InputError(site,
+                    fmt::format("{} would last longer than the simulator counts (2^63 ps, about "
+                                "106 days of simulated time; docs/limits.md)",
+                                what),
+                    found, change);
 }
 
 }  // namespace meshsim::limits

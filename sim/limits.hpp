@@ -20,6 +20,16 @@ inline constexpr std::uint64_t kMaxScheduleTransfers = 200'000'000;
 // offsets, reverse dependencies, fill cursor: 4 x 4 B) = 40 B, measured at 40.1 B per transfer on
 // the 8192-chip ring all-reduce (peak RSS 5.4 GB for 134M transfers, docs/limits.md).
 inline constexpr double kBytesPerScheduledTransfer = 40.0;
+// Extra memory of a transfer issued while all the others are still in flight (a schedule without
+// dependencies, the direct all-to-all): its arrival event (40 B) waits in the engine's heap, whose
+// vector grows by doubling (up to one copy more while it moves). Measured (issue 17 item 9): the
+// direct all-to-all on TPU v4 peaks at 75-80 B per transfer (groups 512 to 2048: 25.8, 87.0,
+// 317.2 MB for 0.26M, 1.05M, 4.19M transfers), against 40 B for the ring all-reduce (40.2 B) and
+// 43 B for the pairwise all-to-all; 40 + 56 = 96 B keeps a 20% margin.
+inline constexpr double kBytesPerConcurrentTransfer = 56.0;
+// The process itself (binary, libraries, allocator arenas, a profile and its topology tables at
+// small sizes): 5.4 MB measured for an 8-chip collective; 32 MiB bounds it with room to spare.
+inline constexpr double kBaseProcessBytes = 32.0 * 1024 * 1024;
 // Memory per chip of a simulated machine (topology graph, link tables, routing tables, network
 // state), an upper estimate from the measurements in docs/limits.md.
 inline constexpr double kBytesPerSimulatedChip = 4096.0;
@@ -37,14 +47,54 @@ inline constexpr std::int64_t kMaxSimulatedChips = 1 << 20;
 // far into the latency-bound regime; more only multiplies the schedule.
 inline constexpr std::int64_t kMaxCollectiveChunks = 1 << 16;
 
+// Largest global batch (images) and microbatch count of a plan (`--batch`, `--microbatches`,
+// plan files, sweep ranges): 2^40 images is 10^4 times the largest published batch (ViT-22B:
+// 65536), 2^20 microbatches one image each at that batch on 2^20 replicas.
+inline constexpr std::int64_t kMaxGlobalBatch = std::int64_t{1} << 40;
+inline constexpr std::int64_t kMaxMicrobatches = std::int64_t{1} << 20;
+
 // Most engine events one training step may take (`run`, `compare`, `sweep`, `report`). ViT-22B on
 // 4096 TPU v4 chips takes 53M events (17 s); 1e9 events is about 5 minutes of one core, beyond
 // which a run is almost surely a mistake (an absurd microbatch or chip count).
 inline constexpr double kMaxStepEvents = 1e9;
 
-// Estimated peak memory of simulating `transfers` transfers on a machine of `chips` chips.
-inline double estimated_simulation_memory_bytes(std::uint64_t transfers, std::int64_t chips) {
-  return static_cast<double>(transfers) * kBytesPerScheduledTransfer +
+// Longest time one simulation may reach: SimTime counts picoseconds in a signed 64-bit integer
+// (sim/engine/sim_time.hpp), so 2^63 ps = 9.22e6 s, about 106.7 days. Inputs whose proven lower
+// bound passes it are refused up front; a simulation that passes it anyway stops with an
+// InputError naming its inputs (never wraps around into the past).
+inline constexpr double kMaxSimulatedSeconds = 9223372036854775807e-12;
+
+// Throws InputError at `site` when `lower_bound_s` (a proven lower bound on the simulated time of
+// `what`, e.g. "the all-reduce") exceeds kMaxSimulatedSeconds; `change` says what to change.
+void check_simulated_time(double lower_bound_s, const std::string& what, const std::string& found,
+                          const std::string& change, const ErrorSite& site);
+
+// The InputError for a simulation that passed kMaxSimulatedSeconds (engine::SimTimeOverflow).
+InputError simulated_time_overflow(const std::string& what, const std::string& found,
+                                   const std::string& change, const ErrorSite& site);
+
+// Most instructions one training step's program may hold (one program is shared by every chip,
+// 56 B per instruction; at 9.4e6 instructions `run` peaks at 792 MB and takes 4 s). ViT-22B needs
+// 720 per microbatch (46,000 at 64); the bound refuses absurd microbatch counts (2^20
+// microbatches: 7.5e8 instructions, which took 6.3 GB and 61 s before) before the program is
+// built (issue 17 item 8).
+inline constexpr double kMaxProgramInstructions = 1e7;
+
+// Most engine events one sweep (or report) may expect to simulate (the estimates of the
+// candidates pruning may not remove, see kSweepBoundSlack), unless a wall-clock budget (`sweep
+// --max-seconds`) bounds it. At about 3e6 events per second per core (ViT-22B on 4096 TPU v4
+// chips: 53M events in 17 s), 1e11 events is about 9 hours of one core.
+inline constexpr double kMaxSweepEvents = 1e11;
+// How far above its proven lower bound a simulated step is assumed to stay when the sweep's work
+// is estimated: candidates whose bound is below 1/2 of the K-th best bound are expected pruned.
+inline constexpr double kSweepBoundSlack = 2.0;
+
+// Estimated peak memory (an upper bound, tests/sim/limits_memory_test.cpp) of simulating
+// `transfers` transfers on a machine of `chips` chips, `concurrent` of them in flight at once.
+inline double estimated_simulation_memory_bytes(std::uint64_t transfers, std::int64_t chips,
+                                                std::uint64_t concurrent = 0) {
+  return kBaseProcessBytes + static_cast<double>(transfers) * kBytesPerScheduledTransfer +
+         static_cast<double>(concurrent) * kBytesPerConcurrentTransfer +
          static_cast<double>(chips) * kBytesPerSimulatedChip;
 }
 
@@ -54,7 +104,8 @@ void check_simulated_chips(std::int64_t chips, const ErrorSite& site);
 // Throws InputError at `site` when a schedule of `transfers` transfers (what: "ring all-reduce
 // over 8192 chips, 64 chunks") exceeds kMaxScheduleTransfers or its estimated memory exceeds
 // kMaxSimulationMemoryBytes. The message says which limit and how to get under it.
+// `concurrent`: transfers in flight at once (all of them for a schedule without dependencies).
 void check_schedule_size(std::uint64_t transfers, std::int64_t chips, const std::string& what,
-                         const ErrorSite& site);
+                         const ErrorSite& site, std::uint64_t concurrent = 0);
 
 }  // namespace meshsim::limits

@@ -24,6 +24,7 @@
 #include "sim/collectives/executor.hpp"
 #include "sim/collectives/nvls.hpp"
 #include "sim/collectives/registry.hpp"
+#include "sim/engine/sim_time.hpp"
 #include "sim/limits.hpp"
 #include "sim/network/topology.hpp"
 
@@ -115,15 +116,39 @@ SizeResult simulate_size(const CollectiveOptions& o, collectives::CollectiveOp o
                      "nvls_min_gpus GPUs",
                      o.algorithm, "ring, bidirectional-ring, hierarchical");
   }
-  // Refuse before building: the schedule is the big allocation (sim/limits.hpp).
-  limits::check_schedule_size(algorithm.transfer_count(op, group, bytes, o.chunks), o.group,
+  // Refuse before building: the schedule is the big allocation (sim/limits.hpp). The direct
+  // all-to-all issues every transfer at once (no dependencies): each waits in the engine's queue
+  // too (sim/limits.hpp, issue 17 item 9).
+  const auto transfers = algorithm.transfer_count(op, group, bytes, o.chunks);
+  limits::check_schedule_size(transfers, o.group,
                               fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
                                           collectives::to_string(op), o.group, o.chunks),
-                              {"--group", "", "group"});
+                              {"--group", "", "group"}, algorithm.name == "direct" ? transfers : 0);
+  // Refuse a buffer whose time cannot be counted (issue 17 item 6): chip 0 must receive at least
+  // bytes / p (its reduced share) through its incoming links, whatever the algorithm.
+  const ErrorSite bytes_site{"--bytes", "", "bytes"};
+  const std::string found =
+      fmt::format("{} over {} chips of {}",
+                  o.bytes.find(':') == std::string::npos ? o.bytes : std::to_string(bytes) + " B",
+                  o.group, o.hardware);
+  const std::string change = "a smaller buffer or a faster profile";
+  double ingress_bytes_per_s = 0;
+  for (const auto& link : topology.links()) {
+    if (link.to == 0)
+      ingress_bytes_per_s += link.bandwidth_bytes_per_s;
+  }
+  limits::check_simulated_time(
+      static_cast<double>(bytes) / static_cast<double>(o.group) / ingress_bytes_per_s,
+      "the " + std::string(collectives::to_string(op)), found, change, bytes_site);
   SizeResult out;
   out.bytes = bytes;
   out.algorithm = algorithm.name;
-  out.result = collectives::run_collective(topology, algorithm.build(op, group, bytes, o.chunks));
+  try {
+    out.result = collectives::run_collective(topology, algorithm.build(op, group, bytes, o.chunks));
+  } catch (const engine::SimTimeOverflow&) {
+    throw limits::simulated_time_overflow("the " + std::string(collectives::to_string(op)), found,
+                                          change, bytes_site);
+  }
   if (algorithm.closed_form_s != nullptr)
     out.closed_form = algorithm.closed_form_s(op, group, topology, bytes, o.chunks);
   return out;
@@ -190,9 +215,21 @@ void print_size_sweep(const CollectiveOptions& o, collectives::CollectiveOp op,
   std::fputs(text.c_str(), stdout);
 }
 
-void run_collective_command(const CollectiveOptions& o) {
+void run_collective_unchecked(const CollectiveOptions& o) {
   const auto op = collectives::parse_collective_op(o.op);
   const std::vector<std::int64_t> sizes = parse_byte_sizes(o.bytes);
+  // Byte counters (per link, per link class) sum every hop of every transfer in int64: a chip's
+  // buffer crosses the group at most twice (all-reduce) over at most 32 hops per transfer (a torus
+  // route or a GPU cluster's switch levels), so keep 64 x group x buffer within int64 (UBSan found
+  // the overflow at 1e18 B over 8 H100s; issue 17 item 6).
+  const double largest = static_cast<double>(sizes.back());
+  if (o.group > 0 && largest * 64.0 * static_cast<double>(o.group) > 9.0e18) {
+    throw InputError({"--bytes", "", "bytes"},
+                     "the buffer is beyond what the simulator's byte counters hold for this group",
+                     o.bytes,
+                     fmt::format("at most 9e18 B / (64 x group) = {:.4g} B",
+                                 9.0e18 / 64.0 / static_cast<double>(o.group)));
+  }
   if (o.group < 2) {
     throw InputError({"--group", "", "group"}, "a collective needs at least two chips",
                      std::to_string(o.group), "2 or more");
@@ -289,6 +326,18 @@ void run_collective_command(const CollectiveOptions& o) {
   std::fputs(text.c_str(), stdout);
 }
 
+// Simulated time that leaves SimTime's range anywhere (choosing the default algorithm simulates
+// candidates too) is bad input: the buffer is too big for the profile (issue 17 item 6).
+void run_collective_command(const CollectiveOptions& o) {
+  try {
+    run_collective_unchecked(o);
+  } catch (const engine::SimTimeOverflow&) {
+    throw limits::simulated_time_overflow(
+        "the " + o.op, fmt::format("{} over {} chips of {}", o.bytes, o.group, o.hardware),
+        "a smaller buffer or a faster profile", {"--bytes", "", "bytes"});
+  }
+}
+
 }  // namespace
 
 void add_collective_command(CLI::App& app) {
@@ -308,7 +357,7 @@ void add_collective_command(CLI::App& app) {
   cmd->add_option("--group", options->group,
                   "chips in the group; the machine is a slice of exactly this many")
       ->required()
-      ->check(decimal_integer());
+      ->check(count_flag(0));
   cmd->add_option(
       "--algorithm", options->algorithm,
       "ring | bidirectional-ring | torus | hierarchical | nvls (all-reduce in one NVSwitch node) "
@@ -317,7 +366,7 @@ void add_collective_command(CLI::App& app) {
   cmd->add_option("--chunks", options->chunks,
                   "cut the buffer into at least this many pipelined pieces (default 1, at most " +
                       std::to_string(limits::kMaxCollectiveChunks) + ")")
-      ->check(decimal_integer());
+      ->check(count_flag(1, limits::kMaxCollectiveChunks));
   cmd->add_flag("--json", options->json, "print one JSON object (schema meshsim.collective/v1)");
   cmd->callback([options] { run_collective_command(*options); });
 }

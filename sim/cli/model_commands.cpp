@@ -320,13 +320,11 @@ void add_model_commands(CLI::App& app) {
       ->required();
   show->add_flag("--json", opt->json, "Print one JSON object (schema meshsim.model/v1)");
   show->add_option("--batch", opt->batch, "Images per chip for the per-layer op table")
-      ->check(decimal_integer())
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}))
+      ->check(count_flag(1, 1'000'000'000))
       ->capture_default_str();
   show->add_option("--model-axis", opt->model_axis,
                    "Model-axis size k: each chip holds 1/k of heads, MLP features and activations")
-      ->check(decimal_integer())
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000}))
+      ->check(count_flag(1, 1'000'000))
       ->capture_default_str();
   show->callback([opt] {
     const ModelConfig m = load_model(opt->model);

@@ -76,7 +76,7 @@ void add_common(CLI::App* cmd, RunOptions& o) {
                   "Hardware profile: name (see 'meshsim hardware') or JSON file")
       ->capture_default_str();
   cmd->add_option("--chips", o.chips, "Chip count (default: the mesh's product)")
-      ->check(decimal_integer());
+      ->check(count_flag(1));
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
   cmd->add_option("-o,--output", o.output_path,
                   "Also write the JSON report to FILE (atomically; - for standard output)");
@@ -214,6 +214,7 @@ void add_run_commands(CLI::App& app) {
                   "Also write the per-linear table as CSV to FILE (docs/report.md \"CSV\"; - for "
                   "standard output)");
   run->add_option("--trace-chips", run_opts->trace_chips, "Chips given trace tracks (the first N)")
+      ->check(count_flag(1, 4096))
       ->capture_default_str();
   run->add_flag("--all-chips", run_opts->all_chips,
                 "Simulate every chip even when the data replicas provably run alike (slower; "

@@ -15,6 +15,8 @@
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/flag_checks.hpp"
+#include "sim/limits.hpp"
 #include "sim/report/csv_tables.hpp"
 #include "sim/report/html_report.hpp"
 #include "sim/report/sweep_report.hpp"
@@ -33,41 +35,39 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return out;
 }
 
-std::int64_t parse_positive(const std::string& text, const std::string& flag) {
-  std::size_t used = 0;
-  long long v = 0;
+// A global batch of `--batch` (one end of a range): the count grammar, within the plan's bound.
+std::int64_t parse_batch(const std::string& text) {
   try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
+    return parse_count(text, 1, limits::kMaxGlobalBatch);
+  } catch (const InputError& e) {
+    throw e.located({"--batch", "", "batch"});
   }
-  if (used != text.size() || v < 1) {
-    throw InputError({flag, "", flag.substr(2)}, "not a positive integer", "\"" + text + "\"",
-                     "an integer >= 1");
-  }
-  return v;
 }
 
-// "65536" or "LO:HI": LO, 2 LO, 4 LO, ... up to HI.
+// "65536" or "LO:HI": LO, 2 LO, 4 LO, ... up to HI. Both ends are bounded, so the doubling stops
+// after at most 41 values (it used to run past 2^63 forever, issue 17 item 7).
 std::vector<std::int64_t> parse_batches(const std::string& text) {
   if (text.empty())
     return {};
-  const auto parts = split(text, ':');
-  if (parts.size() == 1)
-    return {parse_positive(parts[0], "--batch")};
-  if (parts.size() != 2) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos)
+    return {parse_batch(text)};
+  if (text.find(':', colon + 1) != std::string::npos) {
     throw InputError({"--batch", "", "batch"}, "malformed batch range", "\"" + text + "\"",
                      "N or LO:HI");
   }
-  const auto lo = parse_positive(parts[0], "--batch");
-  const auto hi = parse_positive(parts[1], "--batch");
+  const auto lo = parse_batch(text.substr(0, colon));
+  const auto hi = parse_batch(text.substr(colon + 1));
   if (hi < lo) {
     throw InputError({"--batch", "", "batch"}, "the range is empty", "\"" + text + "\"",
                      "LO <= HI");
   }
   std::vector<std::int64_t> out;
-  for (std::int64_t b = lo; b <= hi; b *= 2)
+  for (std::int64_t b = lo;; b *= 2) {
     out.push_back(b);
+    if (b > hi / 2)
+      break;
+  }
   return out;
 }
 
@@ -100,6 +100,7 @@ struct SweepCliOptions {
   std::int64_t max_scaling_chips = 0;
   std::string html_path;
   std::string csv_path;
+  double max_seconds = 0;
 };
 
 // "done/total, rate, ETA" on one line, only when stderr is a terminal.
@@ -147,8 +148,7 @@ std::vector<NamedPath> outputs_of(const SweepCliOptions& o) {
 // work.
 void check_output(const SweepCliOptions& o, const ModelConfig& model,
                   const HardwareProfile& hardware) {
-  check_outputs(outputs_of(o),
-                {{"--model", model.file}, {"--hardware", hardware.file}});
+  check_outputs(outputs_of(o), {{"--model", model.file}, {"--hardware", hardware.file}});
 }
 
 void sweep_command(const SweepCliOptions& o) {
@@ -175,6 +175,7 @@ void sweep_command(const SweepCliOptions& o) {
   so.space.remats = parse_list<Remat>(o.remats, "--remats",
                                       {Remat::None, Remat::Selective, Remat::Full}, parse_remat);
   so.space.max_microbatches = o.max_microbatches;
+  so.max_seconds = o.max_seconds;
   so.progress = progress_line("sweep");
   const auto result = sweep::run_sweep(model, hardware, so);
   const std::string json = report::sweep_json(model, hardware, so, result);
@@ -202,32 +203,13 @@ void report_command(const SweepCliOptions& o) {
   co.top = o.top;
   co.global_batch = o.global_batch;
   co.max_scaling_chips = o.max_scaling_chips;
-  // A count with an optional SI suffix: 177000, 177k, 3T, 11.6G.
+  // A count of the one count grammar (common/count.hpp): 177000, 177k, 3T, 11.6G.
   auto target = [](const std::string& text, const std::string& flag) {
-    const ErrorSite site{flag, "", flag.substr(2)};
-    std::size_t used = 0;
-    double v = 0;
     try {
-      v = std::stod(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
+      return static_cast<double>(parse_count(text, 1));
+    } catch (const InputError& e) {
+      throw e.located({flag, "", flag.substr(2)});
     }
-    double scale = 1;
-    const std::string suffix = used > 0 ? text.substr(used) : "";
-    if (suffix == "k")
-      scale = 1e3;
-    else if (suffix == "M")
-      scale = 1e6;
-    else if (suffix == "G")
-      scale = 1e9;
-    else if (suffix == "T")
-      scale = 1e12;
-    else if (!suffix.empty())
-      used = 0;
-    if (used == 0 || !(v > 0) || !std::isfinite(v))
-      throw InputError(site, "not a positive count", "\"" + text + "\"",
-                       "a number > 0 with an optional suffix k, M, G or T");
-    return v * scale;
   };
   if (!o.steps.empty()) {
     co.target_kind = sweep::TargetKind::Steps;
@@ -260,8 +242,9 @@ void add_model_hardware(CLI::App* cmd, SweepCliOptions& o) {
   cmd->add_option("--hardware", o.hardware,
                   "Hardware profile: name (see 'meshsim hardware') or JSON file")
       ->capture_default_str();
-  cmd->add_option("--chips", o.chips, "Chip count")->required();
+  cmd->add_option("--chips", o.chips, "Chip count")->required()->check(count_flag(1));
   cmd->add_option("-j,--threads", o.threads, "Simulation threads (results do not depend on it)")
+      ->check(count_flag(1, 256))
       ->capture_default_str();
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
 }
@@ -277,6 +260,7 @@ void add_sweep_commands(CLI::App& app) {
       "lower bound, simulate the rest and rank by throughput (docs/sweep.md).");
   add_model_hardware(sw, *so);
   sw->add_option("--top", so->top, "Plans shown (the ranking is exact for these)")
+      ->check(count_flag(1))
       ->capture_default_str();
   sw->add_option("--batch", so->batch,
                  "Global batch N, or a range LO:HI swept over LO, 2LO, 4LO, ... (default: the "
@@ -290,7 +274,12 @@ void add_sweep_commands(CLI::App& app) {
                  "Remat policies to sweep: a list none,selective,full (default: all)");
   sw->add_option("--max-microbatches", so->max_microbatches,
                  "Largest microbatch count swept (1, 2, 4, ...)")
+      ->check(count_flag(1, limits::kMaxMicrobatches))
       ->capture_default_str();
+  sw->add_option("--max-seconds", so->max_seconds,
+                 "Stop starting simulations after this many seconds of wall time and rank the "
+                 "plans simulated so far (output marked partial; default: no limit)")
+      ->check(count_flag(1, 31'536'000));
   sw->add_option("-o,--output", so->output_path,
                  "Also write the JSON to FILE (atomically; - for standard output)");
   sw->add_option("--csv", so->csv_path,
@@ -311,11 +300,15 @@ void add_sweep_commands(CLI::App& app) {
   rp->add_option("--tokens", ro->tokens, "Training target in tokens (e.g. 3T)");
   rp->add_option("--images", ro->images, "Training target in images seen (e.g. 11.6G)");
   rp->add_option("--global-batch", ro->global_batch,
-                 "Global batch in images (default: the model's published batch)");
-  rp->add_option("--top", ro->top, "Plans listed in the report")->capture_default_str();
+                 "Global batch in images (default: the model's published batch)")
+      ->check(count_flag(1, limits::kMaxGlobalBatch));
+  rp->add_option("--top", ro->top, "Plans listed in the report")
+      ->check(count_flag(1))
+      ->capture_default_str();
   rp->add_option("--max-scaling-chips", ro->max_scaling_chips,
                  "Largest chip count of the scaling curve (default: 4 x chips, within the "
-                 "profile)");
+                 "profile)")
+      ->check(count_flag(1));
   rp->add_option("-o,--output", ro->output_path,
                  "Write the JSON report to FILE (atomically; - for standard output)")
       ->required();

@@ -22,6 +22,7 @@
 #include "hardware_profiles/hardware.hpp"
 #include "sim/cli/calibrate_runs.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/flag_checks.hpp"
 #include "sim/limits.hpp"
 #include "sim/validate/calibration.hpp"
 #include "sim/validate/collective_validation.hpp"
@@ -565,7 +566,8 @@ void add_validate_commands(CLI::App& app) {
       "--allreduce-busbw", options->allreduce_busbw,
       "nccl-tests all-reduce busbw CSV (cuda_validation/published/"
       "nccl_allreduce_*.csv); needs --hardware and, without a gpus column, --gpus");
-  validate->add_option("--gpus", options->gpus, "GPUs of the --allreduce-busbw measurement");
+  validate->add_option("--gpus", options->gpus, "GPUs of the --allreduce-busbw measurement")
+      ->check(count_flag(1));
   validate
       ->add_option("--algorithm", options->algorithm,
                    "--allreduce-busbw: ring | nvls | auto (default: auto, NCCL's choice)")

@@ -107,6 +107,7 @@ class ProgramBuilder {
     flush();
     return std::move(program_);
   }
+  std::size_t size() const { return program_.code.size(); }
   std::int32_t new_recv_slot() { return program_.recv_slots++; }
   std::int32_t new_collective_slot() { return program_.collective_slots++; }
 
@@ -127,7 +128,8 @@ class ProgramBuilder {
       pending_row_ = row;
       pending_phase_ = phase;
     }
-    pending_instr_.duration_ps += SimTime::from_seconds(seconds).ps();
+    pending_instr_.duration_ps =
+        (SimTime::from_ps(pending_instr_.duration_ps) + SimTime::from_seconds(seconds)).ps();
     pending_instr_.flop += flop;
     if (!mergeable)
       flush();
@@ -477,6 +479,31 @@ Program build_program(const Context& ctx) {
                  padded(params * grad_element_bytes), slot, -1, Phase::Backward, name);
   };
   for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
+    // Every microbatch adds as many instructions as the first, each at least one event on each of
+    // the k chips of a replica: refuse before the program grows (issue 17 item 8).
+    if (mb == 1) {
+      const double instructions =
+          static_cast<double>(b.size()) * static_cast<double>(plan.microbatches);
+      if (instructions > limits::kMaxProgramInstructions) {
+        throw InputError(plan.site("microbatches"),
+                         "the step's program would hold about " +
+                             std::to_string(static_cast<long long>(instructions)) +
+                             " instructions, more than the limit (docs/limits.md)",
+                         std::to_string(plan.microbatches) + " microbatches of " +
+                             std::to_string(model.depth) + " layers",
+                         "at most 1e7 instructions: fewer microbatches");
+      }
+      const double events = instructions * static_cast<double>(ctx.k);
+      if (events > limits::kMaxStepEvents) {
+        throw InputError(plan.site("microbatches"),
+                         "this step would take about " +
+                             std::to_string(static_cast<long long>(events)) +
+                             " simulation events, more than the limit (docs/limits.md)",
+                         std::to_string(plan.microbatches) + " microbatches on " +
+                             std::to_string(plan.mesh.chips()) + " chips",
+                         "at most 1e9 events: fewer microbatches or chips");
+      }
+    }
     const bool last_mb = mb == plan.microbatches - 1;
     std::int32_t head_gather = -1;
     if (lm.enabled) {
@@ -611,9 +638,10 @@ class StepSim {
           }
         }
         const auto after = compute_until_next_batch_ps_[i + 1];
-        compute_until_next_batch_ps_[i] = after == INT64_MAX || code[i].kind != Kind::Compute
-                                              ? after
-                                              : after + code[i].duration_ps;
+        compute_until_next_batch_ps_[i] =
+            after == INT64_MAX || code[i].kind != Kind::Compute
+                ? after
+                : (SimTime::from_ps(after) + SimTime::from_ps(code[i].duration_ps)).ps();
       }
     }
   }
@@ -1282,8 +1310,59 @@ double axis_comm_bound_s(const HardwareProfile& hw, const Plan& plan, MeshAxis a
 
 }  // namespace
 
+namespace {
+
+StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile& hardware,
+                                 const Plan& plan, const TraceOptions& trace,
+                                 const StepOptions& options, double* estimate_only);
+
+// What the time bound names: the plan's batch (its flag or file field), with the model and the
+// profile that set the time scale (issue 17 item 6).
+std::string step_time_found(const ModelConfig& model, const HardwareProfile& hardware,
+                            const Plan& plan) {
+  const auto named = [](const std::string& name, const std::string& file) {
+    return file.empty() ? name : name + " (" + file + ")";
+  };
+  return "global batch " + std::to_string(plan.global_batch) + " on " +
+         std::to_string(plan.mesh.chips()) + " chips, model " + named(model.name, model.file) +
+         ", hardware " + named(hardware.name, hardware.file);
+}
+constexpr const char* kStepTimeChange =
+    "a smaller batch, more chips, a smaller model or a faster hardware profile";
+
+}  // namespace
+
 StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardware,
                          const Plan& plan, const TraceOptions& trace, const StepOptions& options) {
+  try {
+    return simulate_step_checked(model, hardware, plan, trace, options, nullptr);
+  } catch (const engine::SimTimeOverflow&) {
+    throw limits::simulated_time_overflow("this training step",
+                                          step_time_found(model, hardware, plan), kStepTimeChange,
+                                          plan.site("global_batch"));
+  }
+}
+
+double estimate_step_events(const ModelConfig& model, const HardwareProfile& hardware,
+                            const Plan& plan) {
+  double events = 0;
+  try {
+    simulate_step_checked(model, hardware, plan, {}, {}, &events);
+  } catch (const engine::SimTimeOverflow&) {
+    throw limits::simulated_time_overflow("this training step",
+                                          step_time_found(model, hardware, plan), kStepTimeChange,
+                                          plan.site("global_batch"));
+  }
+  return events;
+}
+
+namespace {
+
+StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile& hardware,
+                                 const Plan& plan, const TraceOptions& trace,
+                                 const StepOptions& options, double* estimate_only) {
+  // The machine's size first, before its topology is built (issue 17 item 8).
+  limits::check_simulated_chips(plan.mesh.chips(), plan.site("mesh"));
   if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
     throw InputError(plan.site("mesh"),
                      "two model axes (data x model1 x model2) are not simulated yet",
@@ -1340,10 +1419,26 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
     program.code.push_back(in);
   }
 
+  // The compute stream of a chip is serial: its busy time is a lower bound on the step. Refuse
+  // before simulating when it is beyond what SimTime counts (docs/limits.md).
+  {
+    double compute_s = 0;
+    for (const auto& in : program.code) {
+      if (in.kind == Kind::Compute)
+        compute_s += static_cast<double>(in.duration_ps) * 1e-12;
+    }
+    limits::check_simulated_time(compute_s, "this training step",
+                                 step_time_found(model, hardware, plan), kStepTimeChange,
+                                 plan.site("global_batch"));
+  }
   StepSim sim(program, placement, topology, trace, options.replica_symmetry);
   // Refuse a step that would run for many minutes (docs/limits.md).
   {
     const double events = sim.estimated_events();
+    if (estimate_only != nullptr) {
+      *estimate_only = events;
+      return {};
+    }
     if (events > limits::kMaxStepEvents) {
       throw InputError(plan.site("microbatches"),
                        "this step would take about " +
@@ -1480,5 +1575,7 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
   result.trace = std::move(sim.trace_events());
   return result;
 }
+
+}  // namespace
 
 }  // namespace meshsim::execution

@@ -112,4 +112,10 @@ StepResult simulate_step(const ModelConfig& model, const HardwareProfile& hardwa
                          const Plan& plan, const TraceOptions& trace = {},
                          const StepOptions& options = {});
 
+// The engine events simulate_step would take with replica symmetry (its own estimate, made after
+// building the program and before running it), without simulating: what a sweep's work bound adds
+// up. Throws the InputErrors simulate_step throws before simulating.
+double estimate_step_events(const ModelConfig& model, const HardwareProfile& hardware,
+                            const Plan& plan);
+
 }  // namespace meshsim::execution

@@ -2,7 +2,12 @@
 
 #include <array>
 #include <charconv>
+#include <set>
+#include <string>
 #include <utility>
+
+#include "common/count.hpp"
+#include "sim/limits.hpp"
 
 namespace meshsim {
 namespace {
@@ -47,22 +52,27 @@ const char* name_of(Enum value, const std::array<std::pair<const char*, Enum>, N
   return "?";
 }
 
+// Switches are on|off only (issue 16 item 6); other spellings of yes and no get a did-you-mean.
 bool parse_on_off(const std::string& text, const ErrorSite& site) {
-  if (text == "on" || text == "true")
+  if (text == "on")
     return true;
-  if (text == "off" || text == "false")
+  if (text == "off")
     return false;
-  throw InputError(site, "unknown value", "\"" + text + "\"", "on, off");
+  const std::set<std::string> yes = {"true", "yes", "1", "enabled", "enable", "ON", "On"};
+  const std::set<std::string> no = {"false", "no", "0", "disabled", "disable", "OFF", "Off"};
+  const std::string hint = yes.count(text) != 0  ? "did you mean 'on'?"
+                           : no.count(text) != 0 ? "did you mean 'off'?"
+                                                 : "unknown value";
+  throw InputError(site, hint, "\"" + text + "\"", "on, off");
 }
 
+// Counts of the plan flags: the one count grammar (common/count.hpp), e.g. 64k.
 std::int64_t parse_positive(const std::string& text, const ErrorSite& site, std::int64_t hi) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > hi) {
-    throw InputError(site, "not a positive integer", "\"" + text + "\"",
-                     "an integer in [1, " + std::to_string(hi) + "]");
+  try {
+    return parse_count(text, 1, hi);
+  } catch (const InputError& e) {
+    throw e.located(site);
   }
-  return value;
 }
 
 ErrorSite flag_site(const char* flag) {
@@ -310,11 +320,11 @@ Plan apply_plan_flags(Plan plan, const PlanFlags& flags) {
   }
   if (!flags.microbatches.empty()) {
     plan.microbatches =
-        parse_positive(flags.microbatches, flag_site("--microbatches"), std::int64_t{1} << 20);
+        parse_positive(flags.microbatches, flag_site("--microbatches"), limits::kMaxMicrobatches);
     plan.origins["microbatches"] = flag_site("--microbatches");
   }
   if (!flags.batch.empty()) {
-    plan.global_batch = parse_positive(flags.batch, flag_site("--batch"), std::int64_t{1} << 40);
+    plan.global_batch = parse_positive(flags.batch, flag_site("--batch"), limits::kMaxGlobalBatch);
     plan.origins["global_batch"] = flag_site("--batch");
   }
   if (plan.name.empty())

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common/json_fields.hpp"
+#include "sim/limits.hpp"
 #include "sim/plan/plan.hpp"
 
 namespace meshsim {
@@ -208,10 +209,10 @@ Plan parse_plan_json(const std::string& text, const std::string& origin) {
   }
   if (root.has("microbatches"))
     mark("microbatches");
-  plan.microbatches = root.integer_or("microbatches", 1, 1, std::int64_t{1} << 20);
+  plan.microbatches = root.integer_or("microbatches", 1, 1, limits::kMaxMicrobatches);
   if (root.has("global_batch"))
     mark("global_batch");
-  plan.global_batch = root.integer_or("global_batch", 0, 1, std::int64_t{1} << 40);
+  plan.global_batch = root.integer_or("global_batch", 0, 1, limits::kMaxGlobalBatch);
   root.reject_unknown_fields();
   return plan;
 }

@@ -99,6 +99,10 @@ json rejections_json(const sweep::SweepResult& s) {
   j["rejected_examples"] = ex;
   j["pruned"] = s.pruned;
   j["simulated"] = s.simulated;
+  if (s.partial) {  // stopped by --max-seconds (docs/sweep.md "Work bound")
+    j["partial"] = true;
+    j["unfinished"] = s.unfinished;
+  }
   return j;
 }
 
@@ -185,6 +189,12 @@ std::string counts_text(const sweep::SweepResult& s) {
                   s.considered, s.fitting, s.pruned, s.simulated);
   for (const auto& [reason, count] : s.rejected)
     out += fmt::format("  rejected ({}): {}\n", reason, count);
+  if (s.partial) {
+    out += fmt::format(
+        "PARTIAL: stopped by --max-seconds with {} candidates neither simulated nor pruned; the "
+        "ranking covers the plans simulated so far\n",
+        s.unfinished);
+  }
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "sim/execution/accumulation_ops.hpp"
 #include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/optimizer_update.hpp"
+#include "sim/limits.hpp"
 #include "sim/plan/sharding.hpp"
 
 namespace meshsim::sweep {
@@ -383,6 +384,7 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
                      "more chips than the largest " + hardware.display_name + " system has",
                      std::to_string(options.chips), "at most " + std::to_string(max_chips));
   }
+  limits::check_simulated_chips(options.chips, {"--chips", "", "chips"});
   SweepResult result;
   result.chips = options.chips;
   const auto linears = layer_linears(model);
@@ -415,11 +417,67 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
       continue;
     }
     c.bound = step_lower_bound(model, hardware, c.plan, c.memory);
+    if (!(c.bound.step_s <= limits::kMaxSimulatedSeconds)) {
+      // Beyond what SimTime counts (issue 17 item 6): simulating it would fail.
+      reject("time_beyond_range",
+             "a step of at least " + std::to_string(c.bound.step_s / 86400) +
+                 " days, beyond the simulator's 106 days",
+             c.plan);
+      continue;
+    }
     c.max_tokens_per_s = static_cast<double>(c.plan.global_batch) *
                          static_cast<double>(model.tokens) / c.bound.step_s;
     candidates.push_back(std::move(c));
   }
   result.fitting = static_cast<std::int64_t>(candidates.size());
+  // The sweep's work (issue 17 item 10). Candidates are simulated best bound first, and one is
+  // pruned once K simulated plans beat its bound. If every simulated step is at most
+  // kSweepBoundSlack times its lower bound, the K best bounds' plans reach 1/slack of the K-th best
+  // bound, so only candidates whose bound reaches that can be simulated. Their count times the
+  // largest estimate among the K best bounds' plans (estimated, not simulated; these are the
+  // biggest meshes' plans the bound ranks first) is the work expected (docs/limits.md).
+  {
+    std::vector<double> bounds;
+    for (const auto& c : candidates)
+      bounds.push_back(c.max_tokens_per_s);
+    const double kth = kth_best(bounds, options.top);
+    for (const auto& c : candidates) {
+      if (kth < 0 || c.max_tokens_per_s * limits::kSweepBoundSlack >= kth)
+        ++result.expected_simulations;
+    }
+    std::vector<std::size_t> order(candidates.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    const auto first_k = std::min<std::size_t>(order.size(), static_cast<std::size_t>(options.top));
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(first_k),
+                      order.end(), [&](std::size_t a, std::size_t b) {
+                        return candidates[a].max_tokens_per_s > candidates[b].max_tokens_per_s;
+                      });
+    double per_step = 0;
+    for (std::size_t i = 0; i < first_k; ++i) {
+      double events = limits::kMaxStepEvents;
+      try {
+        events = execution::estimate_step_events(model, hardware, candidates[order[i]].plan);
+      } catch (const InputError&) {
+        // Beyond a per-step limit: simulating it fails as it always has. Count it at the limit.
+      }
+      per_step = std::max(per_step, std::min(events, limits::kMaxStepEvents));
+    }
+    result.estimated_events = per_step * static_cast<double>(result.expected_simulations);
+  }
+  if (options.max_seconds <= 0 && result.estimated_events > limits::kMaxSweepEvents) {
+    throw InputError(
+        {"--chips", "", "chips"},
+        "the sweep would take about " +
+            std::to_string(static_cast<long long>(result.estimated_events / 1e9)) +
+            "e9 simulation events to simulate the " + std::to_string(result.expected_simulations) +
+            " of its " + std::to_string(candidates.size()) +
+            " candidate plans that pruning may not remove, more than the limit (docs/limits.md)",
+        std::to_string(options.chips) + " chips",
+        "at most 1e11 events: fewer chips, a smaller --max-microbatches, fewer --remats, "
+        "--shardings or --optimizers, a narrower --batch range, or --max-seconds S to stop with "
+        "the best plans found in S seconds");
+  }
   // Most promising first: the K-th best is found early and prunes the tail.
   std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
     return a.max_tokens_per_s > b.max_tokens_per_s;
@@ -432,6 +490,10 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
   std::mutex mutex;
   std::atomic<std::size_t> next{0};
   std::int64_t done = 0, simulated_any = 0;
+  std::atomic<bool> out_of_time{false};
+  const auto elapsed_s = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   std::exception_ptr failure;  // the first exception of any worker, rethrown after the join
   auto work = [&] {
     for (;;) {
@@ -448,6 +510,11 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
         }
         const double kth = kth_best(std::move(earlier), options.top);
         prune = kth >= 0 && candidates[pos].max_tokens_per_s < kth;
+      }
+      if (!prune && options.max_seconds > 0 && elapsed_s() > options.max_seconds) {
+        out_of_time = true;  // --max-seconds: start nothing new; the others stop too
+        next = n;
+        return;
       }
       if (!prune) {
         auto r = execution::simulate_step(model, hardware, candidates[pos].plan);
@@ -505,6 +572,10 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
         ++result.speculative;
       continue;
     }
+    if (!has_result[pos] && out_of_time) {
+      ++result.unfinished;  // not reached before --max-seconds
+      continue;
+    }
     if (!has_result[pos]) {
       // Unreachable while the bound holds; simulate rather than report a wrong ranking.
       results[pos] = execution::simulate_step(model, hardware, candidates[pos].plan);
@@ -515,6 +586,7 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
     accepted_tps.push_back(results[pos].tokens_per_s);
   }
   result.simulated = static_cast<std::int64_t>(accepted.size());
+  result.partial = out_of_time;
   std::sort(accepted.begin(), accepted.end(), [&](std::size_t a, std::size_t b) {
     if (results[a].tokens_per_s != results[b].tokens_per_s)
       return results[a].tokens_per_s > results[b].tokens_per_s;

@@ -38,6 +38,9 @@ struct SweepOptions {
   std::int64_t top = 5;  // K: the ranking is exact for the first K plans
   int threads = 1;
   SweepSpace space;
+  // Wall-clock budget in seconds (0: none). Past it no new simulation starts; the sweep ends
+  // with the plans simulated so far, marked partial (docs/sweep.md "Work bound").
+  double max_seconds = 0;
   // Called (serialized, from any thread) after each candidate; may be empty.
   std::function<void(const SweepProgress&)> progress;
 };
@@ -79,7 +82,11 @@ struct SweepResult {
   std::int64_t speculative = 0;  // simulated by a worker, then pruned (depends on timing; not shown
                                  // in JSON)
   std::vector<RankedPlan> top;   // best first, at most K
-  double wall_s = 0;             // not in JSON (depends on the machine)
+  double estimated_events = 0;   // estimated events of the expected simulations (not in JSON)
+  std::int64_t expected_simulations = 0;  // candidates pruning may not remove (not in JSON)
+  bool partial = false;         // stopped by max_seconds: the ranking covers the simulated plans
+  std::int64_t unfinished = 0;  // candidates neither simulated nor pruned when it stopped
+  double wall_s = 0;            // not in JSON (depends on the machine)
 };
 
 // Every plan of the space for `chips`, finalized where possible, in enumeration order. Plans that

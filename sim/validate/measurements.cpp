@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/json_fields.hpp"
+#include "models/model.hpp"
 
 namespace meshsim {
 namespace {
@@ -114,6 +115,57 @@ MeasuredShape parse_shape(JsonObject object) {
   return shape;
 }
 
+// Heads, width and MLP features of the measured model: from the file's "model" object (the
+// harness writes them), else from the zoo model it names; none known: zeros (nothing to check).
+struct ModelDims {
+  std::int64_t heads = 0, width = 0, mlp_dim = 0;
+};
+ModelDims measured_model_dims(const nlohmann::json& value, const std::string& path) {
+  ModelDims dims;
+  if (!value.is_object())
+    return dims;
+  JsonObject object(value, path, "/model");
+  if (object.has("heads") && object.has("width") && object.has("mlp_dim")) {
+    dims.heads = object.integer("heads", 1, kMaxDim);
+    dims.width = object.integer("width", 1, kMaxDim);
+    dims.mlp_dim = object.integer("mlp_dim", 1, kMaxDim);
+    return dims;
+  }
+  if (object.has("name")) {
+    const std::string name = object.string("name");
+    if (name.find('/') == std::string::npos && name.find(".json") == std::string::npos) {
+      try {
+        const ModelConfig model = load_model(name);
+        dims.heads = model.heads;
+        dims.width = model.width;
+        dims.mlp_dim = model.mlp_dim;
+      } catch (const InputError&) {
+        // A model outside the zoo without its dimensions: nothing to check against.
+      }
+    }
+  }
+  return dims;
+}
+
+// A chip of model axis k holds 1/k of the heads, the width and the MLP features: a measured
+// model_axis must divide all three, as a plan's must (issue 17 item 15).
+void check_model_axis(const MeasuredShape& shape, const ModelDims& dims, const std::string& path,
+                      std::size_t index) {
+  const std::int64_t k = shape.model_axis;
+  const auto bad = [&](const char* what, std::int64_t value) {
+    return InputError({path, "/shapes/" + std::to_string(index) + "/model_axis", ""},
+                      "the model axis does not divide the measured model's " + std::string(what) +
+                          " (" + std::to_string(value) + ")",
+                      std::to_string(k), "a common divisor of heads, width and mlp_dim");
+  };
+  if (dims.heads > 0 && dims.heads % k != 0)
+    throw bad("heads", dims.heads);
+  if (dims.width > 0 && dims.width % k != 0)
+    throw bad("width", dims.width);
+  if (dims.mlp_dim > 0 && dims.mlp_dim % k != 0)
+    throw bad("mlp_dim", dims.mlp_dim);
+}
+
 }  // namespace
 
 Op to_op(const MeasuredOp& measured) {
@@ -159,7 +211,7 @@ MeasurementSet load_measurements(const std::string& path) {
   }
   top.raw("clocks_before");
   top.raw("clocks_after");
-  top.raw("model");
+  const ModelDims dims = measured_model_dims(top.raw("model"), path);
   top.raw("method");
   if (!top.boolean("all_checks_passed")) {
     throw InputError(top.site("all_checks_passed"),
@@ -172,6 +224,7 @@ MeasurementSet load_measurements(const std::string& path) {
   std::set<std::pair<std::int64_t, std::int64_t>> seen;
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     MeasuredShape shape = parse_shape(JsonObject(shapes[i], path, "/shapes/" + std::to_string(i)));
+    check_model_axis(shape, dims, path, i);
     if (!seen.emplace(shape.batch_images, shape.model_axis).second) {
       throw InputError(
           {path, "/shapes/" + std::to_string(i), "batch_images"}, "the same shape twice",

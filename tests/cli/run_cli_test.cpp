@@ -104,7 +104,7 @@ TEST_CASE("run: bad input exits 2 before simulating and writes nothing", "[cli][
       {"run --mesh 256x4 --trace-chips 0", "--trace-chips"},
       {"compare --plan plans/vit22b-tpuv4-256x4.json", "at least two plans"},
       {"run --mesh 256x4 --microbatches 256 --all-chips", "simulation events"},
-      {"run --mesh 256x4 --chips 0x40", "not a decimal integer"},
+      {"run --mesh 256x4 --chips 0x40", "not a count"},
       {"run --mesh 256x4 --chips 4096", "mesh"},
       {"run --mesh 1024x4 --hardware tpu-v4 --chips 8192", "8192"},
       {"run --model vit-22b --hardware h100-sxm --mesh 4x5", "heads"},

@@ -102,3 +102,31 @@ TEST_CASE("json: a key twice in one object and a NUL byte are bad input", "[json
   CHECK(contains(nul, "n.json"));
   CHECK(contains(nul, "NUL"));
 }
+
+TEST_CASE("json: a fraction that rounds to a whole number is refused, judged on its digits",
+          "[json][hardening]") {
+  // 1.0000000000000000001 is 1.0 as a double: an integer field would take it as 1.
+  for (const char* literal :
+       {"1.0000000000000000001", "0.99999999999999999999", "65535.9999999999999999",
+        "-2.00000000000000000001", "1.00000000000000000001e3"}) {
+    INFO(literal);
+    const std::string msg = error_of(
+        [&] { meshsim::parse_json_text(std::string("{\n  \"a\": ") + literal + "\n}", "m.json"); });
+    CHECK(contains(msg, "m.json"));
+    CHECK(contains(msg, "line 2"));
+    CHECK(contains(msg, "reads as the whole number"));
+  }
+  // Whole numbers in any spelling, and fractions a double keeps apart from an integer, stay.
+  for (const char* literal : {"1", "4.0", "1e3", "2.50e1", "1.5", "0.1", "1e-300", "123.456e2",
+                              "1.0000000001", "-7.000", "0e5"}) {
+    INFO(literal);
+    CHECK(error_of([&] {
+            meshsim::parse_json_text(std::string("{\"a\": ") + literal + "}", "m.json");
+          }) == "<no error>");
+  }
+  // An integer field reading a whole-number literal still works; a true fraction does not.
+  const auto doc = meshsim::parse_json_text("{\"a\": 4.0, \"b\": 4.5}", "m.json");
+  JsonObject object(doc, "m.json", "");
+  CHECK(object.integer("a", 0, 10) == 4);
+  CHECK(contains(error_of([&] { object.integer("b", 0, 10); }), "not an integer"));
+}

@@ -84,3 +84,15 @@ TEST_CASE("units: sub-unit prefixes are exact in binary where the decimal value 
   CHECK(parse_quantity("3 ms", QuantityKind::Time) == 3e-3);
   CHECK(parse_quantity("1 ns", QuantityKind::Time) == 1e-9);
 }
+
+TEST_CASE("units: sizes take the count suffixes k, M, G, T as powers of 1000", "[units]") {
+  CHECK(parse_quantity("1G", QuantityKind::Bytes) == 1e9);
+  CHECK(parse_quantity("64k", QuantityKind::Bytes) == 64e3);
+  CHECK(parse_quantity("1.5M", QuantityKind::Bytes) == 1.5e6);
+  CHECK(parse_quantity("2T", QuantityKind::Bytes) == 2e12);
+  CHECK(parse_quantity("1G", QuantityKind::Bytes) == parse_quantity("1 GB", QuantityKind::Bytes));
+  // Only for sizes: a bandwidth or a FLOP count still needs its unit.
+  CHECK_THROWS_AS(parse_quantity("1G", QuantityKind::Bandwidth), InputError);
+  CHECK_THROWS_AS(parse_quantity("1G", QuantityKind::Flop), InputError);
+  CHECK_THROWS_AS(parse_quantity("1K", QuantityKind::Bytes), InputError);
+}

@@ -77,7 +77,10 @@ TEST_CASE("limits: estimated memory and chip count", "[hardening]") {
   // 40 B per transfer plus 4 KiB per chip (sim/limits.hpp): 1.9e8 transfers on 2^20 chips is
   // 7.6e9 + 4.3e9 B, above 8 GiB although under the transfer limit.
   CHECK(limits::estimated_simulation_memory_bytes(190'000'000, 1 << 20) ==
-        Approx(190e6 * 40 + 1048576.0 * 4096));
+        Approx(32.0 * 1024 * 1024 + 190e6 * 40 + 1048576.0 * 4096));
+  // Transfers in flight at once cost their queued event too (96 B each in all).
+  CHECK(limits::estimated_simulation_memory_bytes(1'000'000, 8, 1'000'000) ==
+        Approx(32.0 * 1024 * 1024 + 1e6 * 96 + 8 * 4096.0));
   const std::string memory = message_of([] {
     limits::check_schedule_size(190'000'000, 1 << 20, "big run", {"--group", "", ""});
   });

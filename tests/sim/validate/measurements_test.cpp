@@ -79,6 +79,21 @@ TEST_CASE("The measurement loader rejects malformed files", "[validate][measurem
   expect_rejected([](auto& j) { j["shapes"] = nlohmann::json::array(); }, "no shapes");
   expect_rejected([](auto& j) { j["device"]["name"] = 7; }, "/device/name");
   expect_rejected([](auto& j) { j["shapes"][0]["layer"]["kernels"] = 200000; }, "kernels");
+  // A model axis must divide the measured model's heads, width and MLP features (issue 17 item
+  // 15): from the zoo model the file names, or from the dimensions the harness writes.
+  expect_rejected([](auto& j) { j["shapes"][0]["model_axis"] = 7; }, "/shapes/0/model_axis");
+  expect_rejected(
+      [](auto& j) {
+        j["model"] = {{"name", "x"}, {"width", 6144}, {"mlp_dim", 24576}, {"heads", 48}};
+        j["shapes"][1]["model_axis"] = 5;
+      },
+      "heads (48)");
+  expect_rejected(
+      [](auto& j) {
+        j["model"] = {{"name", "x"}, {"width", 6152}, {"mlp_dim", 24576}, {"heads", 48}};
+        j["shapes"][1]["model_axis"] = 16;
+      },
+      "width (6152)");
 }
 
 TEST_CASE("Broken JSON is an InputError naming the file", "[validate][measurements]") {
