@@ -115,7 +115,31 @@ const Refused kRefused[] = {
   {"5", "$RUN --json >/dev/full", "standard output|cannot write"},
   {"5", "$RUN -o - >/dev/full", "standard output|cannot write"},
   {"5", "meshsim hardware show tpu-v4 >&-", "standard output|cannot write"},
+  // 6. Simulated time past 2^63 ps: refused up front, naming the input.
+  {"6", "meshsim collective --op all-reduce --bytes 1e18 --hardware h100-sxm --group 8", "--bytes"},
+  {"6", "meshsim run --model vit-b16 --mesh 1x1 --batch 1099511627776", "--batch|longer than the simulator counts"},
+  // 7. A sweep range beyond any batch: refused, no runaway doubling.
+  {"7", "meshsim sweep --chips 8 --batch 1:9223372036854775807", "--batch|out of range"},
+  {"7", "meshsim sweep --model vit-b16 --chips 8 --batch 4611686018427387904", "--batch|out of range"},
+  // 8. Limits checked before building the program or the topology.
+  {"8", "meshsim run --model vit-b16 --mesh 1x1 --batch 1048576 --microbatches 1048576", "--microbatches|instructions"},
+  // 9. A memory estimate that bounds the real peak refuses the issue's all-to-all.
+  {"9", "meshsim collective --op all-to-all --group 14136 --hardware h100-sxm --bytes 1GiB", "--group|memory"},
+  // 10. A sweep whose total work is beyond the limit says what to change.
+  {"10", "meshsim sweep --hardware h100-sxm --chips 4096 -j 2", "--chips|simulation events"},
+  // 12. One integer grammar: no octal, hex or saturation.
+  {"12", "meshsim run --model vit-b16 --chips 010 --batch 64", "--chips|octal"},
+  {"12", "meshsim run --model vit-b16 --chips 0x10 --batch 64", "--chips|not a count"},
+  {"12", "meshsim run --model vit-b16 --chips 99999999999999999999 --batch 64", "--chips|out of range"},
+  // 13. report targets.
+  {"13", "meshsim report --model vit-b16 --chips 8 --global-batch 64 --steps 1e308T -o out.json", "--steps|not a count"},
+  {"13", "meshsim report --model vit-b16 --chips 8 --global-batch 64 --steps 0.5 -o out.json", "--steps|whole number"},
+  {"13", "meshsim report --model vit-b16 --chips 8 --global-batch -5 -o out.json", "--global-batch"},
+  {"13", "meshsim report --model vit-b16 --chips 8 --global-batch 64 --max-scaling-chips -1 -o out.json", "--max-scaling-chips"},
   // 14. Empty values.
+  {"14", "meshsim sweep --model vit-b16 --chips 8 --batch '1:'", "--batch|not a count"},
+  {"14", "meshsim sweep --model vit-b16 --chips 8 --batch ' 64'", "--batch|not a count"},
+  {"14", "meshsim sweep --model vit-b16 --chips 8 --batch '+64'", "--batch|not a count"},
   {"14", "$RUN --async ''", "--async|empty"},
   {"14", "$RUN --fsdp ''", "--fsdp|empty"},
   {"14", "meshsim run --model vit-b16 --chips 8 --batch ''", "--batch|empty"},
@@ -125,6 +149,7 @@ const Refused kRefused[] = {
   {"15", "meshsim model show dup.json", "dup.json|width|twice"},
   {"15", "meshsim calibrate --measurements dup-synthetic.json --hardware h100-sxm -o out.json", "dup-synthetic.json|synthetic"},
   {"15", "meshsim model show nul.json", "nul.json|NUL"},
+  {"15", "meshsim model show frac.json", "frac.json|whole number"},
   // 16. Output names: longer than NAME_MAX is refused before the simulation.
   {"16", "$RUN -o $(printf '%0256d' 0).json", "--output|longer than 255 bytes"},
   // 17. MESHSIM_DATA_DIR that does not lead to a data directory.
@@ -192,6 +217,13 @@ void make_fixtures(const std::string& dir) {
   REQUIRE(name_at != std::string::npos);
   noname.erase(name_at, std::string("\"name\": \"vit-b16\",").size());
   write_file(dir + "/noname.json", noname);
+  // A long fraction whose double is the whole number 12 (issue 17 item 15).
+  std::string frac = model;
+  const auto depth_at = frac.find("\"depth\": 12,");
+  REQUIRE(depth_at != std::string::npos);
+  frac.replace(depth_at, std::string("\"depth\": 12,").size(),
+               "\"depth\": 12.0000000000000000001,");
+  write_file(dir + "/frac.json", frac);
   write_file(dir + "/profile.json", read_file(src + "/hardware_profiles/h100-sxm.json"));
   write_file(dir + "/gemm.csv", read_file(src + "/cuda_validation/published/gemm_h100_xla.csv"));
   write_file(dir + "/runs.csv",
