@@ -227,9 +227,12 @@ void report_command(const SweepCliOptions& o) {
   co.progress = progress_line("report");
   const auto rep = sweep::build_capacity_report(model, hardware, co);
   const std::string json = report::capacity_json(rep);
-  write_output({"--output", o.output_path}, json);
-  if (!o.html_path.empty())
-    write_output({"--html", o.html_path}, report::html_page(json, o.output_path));
+  if (!o.output_path.empty())
+    write_output({"--output", o.output_path}, json);
+  if (!o.html_path.empty()) {
+    write_output({"--html", o.html_path},
+                 report::html_page(json, o.output_path.empty() ? "meshsim report" : o.output_path));
+  }
   if (!o.csv_path.empty())
     write_output({"--csv", o.csv_path}, report::scaling_points_csv(json));
   if (!any_standard_output(outputs_of(o)))
@@ -310,8 +313,8 @@ void add_sweep_commands(CLI::App& app) {
                  "profile)")
       ->check(count_flag(1));
   rp->add_option("-o,--output", ro->output_path,
-                 "Write the JSON report to FILE (atomically; - for standard output)")
-      ->required();
+                 "Also write the JSON report to FILE (atomically; - for standard output; --json "
+                 "prints it instead of the summary)");
   rp->add_option("--html", ro->html_path,
                  "Also write the HTML report (answer first, then charts; opens offline) to FILE");
   rp->add_option("--csv", ro->csv_path,

@@ -64,6 +64,12 @@ TEST_CASE("meshsim report writes meshsim.report/v1 and a summary", "[report][cli
   CHECK(j["time_to_train_s"].get<double>() == 10000 * j["best_plan"]["step_time_s"].get<double>());
   CHECK(j["scaling"]["points"].is_array());
   CHECK(j["chip_hours"].is_number());
+  // --json without -o: the same document on standard output (issue 16 item 3).
+  const auto printed = testing::run_meshsim(
+      "report --model vit-b16 --hardware tpu-v4 --chips 16 --global-batch 1024 --steps 10k "
+      "--max-scaling-chips 32 -j 2 --json");
+  REQUIRE(printed.exit_code == 0);
+  CHECK(nlohmann::json::parse(printed.out) == j);
   // Output path checked before any simulation.
   const auto bad = testing::run_meshsim(
       "report --model vit-b16 --chips 16 --global-batch 1024 -o /no/such/dir/r.json");
