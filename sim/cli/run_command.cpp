@@ -33,12 +33,20 @@ struct RunOptions {
   std::string output_path;
   bool json = false;
   std::string csv_path;
+  // compare: several --mesh and --hardware values, each column one combination.
+  std::vector<std::string> meshes, hardwares;
 };
 
 // Plan flags shared by run and compare (DESIGN §5).
-void add_plan_flags(CLI::App* cmd, RunOptions& o) {
-  cmd->add_option("--mesh", o.flags.mesh,
-                  "Logical mesh DATAxMODEL, e.g. 256x4 (default: chips x 1)");
+void add_plan_flags(CLI::App* cmd, RunOptions& o, bool variants = false) {
+  if (variants) {
+    cmd->add_option("--mesh", o.meshes,
+                    "Logical mesh DATAxMODEL, e.g. 256x4; give several (--mesh 128x8 --mesh 256x4) "
+                    "to compare them");
+  } else {
+    cmd->add_option("--mesh", o.flags.mesh,
+                    "Logical mesh DATAxMODEL, e.g. 256x4 (default: chips x 1)");
+  }
   cmd->add_option("--mapping", o.flags.mapping,
                   "Axes on the torus, as a plan file's mapping object, e.g. "
                   "'{\"torus_shape\": [16,16,4], \"data\": [\"x\",\"y\"], \"model\": [\"z\"]}'");
@@ -69,12 +77,18 @@ void add_plan_flags(CLI::App* cmd, RunOptions& o) {
                   "Global batch in images (default: the model's published batch)");
 }
 
-void add_common(CLI::App* cmd, RunOptions& o) {
+void add_common(CLI::App* cmd, RunOptions& o, bool variants = false) {
   cmd->add_option("--model", o.model, "Model: zoo name (see 'meshsim models') or JSON file")
       ->capture_default_str();
-  cmd->add_option("--hardware", o.hardware,
-                  "Hardware profile: name (see 'meshsim hardware') or JSON file")
-      ->capture_default_str();
+  if (variants) {
+    cmd->add_option("--hardware", o.hardwares,
+                    "Hardware profile: name (see 'meshsim hardware') or JSON file; give several to "
+                    "compare them (default: tpu-v4)");
+  } else {
+    cmd->add_option("--hardware", o.hardware,
+                    "Hardware profile: name (see 'meshsim hardware') or JSON file")
+        ->capture_default_str();
+  }
   cmd->add_option("--chips", o.chips, "Chip count (default: the mesh's product)")
       ->check(count_flag(1));
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
@@ -172,26 +186,89 @@ void run_command(const RunOptions& o) {
     std::fputs(o.json ? json.c_str() : report::run_text(inputs, result).c_str(), stdout);
 }
 
+// One column of a comparison: a plan on a profile.
+struct Column {
+  std::size_t hardware = 0;  // index into the loaded profiles
+  Plan plan;
+};
+
 void compare_command(const RunOptions& o) {
-  if (o.plan_files.size() < 2) {
-    throw InputError({"--plan", "", "plan"}, "compare needs at least two plans",
-                     std::to_string(o.plan_files.size()) + " given",
-                     "--plan A.json --plan B.json [...]");
+  const std::vector<std::string> hardware_names =
+      o.hardwares.empty() ? std::vector<std::string>{o.hardware} : o.hardwares;
+  const std::vector<std::string> meshes =
+      o.meshes.empty() ? std::vector<std::string>{""} : o.meshes;
+  const std::size_t plans = std::max<std::size_t>(o.plan_files.size(), 1);
+  if (plans * meshes.size() * hardware_names.size() < 2) {
+    throw InputError({"--plan", "", "plan"}, "compare needs at least two columns",
+                     "1 plan, 1 mesh, 1 hardware profile",
+                     "two or more of --plan A.json, --mesh DATAxMODEL or --hardware NAME (each "
+                     "column is one combination)");
   }
-  Prepared p = prepare(o);
+  for (const auto& mesh : o.meshes) {
+    if (mesh.empty()) {
+      throw InputError({"--mesh", "", "mesh"}, "empty value", "''",
+                       "a mesh DATAxMODEL, e.g. 256x4");
+    }
+  }
+  RunOptions first = o;
+  first.hardware = hardware_names.front();
+  if (!meshes.front().empty())
+    first.flags.mesh = meshes.front();
+  Prepared p = prepare(first);  // the flags, the outputs and the first column
+  std::vector<HardwareProfile> profiles;
+  profiles.reserve(hardware_names.size());
+  for (const auto& name : hardware_names)
+    profiles.push_back(load_hardware(name));
+  std::vector<Plan> bases;
+  if (o.plan_files.empty()) {
+    Plan base;
+    base.name = "command line";
+    bases.push_back(base);
+  }
+  for (const auto& file : o.plan_files)
+    bases.push_back(load_plan_file(file));
+  std::vector<Column> columns;
+  for (const auto& base : bases) {
+    for (const auto& mesh : meshes) {
+      for (std::size_t h = 0; h < profiles.size(); ++h) {
+        PlanFlags flags = o.flags;
+        if (!mesh.empty())
+          flags.mesh = mesh;
+        Column c;
+        c.hardware = h;
+        c.plan = finalize_plan(apply_plan_flags(base, flags), p.model, profiles[h], o.chips);
+        // A column's name tells it apart from the others: the plan's (when several), the mesh
+        // (when several) and the profile (when several).
+        std::string name = o.plan_files.size() > 1 ? c.plan.name : std::string();
+        if (meshes.size() > 1)
+          name += (name.empty() ? "" : " ") + c.plan.mesh.text();
+        if (profiles.size() > 1)
+          name += (name.empty() ? "" : " on ") + profiles[h].name;
+        if (!name.empty())
+          c.plan.name = name;
+        columns.push_back(std::move(c));
+      }
+    }
+  }
+  std::vector<NamedPath> inputs{{"--model", p.model.file}};
+  for (const auto& profile : profiles)
+    inputs.push_back({"--hardware", profile.file});
+  for (const auto& file : o.plan_files)
+    inputs.push_back({"--plan", file});
+  check_outputs(outputs_of(o), inputs);
   std::vector<execution::StepResult> results;
-  std::vector<report::RunInputs> inputs;
-  for (const auto& plan : p.plans) {
-    results.push_back(execution::simulate_step(p.model, p.hardware, plan));
-    inputs.push_back({&p.model, &p.hardware, &plan});
+  std::vector<report::RunInputs> run_inputs;
+  for (const auto& c : columns) {
+    results.push_back(execution::simulate_step(p.model, profiles[c.hardware], c.plan));
+    run_inputs.push_back({&p.model, &profiles[c.hardware], &c.plan});
   }
-  const std::string json = report::compare_json(inputs, results);
+  const std::string json = report::compare_json(run_inputs, results);
   if (!o.output_path.empty())
     write_output({"--output", o.output_path}, json);
   for (std::size_t i = 0; i < results.size(); ++i)
-    warn_if_not_fitting(p.plans[i], results[i]);
+    warn_if_not_fitting(columns[i].plan, results[i]);
   if (!any_standard_output(outputs_of(o)))
-    std::fputs(o.json ? json.c_str() : report::compare_text(inputs, results).c_str(), stdout);
+    std::fputs(o.json ? json.c_str() : report::compare_text(run_inputs, results).c_str(), stdout);
 }
 
 }  // namespace
@@ -224,11 +301,13 @@ void add_run_commands(CLI::App& app) {
   auto cmp_opts = std::make_shared<RunOptions>();
   auto* cmp = app.add_subcommand(
       "compare",
-      "Simulate two or more plans on the same model and hardware and show them side by side, "
-      "the winner (highest throughput among plans that fit) marked.");
-  add_common(cmp, *cmp_opts);
-  cmp->add_option("--plan", cmp_opts->plan_files, "Plan JSON file; give two or more")->required();
-  add_plan_flags(cmp, *cmp_opts);
+      "Simulate two or more plans side by side (each column one combination of --plan, --mesh "
+      "and --hardware): what differs, the step breakdown, and the winner only outside the "
+      "model's uncertainty band (a tie otherwise).");
+  add_common(cmp, *cmp_opts, /*variants=*/true);
+  cmp->add_option("--plan", cmp_opts->plan_files,
+                  "Plan JSON file; give several to compare them (flags apply to every plan)");
+  add_plan_flags(cmp, *cmp_opts, /*variants=*/true);
   cmp->callback([cmp_opts] { compare_command(*cmp_opts); });
 }
 

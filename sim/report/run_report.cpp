@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "common/json_text.hpp"
@@ -231,6 +232,53 @@ std::size_t compare_winner(const std::vector<execution::StepResult>& results) {
   return best;
 }
 
+std::vector<Difference> compare_differences(const std::vector<RunInputs>& inputs,
+                                            const std::vector<execution::StepResult>& results) {
+  using R = execution::StepResult;
+  using Field = std::function<std::string(const RunInputs&, const R&)>;
+  const std::vector<std::pair<std::string, Field>> fields = {
+      {"hardware", [](const RunInputs& in, const R&) { return in.hardware->name; }},
+      {"mesh", [](const RunInputs& in, const R&) { return in.plan->mesh.text(); }},
+      {"topology", [](const RunInputs&, const R& r) { return r.topology; }},
+      {"mapping", [](const RunInputs&, const R& r) { return r.mapping; }},
+      {"sharding",
+       [](const RunInputs& in, const R&) { return std::string(to_string(in.plan->sharding)); }},
+      {"async", [](const RunInputs& in,
+                   const R&) { return std::string(on_off(in.plan->async_collective_matmul)); }},
+      {"bidirectional",
+       [](const RunInputs& in, const R&) { return std::string(on_off(in.plan->bidirectional)); }},
+      {"fsdp", [](const RunInputs& in, const R&) { return std::string(on_off(in.plan->fsdp)); }},
+      {"remat",
+       [](const RunInputs& in, const R&) { return std::string(to_string(in.plan->remat)); }},
+      {"optimizer", [](const RunInputs& in,
+                       const R&) { return std::string(to_string(in.plan->optimizer.kind)); }},
+      {"microbatches",
+       [](const RunInputs& in, const R&) { return std::to_string(in.plan->microbatches); }},
+      {"global batch",
+       [](const RunInputs& in, const R&) { return std::to_string(in.plan->global_batch); }},
+      {"gradient dtype", [](const RunInputs& in,
+                            const R&) { return std::string(to_string(in.plan->gradient_dtype)); }},
+      {"attention",
+       [](const RunInputs& in, const R&) { return std::string(to_string(in.plan->attention)); }},
+      {"activation layout",
+       [](const RunInputs& in, const R&) {
+         return std::string(to_string(in.plan->activation_layout));
+       }},
+      {"gradient sync",
+       [](const RunInputs& in, const R&) { return std::string(to_string(in.plan->grad_sync)); }},
+  };
+  std::vector<Difference> out;
+  for (const auto& [label, field] : fields) {
+    Difference d{label, {}};
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+      d.values.push_back(field(inputs[i], results[i]));
+    if (std::any_of(d.values.begin(), d.values.end(),
+                    [&](const std::string& v) { return v != d.values.front(); }))
+      out.push_back(std::move(d));
+  }
+  return out;
+}
+
 CompareVerdict compare_verdict(const std::vector<RunInputs>& inputs,
                                const std::vector<execution::StepResult>& results) {
   CompareVerdict v;
@@ -262,6 +310,10 @@ std::string compare_json(const std::vector<RunInputs>& inputs,
   json tied = json::array();
   for (auto i : v.tied)
     tied.push_back(inputs[i].plan->name);
+  json differs = json::object();
+  for (const auto& d : compare_differences(inputs, results))
+    differs[d.label] = d.values;
+  j["differs"] = differs;
   j["winner"] = {
       {"index", w}, {"name", inputs[w].plan->name}, {"verdict", v.verdict()}, {"tied_with", tied}};
   return dump(j);
@@ -375,6 +427,7 @@ std::string compare_text(const std::vector<RunInputs>& inputs,
   add("fsdp", [](const RunInputs& in, const R&) { return std::string(on_off(in.plan->fsdp)); });
   add("remat",
       [](const RunInputs& in, const R&) { return std::string(to_string(in.plan->remat)); });
+  add("hardware", [](const RunInputs& in, const R&) { return in.hardware->name; });
   add("step time", [](const RunInputs&, const R& r) { return seconds(r.step_time_s); });
   add("step time band", [](const RunInputs& in, const R& r) {
     const auto band = execution::step_band(r, *in.hardware);
@@ -384,6 +437,12 @@ std::string compare_text(const std::vector<RunInputs>& inputs,
       [](const RunInputs&, const R& r) { return fmt::format("{:.1f}", r.tokens_per_s_per_chip); });
   add("MFU", [](const RunInputs&, const R& r) { return fmt::format("{:.1f}%", 100 * r.mfu); });
   add("HFU", [](const RunInputs&, const R& r) { return fmt::format("{:.1f}%", 100 * r.hfu); });
+  add("compute (slowest chip)",
+      [](const RunInputs&, const R& r) { return seconds(r.slowest.compute_s); });
+  add("  of which recompute",
+      [](const RunInputs&, const R& r) { return seconds(r.slowest.recompute_s); });
+  add("  of which optimizer",
+      [](const RunInputs&, const R& r) { return seconds(r.slowest.optimizer_s); });
   add("exposed model comm",
       [](const RunInputs&, const R& r) { return seconds(r.model_axis.exposed_s); });
   add("exposed data comm",
@@ -401,7 +460,22 @@ std::string compare_text(const std::vector<RunInputs>& inputs,
       w_i = std::max(w_i, row.cells[i].size());
     widths.push_back(w_i + 2);
   }
-  std::string out = fmt::format("{:<{}}", "metric", label_width);
+  std::string out;
+  const auto differs = compare_differences(inputs, results);
+  if (differs.empty()) {
+    out += "the columns differ in nothing meshsim models\n\n";
+  } else {
+    out += "differs:";
+    for (const auto& d : differs) {
+      std::string values;
+      for (const auto& v : d.values)
+        values += (values.empty() ? "" : " | ") + v;
+      out += fmt::format(" {} ({});", d.label, values);
+    }
+    out.back() = '\n';
+    out += "\n";
+  }
+  out += fmt::format("{:<{}}", "metric", label_width);
   for (std::size_t i = 0; i < headers.size(); ++i)
     out += fmt::format("{:>{}}", headers[i], widths[i]);
   out += "\n";

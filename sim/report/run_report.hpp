@@ -36,6 +36,14 @@ std::string compare_text(const std::vector<RunInputs>& inputs,
 // Index of the winning plan: the highest tokens/s among those that fit (else among all).
 std::size_t compare_winner(const std::vector<execution::StepResult>& results);
 
+// A plan or profile choice whose value is not the same in every column of a comparison.
+struct Difference {
+  std::string label;                // "mesh", "hardware", "remat", ...
+  std::vector<std::string> values;  // one per column
+};
+std::vector<Difference> compare_differences(const std::vector<RunInputs>& inputs,
+                                            const std::vector<execution::StepResult>& results);
+
 // The winner with the model's uncertainty: plans of the winner's memory verdict whose step-time
 // band overlaps the winner's are a tie (sim/execution/uncertainty.hpp).
 struct CompareVerdict {
