@@ -49,4 +49,11 @@ CliResult run_meshsim(const std::string& args) {
   return result;
 }
 
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 }  // namespace meshsim::testing

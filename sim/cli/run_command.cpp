@@ -114,6 +114,19 @@ std::vector<NamedPath> outputs_of(const RunOptions& o) {
   return outputs;
 }
 
+// The plans the flags apply to: each --plan file, or one empty plan named "command line".
+std::vector<Plan> plan_bases(const RunOptions& o) {
+  std::vector<Plan> bases;
+  if (o.plan_files.empty()) {
+    Plan base;
+    base.name = "command line";
+    bases.push_back(base);
+  }
+  for (const auto& file : o.plan_files)
+    bases.push_back(load_plan_file(file));
+  return bases;
+}
+
 Prepared prepare(const RunOptions& o) {
   check_outputs(outputs_of(o), {});  // cheap checks first: a missing directory, a directory, ...
   if (o.trace_chips < 1 || o.trace_chips > 4096) {
@@ -135,14 +148,7 @@ Prepared prepare(const RunOptions& o) {
   Prepared p;
   p.model = load_model(o.model);
   p.hardware = load_hardware(o.hardware);
-  std::vector<Plan> bases;
-  if (o.plan_files.empty()) {
-    Plan base;
-    base.name = "command line";
-    bases.push_back(base);
-  }
-  for (const auto& file : o.plan_files)
-    bases.push_back(load_plan_file(file));
+  const std::vector<Plan> bases = plan_bases(o);
   for (const auto& base : bases) {
     p.plans.push_back(finalize_plan(apply_plan_flags(base, o.flags), p.model, p.hardware, o.chips));
   }
@@ -219,14 +225,7 @@ void compare_command(const RunOptions& o) {
   profiles.reserve(hardware_names.size());
   for (const auto& name : hardware_names)
     profiles.push_back(load_hardware(name));
-  std::vector<Plan> bases;
-  if (o.plan_files.empty()) {
-    Plan base;
-    base.name = "command line";
-    bases.push_back(base);
-  }
-  for (const auto& file : o.plan_files)
-    bases.push_back(load_plan_file(file));
+  const std::vector<Plan> bases = plan_bases(o);
   std::vector<Column> columns;
   for (const auto& base : bases) {
     for (const auto& mesh : meshes) {

@@ -392,6 +392,18 @@ class LayerEmitter {
 
 // The whole step: microbatches x (forward, backward), data-axis weight gathers (FSDP, prefetched
 // one layer ahead) and gradient reduction, then the optimizer update.
+// Refuses a step that would run for many minutes (docs/limits.md).
+void check_step_events(const Plan& plan, double events) {
+  if (events <= limits::kMaxStepEvents)
+    return;
+  throw InputError(plan.site("microbatches"),
+                   "this step would take about " + std::to_string(static_cast<long long>(events)) +
+                       " simulation events, more than the limit (docs/limits.md)",
+                   std::to_string(plan.microbatches) + " microbatches on " +
+                       std::to_string(plan.mesh.chips()) + " chips",
+                   "at most 1e9 events: fewer microbatches or chips");
+}
+
 Program build_program(const Context& ctx) {
   ProgramBuilder b(ctx);
   LayerEmitter emitter(ctx, b);
@@ -493,16 +505,7 @@ Program build_program(const Context& ctx) {
                              std::to_string(model.depth) + " layers",
                          "at most 1e7 instructions: fewer microbatches");
       }
-      const double events = instructions * static_cast<double>(ctx.k);
-      if (events > limits::kMaxStepEvents) {
-        throw InputError(plan.site("microbatches"),
-                         "this step would take about " +
-                             std::to_string(static_cast<long long>(events)) +
-                             " simulation events, more than the limit (docs/limits.md)",
-                         std::to_string(plan.microbatches) + " microbatches on " +
-                             std::to_string(plan.mesh.chips()) + " chips",
-                         "at most 1e9 events: fewer microbatches or chips");
-      }
+      check_step_events(plan, instructions * static_cast<double>(ctx.k));
     }
     const bool last_mb = mb == plan.microbatches - 1;
     std::int32_t head_gather = -1;
@@ -1439,15 +1442,7 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
       *estimate_only = events;
       return {};
     }
-    if (events > limits::kMaxStepEvents) {
-      throw InputError(plan.site("microbatches"),
-                       "this step would take about " +
-                           std::to_string(static_cast<long long>(events)) +
-                           " simulation events, more than the limit (docs/limits.md)",
-                       std::to_string(plan.microbatches) + " microbatches on " +
-                           std::to_string(plan.mesh.chips()) + " chips",
-                       "at most 1e9 events: fewer microbatches or chips");
-    }
+    check_step_events(plan, events);
   }
   sim.run();
 

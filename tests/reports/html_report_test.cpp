@@ -20,10 +20,7 @@ using meshsim::testing::error_of;
 namespace {
 
 std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return meshsim::testing::read_text_file(path);
 }
 
 std::string reference(const std::string& name) {

@@ -12,10 +12,7 @@
 
 namespace {
 std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return meshsim::testing::read_text_file(path);
 }
 }  // namespace
 
