@@ -17,6 +17,14 @@
 #include "sim/limits.hpp"
 #include "tests/cli_runner.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MESHSIM_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MESHSIM_UNDER_ASAN 1
+#endif
+#endif
+
 namespace {
 
 struct Peak {
@@ -59,6 +67,12 @@ Peak collective_peak(const std::vector<std::string>& args, const std::string& ou
 
 TEST_CASE("limits: the memory estimate bounds the measured peak of collectives",
           "[limits][memory]") {
+#ifdef MESHSIM_UNDER_ASAN
+  // AddressSanitizer's shadow memory and redzones multiply the resident set (3-4x measured here):
+  // the estimate bounds the uninstrumented binary, which the release suite measures.
+  WARN("skipped under AddressSanitizer: the release suite measures the real peak");
+  return;
+#endif
   const std::string dir = meshsim::testing::scratch_dir("limits_memory");
   struct Shape {
     std::string op, algorithm, hardware;
