@@ -127,7 +127,8 @@ std::vector<Plan> plan_bases(const RunOptions& o) {
   return bases;
 }
 
-Prepared prepare(const RunOptions& o) {
+// The checks that need no file: outputs against the policy, --trace-chips, --chips, empty --plan.
+void check_flags(const RunOptions& o) {
   check_outputs(outputs_of(o), {});  // cheap checks first: a missing directory, a directory, ...
   if (o.trace_chips < 1 || o.trace_chips > 4096) {
     throw InputError({"--trace-chips", "", "trace-chips"}, "out of range",
@@ -145,6 +146,10 @@ Prepared prepare(const RunOptions& o) {
                        "''", "a path to a plan JSON file (see plans/)");
     }
   }
+}
+
+Prepared prepare(const RunOptions& o) {
+  check_flags(o);
   Prepared p;
   p.model = load_model(o.model);
   p.hardware = load_hardware(o.hardware);
@@ -216,11 +221,8 @@ void compare_command(const RunOptions& o) {
                        "a mesh DATAxMODEL, e.g. 256x4");
     }
   }
-  RunOptions first = o;
-  first.hardware = hardware_names.front();
-  if (!meshes.front().empty())
-    first.flags.mesh = meshes.front();
-  Prepared p = prepare(first);  // the flags, the outputs and the first column
+  check_flags(o);
+  const ModelConfig model = load_model(o.model);
   std::vector<HardwareProfile> profiles;
   profiles.reserve(hardware_names.size());
   for (const auto& name : hardware_names)
@@ -235,7 +237,7 @@ void compare_command(const RunOptions& o) {
           flags.mesh = mesh;
         Column c;
         c.hardware = h;
-        c.plan = finalize_plan(apply_plan_flags(base, flags), p.model, profiles[h], o.chips);
+        c.plan = finalize_plan(apply_plan_flags(base, flags), model, profiles[h], o.chips);
         // A column's name tells it apart from the others: the plan's (when several), the mesh
         // (when several) and the profile (when several).
         std::string name = o.plan_files.size() > 1 ? c.plan.name : std::string();
@@ -249,7 +251,7 @@ void compare_command(const RunOptions& o) {
       }
     }
   }
-  std::vector<NamedPath> inputs{{"--model", p.model.file}};
+  std::vector<NamedPath> inputs{{"--model", model.file}};
   for (const auto& profile : profiles)
     inputs.push_back({"--hardware", profile.file});
   for (const auto& file : o.plan_files)
@@ -258,8 +260,8 @@ void compare_command(const RunOptions& o) {
   std::vector<execution::StepResult> results;
   std::vector<report::RunInputs> run_inputs;
   for (const auto& c : columns) {
-    results.push_back(execution::simulate_step(p.model, profiles[c.hardware], c.plan));
-    run_inputs.push_back({&p.model, &profiles[c.hardware], &c.plan});
+    results.push_back(execution::simulate_step(model, profiles[c.hardware], c.plan));
+    run_inputs.push_back({&model, &profiles[c.hardware], &c.plan});
   }
   const std::string json = report::compare_json(run_inputs, results);
   if (!o.output_path.empty())

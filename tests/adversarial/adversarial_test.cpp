@@ -31,15 +31,8 @@
 #include <vector>
 
 #include "tests/cli_runner.hpp"
+#include "tests/sanitizers.hpp"
 #include "tests/sim/validate/synthetic_measurements.hpp"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define MESHSIM_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MESHSIM_UNDER_ASAN 1
-#endif
-#endif
 
 namespace {
 

@@ -16,14 +16,7 @@
 
 #include "sim/limits.hpp"
 #include "tests/cli_runner.hpp"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define MESHSIM_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MESHSIM_UNDER_ASAN 1
-#endif
-#endif
+#include "tests/sanitizers.hpp"
 
 namespace {
 
