@@ -261,7 +261,9 @@ void add_model_hardware(CLI::App* cmd, SweepCliOptions& o) {
                   "Hardware profile: name (see 'meshsim hardware') or JSON file")
       ->capture_default_str();
   cmd->add_option("--chips", o.chips, "Chip count")->required()->check(count_flag(1));
-  cmd->add_option("-j,--threads", o.threads, "Simulation threads (results do not depend on it)")
+  cmd->add_option("-j,--threads", o.threads,
+                  "Simulation threads (results do not depend on it); under mpirun, per rank: the "
+                  "ranks share the simulations and rank 0 writes (docs/sweep.md)")
       ->check(count_flag(1, 256))
       ->capture_default_str();
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
