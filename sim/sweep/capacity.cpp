@@ -1,11 +1,9 @@
 #include "sim/sweep/capacity.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
-#include <thread>
 
 #include "sim/plan/memory.hpp"
 #include "sim/sweep/distribution.hpp"

@@ -12,7 +12,7 @@
 // it and wait for their answers. Waiting polls with short sleeps rather than blocking in MPI, which
 // would spin a core that a simulation could use.
 //
-// Agreement: every collective step starts with one MPI_Allreduce of each rank's status, and the
+// Agreement: every collective step starts with one all-reduce of each rank's status, and the
 // end of the command (conclude) is the same Allreduce, so a rank that fails anywhere before a step
 // meets the others there: all stop, with the exit code of the lowest failing rank, whose message
 // rank 0 prints. Nothing hangs on a rank that failed.
@@ -98,6 +98,18 @@ void send_bytes(const std::string& bytes, int dest, int tag, MPI_Comm comm) {
   MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, comm);
 }
 
+// Waits for a nonblocking collective by polling with sleeps: a rank that is done waits for the
+// others without spinning a core (blocking MPI calls busy-poll).
+void wait_for(MPI_Request& request) {
+  for (;;) {
+    int done = 0;
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done)
+      return;
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
 // Receives the message whose envelope `status` describes.
 std::string receive_probed(const MPI_Status& status, MPI_Comm comm) {
   int count = 0;
@@ -151,7 +163,9 @@ class MpiDistribution final : public Distribution {
     // Each rank's simulation threads (each may have its own -j).
     const int threads = std::max(1, items.threads);
     std::vector<int> slots(static_cast<std::size_t>(size_), 0);
-    MPI_Gather(&threads, 1, MPI_INT, slots.data(), 1, MPI_INT, 0, comm_);
+    MPI_Request request;
+    MPI_Igather(&threads, 1, MPI_INT, slots.data(), 1, MPI_INT, 0, comm_, &request);
+    wait_for(request);
     Evaluation evaluation;
     std::string bytes;
     try {
@@ -166,11 +180,13 @@ class MpiDistribution final : public Distribution {
     }
     // Every outcome to every rank.
     std::uint64_t n = bytes.size();
-    MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm_);
+    MPI_Ibcast(&n, 1, MPI_UINT64_T, 0, comm_, &request);
+    wait_for(request);
     if (n > static_cast<std::uint64_t>(INT_MAX))
       abort_job(comm_, "outcomes over 2 GiB");
     bytes.resize(static_cast<std::size_t>(n));
-    MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, comm_);
+    MPI_Ibcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, comm_, &request);
+    wait_for(request);
     if (rank_ == 0)
       return evaluation;
     try {
@@ -191,7 +207,13 @@ class MpiDistribution final : public Distribution {
         std::string line = message;
         if (a.rank != 0) {
           MPI_Status status;
-          MPI_Probe(a.rank, kTagMessage, comm_, &status);
+          int flag = 0;
+          for (;;) {
+            MPI_Iprobe(a.rank, kTagMessage, comm_, &flag, &status);
+            if (flag)
+              break;
+            std::this_thread::sleep_for(kPoll);
+          }
           line = receive_probed(status, comm_);
         }
         if (!line.empty())
@@ -214,7 +236,9 @@ class MpiDistribution final : public Distribution {
   Agreement agree(int code) {
     const int mine = code != 0 ? rank_ * 4 + std::min(code, 3) : INT_MAX;
     int lowest = INT_MAX;
-    MPI_Allreduce(&mine, &lowest, 1, MPI_INT, MPI_MIN, comm_);
+    MPI_Request request;
+    MPI_Iallreduce(&mine, &lowest, 1, MPI_INT, MPI_MIN, comm_, &request);
+    wait_for(request);
     Agreement a;
     if (lowest != INT_MAX) {
       a.failed = true;
@@ -239,7 +263,9 @@ class MpiDistribution final : public Distribution {
     const std::uint64_t fp = fingerprint(items);
     const std::uint64_t mine[2] = {fp, ~fp};
     std::uint64_t most[2] = {0, 0};
-    MPI_Allreduce(mine, most, 2, MPI_UINT64_T, MPI_MAX, comm_);
+    MPI_Request request;
+    MPI_Iallreduce(mine, most, 2, MPI_UINT64_T, MPI_MAX, comm_, &request);
+    wait_for(request);
     // Equal on every rank iff the largest and the smallest fingerprints are this one.
     if (most[0] != fp || most[1] != ~fp) {
       throw InputError({"mpirun", "", ""},

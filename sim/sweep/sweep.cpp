@@ -1,14 +1,11 @@
 #include "sim/sweep/sweep.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
 
 #include "hardware_profiles/cost_model.hpp"
 #include "sim/execution/accumulation_ops.hpp"
