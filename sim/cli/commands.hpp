@@ -8,6 +8,10 @@ class App;
 class ParseError;
 }  // namespace CLI
 
+namespace meshsim::sweep {
+class Distribution;
+}  // namespace meshsim::sweep
+
 namespace meshsim::cli {
 
 void add_model_commands(CLI::App& app);      // models, model show
@@ -15,8 +19,10 @@ void add_hardware_commands(CLI::App& app);   // hardware, hardware show
 void add_collective_command(CLI::App& app);  // collective
 void add_run_commands(CLI::App& app);        // run, compare
 void add_validate_commands(CLI::App& app);   // validate, calibrate (CUDA measurements)
-void add_sweep_commands(CLI::App& app);      // sweep, report
-void add_html_command(CLI::App& app);        // html (HTML report of a saved JSON)
+// sweep, report: their simulations run where `distribution` says (this process, or the ranks of an
+// MPI job, of which only rank 0 writes).
+void add_sweep_commands(CLI::App& app, sweep::Distribution& distribution);
+void add_html_command(CLI::App& app);  // html (HTML report of a saved JSON)
 
 // The one-line message for a command-line parse error: CLI11's own, except that a missing or
 // unknown verb lists the verbs that exist (with a did-you-mean). `app` is the root app.

@@ -21,6 +21,7 @@
 #include "sim/report/html_report.hpp"
 #include "sim/report/sweep_report.hpp"
 #include "sim/sweep/capacity.hpp"
+#include "sim/sweep/distribution.hpp"
 #include "sim/sweep/sweep.hpp"
 
 namespace meshsim::cli {
@@ -151,8 +152,11 @@ void check_output(const SweepCliOptions& o, const ModelConfig& model,
   check_outputs(outputs_of(o), {{"--model", model.file}, {"--hardware", hardware.file}});
 }
 
-void sweep_command(const SweepCliOptions& o) {
-  check_outputs(outputs_of(o), {});
+// Under MPI only rank 0 writes, so only it checks the outputs (its node's file system); a rank
+// that fails meets the others at their next collective step (sim/sweep/distribution.hpp).
+void sweep_command(const SweepCliOptions& o, sweep::Distribution& dist) {
+  if (dist.is_root())
+    check_outputs(outputs_of(o), {});
   check_common(o);
   if (o.max_microbatches < 1) {
     throw InputError({"--max-microbatches", "", "max-microbatches"}, "must be positive",
@@ -160,7 +164,8 @@ void sweep_command(const SweepCliOptions& o) {
   }
   const ModelConfig model = load_model(o.model);
   const HardwareProfile hardware = load_hardware(o.hardware);
-  check_output(o, model, hardware);
+  if (dist.is_root())
+    check_output(o, model, hardware);
   sweep::SweepOptions so;
   so.chips = o.chips;
   so.top = o.top;
@@ -176,8 +181,12 @@ void sweep_command(const SweepCliOptions& o) {
                                       {Remat::None, Remat::Selective, Remat::Full}, parse_remat);
   so.space.max_microbatches = o.max_microbatches;
   so.max_seconds = o.max_seconds;
-  so.progress = progress_line("sweep");
+  if (dist.is_root())
+    so.progress = progress_line("sweep");
+  so.distribution = &dist;
   const auto result = sweep::run_sweep(model, hardware, so);
+  if (!dist.is_root())
+    return;
   const std::string json = report::sweep_json(model, hardware, so, result);
   if (!o.output_path.empty())
     write_output({"--output", o.output_path}, json);
@@ -188,8 +197,9 @@ void sweep_command(const SweepCliOptions& o) {
                stdout);
 }
 
-void report_command(const SweepCliOptions& o) {
-  check_outputs(outputs_of(o), {});
+void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
+  if (dist.is_root())
+    check_outputs(outputs_of(o), {});
   check_common(o);
   const int given =
       (o.steps.empty() ? 0 : 1) + (o.tokens.empty() ? 0 : 1) + (o.images.empty() ? 0 : 1);
@@ -223,9 +233,14 @@ void report_command(const SweepCliOptions& o) {
   }
   const ModelConfig model = load_model(o.model);
   const HardwareProfile hardware = load_hardware(o.hardware);
-  check_output(o, model, hardware);
-  co.progress = progress_line("report");
+  if (dist.is_root()) {
+    check_output(o, model, hardware);
+    co.progress = progress_line("report");
+  }
+  co.distribution = &dist;
   const auto rep = sweep::build_capacity_report(model, hardware, co);
+  if (!dist.is_root())
+    return;
   const std::string json = report::capacity_json(rep);
   if (!o.output_path.empty())
     write_output({"--output", o.output_path}, json);
@@ -246,7 +261,9 @@ void add_model_hardware(CLI::App* cmd, SweepCliOptions& o) {
                   "Hardware profile: name (see 'meshsim hardware') or JSON file")
       ->capture_default_str();
   cmd->add_option("--chips", o.chips, "Chip count")->required()->check(count_flag(1));
-  cmd->add_option("-j,--threads", o.threads, "Simulation threads (results do not depend on it)")
+  cmd->add_option("-j,--threads", o.threads,
+                  "Simulation threads (results do not depend on it); under mpirun, per rank: the "
+                  "ranks share the simulations and rank 0 writes (docs/sweep.md)")
       ->check(count_flag(1, 256))
       ->capture_default_str();
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
@@ -254,7 +271,7 @@ void add_model_hardware(CLI::App* cmd, SweepCliOptions& o) {
 
 }  // namespace
 
-void add_sweep_commands(CLI::App& app) {
+void add_sweep_commands(CLI::App& app, sweep::Distribution& distribution) {
   auto so = std::make_shared<SweepCliOptions>();
   auto* sw = app.add_subcommand(
       "sweep",
@@ -288,7 +305,7 @@ void add_sweep_commands(CLI::App& app) {
   sw->add_option("--csv", so->csv_path,
                  "Also write the ranked plans as CSV to FILE (docs/report.md \"CSV\"; - for "
                  "standard output)");
-  sw->callback([so] { sweep_command(*so); });
+  sw->callback([so, &distribution] { sweep_command(*so, distribution); });
 
   auto ro = std::make_shared<SweepCliOptions>();
   ro->top = 3;
@@ -319,7 +336,7 @@ void add_sweep_commands(CLI::App& app) {
                  "Also write the HTML report (answer first, then charts; opens offline) to FILE");
   rp->add_option("--csv", ro->csv_path,
                  "Also write the scaling points as CSV to FILE (docs/report.md \"CSV\")");
-  rp->callback([ro] { report_command(*ro); });
+  rp->callback([ro, &distribution] { report_command(*ro, distribution); });
 }
 
 }  // namespace meshsim::cli

@@ -1,12 +1,12 @@
 #include "sim/sweep/capacity.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <thread>
+#include <stdexcept>
 
 #include "sim/plan/memory.hpp"
+#include "sim/sweep/distribution.hpp"
 
 namespace meshsim::sweep {
 namespace {
@@ -127,6 +127,7 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
   so.threads = options.threads;
   so.space.global_batches = {rep.global_batch};
   so.progress = options.progress;
+  so.distribution = options.distribution;
   rep.sweep = run_sweep(model, hardware, so);
   if (rep.sweep.top.empty())
     return rep;
@@ -189,38 +190,51 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
   for (const auto c : counts)
     rep.scaling.push_back(scaled_plan(model, hardware, best.plan, c));
 
-  // Simulate the points in parallel; each result goes to its own slot.
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (;;) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= rep.scaling.size())
-        return;
-      auto& pt = rep.scaling[i];
-      if (!pt.reason.empty())
-        continue;
-      if (pt.chips == options.chips && pt.plan.remat == best.plan.remat &&
-          pt.plan.microbatches == best.plan.microbatches) {
-        pt.result = best.result;  // the same plan: reuse its simulation
-        pt.plan = best.plan;
-      } else {
-        try {
-          pt.result = execution::simulate_step(model, hardware, pt.plan);
-        } catch (const InputError& e) {
-          pt.reason = e.what();  // e.g. beyond the event limit: a point without a simulation
-          continue;
-        }
-        pt.result.trace.clear();
-      }
+  // Simulate the points in parallel (threads, or ranks: sim/sweep/distribution.hpp); each result
+  // goes to its own slot.
+  std::vector<std::size_t> to_simulate;
+  for (std::size_t i = 0; i < rep.scaling.size(); ++i) {
+    auto& pt = rep.scaling[i];
+    if (!pt.reason.empty())
+      continue;
+    if (pt.chips == options.chips && pt.plan.remat == best.plan.remat &&
+        pt.plan.microbatches == best.plan.microbatches) {
+      pt.result = best.result;  // the same plan: reuse its simulation
+      pt.plan = best.plan;
       pt.simulated = true;
+    } else {
+      to_simulate.push_back(i);
     }
+  }
+  WorkItems items;
+  items.count = to_simulate.size();
+  items.threads = options.threads;
+  items.stop_on_failure = false;  // a point that cannot be simulated says why; the others go on
+  items.simulate = [&](std::size_t j) {
+    auto r = execution::simulate_step(model, hardware, rep.scaling[to_simulate[j]].plan);
+    r.trace.clear();
+    return r;
   };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < std::max(1, options.threads); ++i)
-    pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool)
-    th.join();
+  for (const auto i : to_simulate)
+    items.labels.push_back(plan_summary(rep.scaling[i].plan));
+  Evaluation evaluation = options.distribution != nullptr ? options.distribution->evaluate(items)
+                                                          : evaluate_locally(items);
+  for (std::size_t j = 0; j < to_simulate.size(); ++j) {
+    auto& pt = rep.scaling[to_simulate[j]];
+    auto& item = evaluation.items[j];
+    if (item.state == ItemOutcome::State::Failed) {
+      try {
+        std::rethrow_exception(item.error);
+      } catch (const InputError& e) {
+        pt.reason = e.what();  // e.g. beyond the event limit: a point without a simulation
+        continue;
+      }
+    }
+    if (item.state != ItemOutcome::State::Done)
+      throw std::logic_error("capacity report: a scaling point was not simulated");
+    pt.result = std::move(item.result);
+    pt.simulated = true;
+  }
 
   const ScalingPoint* ref = nullptr;
   const ScalingPoint* prev = nullptr;

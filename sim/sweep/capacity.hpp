@@ -27,6 +27,7 @@ struct CapacityOptions {
   std::int64_t top = 3;                // plans listed (the ranking is exact for these)
   std::int64_t max_scaling_chips = 0;  // 0: 4 x chips, capped by the profile's largest system
   std::function<void(const SweepProgress&)> progress;
+  Distribution* distribution = nullptr;  // where the simulations run (SweepOptions)
 };
 
 // Largest images per data-parallel replica (per microbatch, one microbatch) that fit in memory

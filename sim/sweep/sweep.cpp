@@ -1,14 +1,11 @@
 #include "sim/sweep/sweep.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
 
 #include "hardware_profiles/cost_model.hpp"
 #include "sim/execution/accumulation_ops.hpp"
@@ -16,6 +13,7 @@
 #include "sim/execution/optimizer_update.hpp"
 #include "sim/limits.hpp"
 #include "sim/plan/sharding.hpp"
+#include "sim/sweep/distribution.hpp"
 
 namespace meshsim::sweep {
 namespace {
@@ -483,81 +481,39 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
     return a.max_tokens_per_s > b.max_tokens_per_s;
   });
 
+  // The simulations, on this process's threads or across ranks (sim/sweep/distribution.hpp):
+  // a position is skipped only where the rule below prunes it.
   const std::size_t n = candidates.size();
+  WorkItems items;
+  items.count = n;
+  items.simulate = [&](std::size_t pos) {
+    auto r = execution::simulate_step(model, hardware, candidates[pos].plan);
+    r.trace.clear();
+    return r;
+  };
+  for (const auto& c : candidates) {
+    items.bound.push_back(c.max_tokens_per_s);
+    items.labels.push_back(plan_summary(c.plan));
+  }
+  items.top = options.top;
+  items.threads = options.threads;
+  items.max_seconds = options.max_seconds;
+  items.start = start;
+  items.progress = options.progress;
+  Evaluation evaluation = options.distribution != nullptr ? options.distribution->evaluate(items)
+                                                          : evaluate_locally(items);
   std::vector<execution::StepResult> results(n);
   std::vector<std::uint8_t> has_result(n, 0);
-  std::vector<std::pair<std::size_t, double>> completed;  // (position, tokens/s)
-  std::mutex mutex;
-  std::atomic<std::size_t> next{0};
-  std::int64_t done = 0, simulated_any = 0;
-  std::atomic<bool> out_of_time{false};
-  const auto elapsed_s = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  std::exception_ptr failure;  // the first exception of any worker, rethrown after the join
-  auto work = [&] {
-    for (;;) {
-      const std::size_t pos = next.fetch_add(1);
-      if (pos >= n)
-        return;
-      bool prune = false;
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        std::vector<double> earlier;
-        for (const auto& [p, tps] : completed) {
-          if (p < pos)
-            earlier.push_back(tps);
-        }
-        const double kth = kth_best(std::move(earlier), options.top);
-        prune = kth >= 0 && candidates[pos].max_tokens_per_s < kth;
-      }
-      if (!prune && options.max_seconds > 0 && elapsed_s() > options.max_seconds) {
-        out_of_time = true;  // --max-seconds: start nothing new; the others stop too
-        next = n;
-        return;
-      }
-      if (!prune) {
-        auto r = execution::simulate_step(model, hardware, candidates[pos].plan);
-        r.trace.clear();
-        std::lock_guard<std::mutex> lock(mutex);
-        completed.emplace_back(pos, r.tokens_per_s);
-        results[pos] = std::move(r);
-        has_result[pos] = 1;
-        ++simulated_any;
-      }
-      std::lock_guard<std::mutex> lock(mutex);
-      ++done;
-      if (options.progress) {
-        SweepProgress p;
-        p.done = done;
-        p.total = static_cast<std::int64_t>(n);
-        p.simulated = simulated_any;
-        p.elapsed_s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        options.progress(p);
-      }
+  for (std::size_t pos = 0; pos < n; ++pos) {
+    auto& item = evaluation.items[pos];
+    if (item.state == ItemOutcome::State::Failed)
+      std::rethrow_exception(item.error);  // the first failing position's
+    if (item.state == ItemOutcome::State::Done) {
+      results[pos] = std::move(item.result);
+      has_result[pos] = 1;
     }
-  };
-  // An exception must not escape a thread (std::terminate): keep the first, stop the others.
-  auto worker = [&] {
-    try {
-      work();
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (!failure)
-        failure = std::current_exception();
-      next = n;
-    }
-  };
-  const int threads = std::max(1, options.threads);
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i)
-    pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool)
-    th.join();
-  if (failure)
-    std::rethrow_exception(failure);
+  }
+  const bool out_of_time = evaluation.out_of_time;
 
   // The deterministic decision (docs/sweep.md "Pruning"): in bound order, a candidate is pruned iff
   // its bound is below the K-th best throughput among the candidates accepted before it. A worker

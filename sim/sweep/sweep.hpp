@@ -17,6 +17,8 @@
 
 namespace meshsim::sweep {
 
+class Distribution;  // sim/sweep/distribution.hpp
+
 // The plan space (docs/sweep.md "The space"). Empty lists take the documented defaults.
 struct SweepSpace {
   std::vector<std::int64_t> global_batches;  // default: {model.train_batch}
@@ -43,6 +45,9 @@ struct SweepOptions {
   double max_seconds = 0;
   // Called (serialized, from any thread) after each candidate; may be empty.
   std::function<void(const SweepProgress&)> progress;
+  // Where the simulations run: null, this process's threads; else e.g. the ranks of an MPI job
+  // (sim/sweep/distribution.hpp; the result is the same).
+  Distribution* distribution = nullptr;
 };
 
 // A proven lower bound on simulate_step(...).step_time_s (docs/sweep.md "Pruning"): the chip's
