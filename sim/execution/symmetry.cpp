@@ -200,6 +200,46 @@ std::string translation_symmetry(const network::Topology& topology, const Placem
   return {};
 }
 
+std::string leaf_group_symmetry(const network::Topology& topology, const Placement& placement,
+                                TranslationSymmetry& out, std::int64_t& replicas_per_group) {
+  const std::int64_t block = topology.leaf_group_gpus();
+  if (block == 0)
+    return "not a GPU cluster of two or more full leaf groups";
+  const std::int64_t t = placement.data, k = placement.model;
+  const std::int64_t chips = topology.chip_count();
+  if (t * k != chips)
+    return "the mesh does not fill the cluster";
+  const std::int64_t groups = chips / block;
+  if (t % groups != 0)
+    return "the data replicas do not divide into the leaf groups";
+  const std::int64_t r_count = t / groups;
+  auto chip = [&](std::int64_t d, std::int64_t m) {
+    return static_cast<std::int64_t>(placement.chip[static_cast<std::size_t>(d * k + m)]);
+  };
+  for (std::int64_t d = 0; d < t; ++d) {
+    const std::int64_t b = d / r_count, r = d % r_count;
+    for (std::int64_t m = 0; m < k; ++m) {
+      if (chip(r, m) >= block)
+        return "the first leaf group does not hold replicas 0.." + std::to_string(r_count - 1);
+      if (chip(d, m) != chip(r, m) + b * block)
+        return "replica " + std::to_string(d) + " is not replica " + std::to_string(r) +
+               " shifted by " + std::to_string(b) + " leaf groups";
+    }
+  }
+  out = TranslationSymmetry{};
+  out.shape = {static_cast<int>(block), static_cast<int>(groups)};
+  out.replica.resize(static_cast<std::size_t>(chips));
+  for (std::int64_t c = 0; c < chips; ++c)
+    out.replica[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(c / block);
+  for (std::int64_t b = 0; b < groups; ++b)
+    out.offset.push_back({0, static_cast<int>(b)});
+  out.link_rep = topology.leaf_group_link_map();
+  if (std::find(out.link_rep.begin(), out.link_rep.end(), -1) != out.link_rep.end())
+    return "a link of the cluster is no shift of a first-group link";
+  replicas_per_group = r_count;
+  return {};
+}
+
 std::string reduce_schedule(const collectives::Schedule& schedule, const TranslationSymmetry& sym,
                             collectives::Schedule& out) {
   // Flat tables only (issue 15: a tuple-keyed std::map and a coordinate vector per look-up were
