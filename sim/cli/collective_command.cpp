@@ -36,6 +36,7 @@ struct CollectiveOptions {
   std::int64_t group = 0;
   int chunks = 1;
   bool json = false;
+  bool all_chips = false;  // every member's transfers, no rotation symmetry
 };
 
 // nccl-tests (doc/PERFORMANCE.md): algbw = S / t; busbw = algbw x (p-1)/p for all-gather,
@@ -116,10 +117,16 @@ SizeResult simulate_size(const CollectiveOptions& o, collectives::CollectiveOp o
                      "nvls_min_gpus GPUs",
                      o.algorithm, "ring, bidirectional-ring, hierarchical");
   }
+  // A ring whose edges repeat with a period runs as its first period's members (ring_symmetry.hpp;
+  // --all-chips: every member), built directly at that size.
+  collectives::ReducedRing reduced;
+  const bool reduces = !o.all_chips && algorithm.reduce != nullptr &&
+                       algorithm.reduce(op, group, topology, bytes, o.chunks, reduced).empty();
   // Refuse before building: the schedule is the big allocation (sim/limits.hpp). The direct
   // all-to-all issues every transfer at once (no dependencies): each waits in the engine's queue
   // too (sim/limits.hpp, issue 17 item 9).
-  const auto transfers = algorithm.transfer_count(op, group, bytes, o.chunks);
+  const auto transfers = reduces ? static_cast<std::uint64_t>(reduced.schedule.size())
+                                 : algorithm.transfer_count(op, group, bytes, o.chunks);
   limits::check_schedule_size(transfers, o.group,
                               fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
                                           collectives::to_string(op), o.group, o.chunks),
@@ -144,7 +151,11 @@ SizeResult simulate_size(const CollectiveOptions& o, collectives::CollectiveOp o
   out.bytes = bytes;
   out.algorithm = algorithm.name;
   try {
-    out.result = collectives::run_collective(topology, algorithm.build(op, group, bytes, o.chunks));
+    out.result =
+        reduces
+            ? collectives::run_collective(topology, reduced.schedule,
+                                          collectives::CallOverhead::Excluded, reduced.copies)
+            : collectives::run_collective(topology, algorithm.build(op, group, bytes, o.chunks));
   } catch (const engine::SimTimeOverflow&) {
     throw limits::simulated_time_overflow("the " + std::string(collectives::to_string(op)), found,
                                           change, bytes_site);
@@ -368,6 +379,10 @@ void add_collective_command(CLI::App& app) {
                       std::to_string(limits::kMaxCollectiveChunks) + ")")
       ->check(count_flag(1, limits::kMaxCollectiveChunks));
   cmd->add_flag("--json", options->json, "print one JSON object (schema meshsim.collective/v1)");
+  cmd->add_flag(
+      "--all-chips", options->all_chips,
+      "simulate every member's transfers (default: a ring whose edges repeat with a "
+      "period runs as one period's members, the same results; docs/network.md, rotation symmetry)");
   cmd->callback([options] { run_collective_command(*options); });
 }
 

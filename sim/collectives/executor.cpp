@@ -91,7 +91,7 @@ void CollectiveRun::finish() {
 }
 
 CollectiveResult run_collective(const network::Topology& topology, const Schedule& schedule,
-                                CallOverhead overhead) {
+                                CallOverhead overhead, std::int64_t copies) {
   engine::Simulator sim;
   network::Network network(sim, topology);
   CollectiveRun run(network, schedule);
@@ -100,14 +100,16 @@ CollectiveResult run_collective(const network::Topology& topology, const Schedul
   sim.run();
   CollectiveResult result;
   result.time_s = (run.end_time() - run.start_time()).seconds();
-  result.bytes_sent = run.bytes_sent();
-  result.bytes_delivered = run.bytes_delivered();
+  result.bytes_sent = run.bytes_sent() * copies;
+  result.bytes_delivered = run.bytes_delivered() * copies;
   result.bytes_per_link_class = network.bytes_per_link_class();
+  for (auto& bytes : result.bytes_per_link_class)
+    bytes *= copies;
   for (std::size_t l = 0; l < topology.links().size(); ++l) {
     result.max_link_bytes =
         std::max(result.max_link_bytes, network.link_bytes(static_cast<std::int32_t>(l)));
   }
-  result.transfers = static_cast<std::int64_t>(schedule.size());
+  result.transfers = static_cast<std::int64_t>(schedule.size()) * copies;
   result.events = sim.events_run();
   result.min_slack_ps = run.min_slack_ps() == INT64_MAX ? 0 : run.min_slack_ps();
   result.protocol = run.protocol();

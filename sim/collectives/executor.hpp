@@ -77,8 +77,13 @@ struct CollectiveResult {
 
 enum class CallOverhead { Charged, Excluded };
 // One collective alone on a fresh network: the common case of `meshsim collective`, which times a
-// collective as nccl-tests does (no per-call overhead) unless told otherwise.
+// collective as nccl-tests does (no per-call overhead) unless told otherwise. `copies` > 1: the
+// schedule is the representatives of a symmetric collective (ring_symmetry.hpp) that stand for
+// `copies` alike transfers each, on links of their own: bytes, per-class bytes and transfers count
+// them all; time, the busiest link and the slack are the representatives' (the same by symmetry);
+// events are the ones simulated.
 CollectiveResult run_collective(const network::Topology& topology, const Schedule& schedule,
-                                CallOverhead overhead = CallOverhead::Excluded);
+                                CallOverhead overhead = CallOverhead::Excluded,
+                                std::int64_t copies = 1);
 
 }  // namespace meshsim::collectives

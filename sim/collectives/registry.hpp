@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "sim/collectives/ring_symmetry.hpp"
 #include "sim/collectives/schedule.hpp"
 #include "sim/network/topology.hpp"
 
@@ -26,6 +27,10 @@ struct CollectiveAlgorithm {
   // The number of transfers `build` would make, computed without building them (sim/limits.hpp).
   std::uint64_t (*transfer_count)(CollectiveOp op, const Group& group, std::int64_t bytes,
                                   int chunks);
+  // Ring-type algorithms: the schedule reduced by rotation symmetry (ring_symmetry.hpp), built
+  // directly; returns "" and fills `out`, or why not (then `build` is the way). nullptr: none.
+  std::string (*reduce)(CollectiveOp op, const Group& group, const network::Topology& topology,
+                        std::int64_t bytes, int chunks, ReducedRing& out) = nullptr;
   bool supports(CollectiveOp op) const;
 };
 

@@ -1,59 +1,89 @@
 #include "sim/engine/simulator.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace meshsim::engine {
 
-void Simulator::schedule_at(SimTime time, EventFn fn, void* context, std::uint64_t arg) {
-  Event event{time, 0, fn, {}};
-  std::memcpy(event.payload, &context, sizeof(context));
-  std::memcpy(event.payload + 8, &arg, sizeof(arg));
-  push(event, false);
-}
-
-void Simulator::push(Event event, bool inline_callable) {
-  if (event.time < now_) {
+Simulator::Body& Simulator::new_body(SimTime time) {
+  if (time < now_) {
     throw std::logic_error("Simulator: event scheduled in the past");
   }
-  event.sequence = (next_sequence_++ << 1) | (inline_callable ? 1u : 0u);
+  std::uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    if (bodies_.size() > kSlotMask) {
+      throw std::length_error("Simulator: more than 2^28 events pending at once");
+    }
+    slot = static_cast<std::uint32_t>(bodies_.size());
+    bodies_.emplace_back();
+  }
+  if (next_sequence_ == kMaxSequence) {
+    renumber();
+  }
+  push(Key{static_cast<std::uint64_t>(time.ps()), (next_sequence_++ << kSlotBits) | slot});
+  return bodies_[slot];
+}
+
+// Sequences run out after 2^36 events: give the pending ones 0, 1, 2, ... in their order (which
+// keeps every comparison, hence the heap, as it was) and continue from there.
+void Simulator::renumber() {
+  std::vector<std::uint64_t> order(heap_.size());
+  for (std::size_t i = 0; i < heap_.size(); ++i)
+    order[i] = heap_[i].order >> kSlotBits;
+  std::sort(order.begin(), order.end());
+  for (auto& key : heap_) {
+    const auto rank = static_cast<std::uint64_t>(
+        std::lower_bound(order.begin(), order.end(), key.order >> kSlotBits) - order.begin());
+    key.order = (rank << kSlotBits) | (key.order & kSlotMask);
+  }
+  next_sequence_ = heap_.size();
+}
+
+void Simulator::push(Key key) {
   // Sift up with a hole instead of swaps.
   std::size_t hole = heap_.size();
-  heap_.push_back(event);
-  Event* heap = heap_.data();
+  heap_.push_back(key);
+  Key* heap = heap_.data();
   while (hole > 0) {
     const std::size_t parent = (hole - 1) / kArity;
-    if (!later(heap[parent], event)) {
+    if (!later(heap[parent], key)) {
       break;
     }
     heap[hole] = heap[parent];
     hole = parent;
   }
-  heap[hole] = event;
+  heap[hole] = key;
 }
 
-Simulator::Event Simulator::pop() {
-  Event* heap = heap_.data();
-  const Event top = heap[0];
-  const Event last = heap[heap_.size() - 1];
+Simulator::Key Simulator::pop() {
+  Key* heap = heap_.data();
+  const Key top = heap[0];
+  const Key last = heap[heap_.size() - 1];
   heap_.pop_back();
   const std::size_t size = heap_.size();
   if (size > 0) {
-    // Sift the former last element down from the root: pick the earliest of up to kArity
-    // children (a 4-ary heap halves the depth of a binary one; children share a cache line or two).
+    // Sift the former last key down from the root: pick the earliest of up to kArity children.
     std::size_t hole = 0;
+    const auto last_value = value(last);
     for (;;) {
       const std::size_t first = kArity * hole + 1;
       if (first >= size) {
         break;
       }
       std::size_t child = first;
+      auto best = value(heap[first]);
       const std::size_t end = first + kArity < size ? first + kArity : size;
       for (std::size_t c = first + 1; c < end; ++c) {
-        if (later(heap[child], heap[c])) {
+        const auto v = value(heap[c]);
+        if (v < best) {
+          best = v;
           child = c;
         }
       }
-      if (!later(last, heap[child])) {
+      if (last_value <= best) {
         break;
       }
       heap[hole] = heap[child];
@@ -66,18 +96,23 @@ Simulator::Event Simulator::pop() {
 
 std::uint64_t Simulator::run(SimTime until) {
   std::uint64_t ran = 0;
-  while (!heap_.empty() && heap_.front().time <= until) {
-    Event event = pop();
-    now_ = event.time;
+  const auto limit = until.ps();
+  while (!heap_.empty() && static_cast<std::int64_t>(heap_.front().time) <= limit) {
+    const Key key = pop();
+    now_ = SimTime::from_ps(static_cast<std::int64_t>(key.time));
     ++ran;
-    if (event.sequence & 1u) {
-      event.fn(event.payload, 0);
+    const auto slot = static_cast<std::uint32_t>(key.order & kSlotMask);
+    // Copy the body out and free its slot first: the event may schedule others into it.
+    Body body = bodies_[slot];
+    free_.push_back(slot);
+    if (body.inline_callable) {
+      body.fn(body.payload, 0);
     } else {
       void* context;
       std::uint64_t arg;
-      std::memcpy(&context, event.payload, sizeof(context));
-      std::memcpy(&arg, event.payload + 8, sizeof(arg));
-      event.fn(context, arg);
+      std::memcpy(&context, body.payload, sizeof(context));
+      std::memcpy(&arg, body.payload + 8, sizeof(arg));
+      body.fn(context, arg);
     }
   }
   events_run_ += ran;

@@ -3,10 +3,13 @@
 // that time". Events are ordered by (time, insertion sequence), so equal-time events run in the
 // order they were scheduled and two runs are identical. Knows nothing about networks or ML.
 //
-// Hot path: an event is a 40-byte plain struct (time, sequence, a function pointer and 16 bytes of
-// inline payload) in one contiguous 4-ary heap; scheduling never allocates once the heap has
-// grown. The payload is either (context pointer, 64-bit argument) or a trivially copyable lambda of
-// at most 16 bytes stored inline (a small-buffer callable), never a std::function.
+// Hot path (issue 15): the queue is a 4-ary min-heap of 16-byte keys, (time, sequence << 28 |
+// slot), compared as one 128-bit number; a key's slot names the event's body (function pointer
+// and 16 bytes of inline payload) in a slab that never moves bodies and reuses freed slots. Four
+// children are one 64-byte cache line, sifting moves 16 bytes instead of 40, and nothing is
+// allocated per event once the heap and slab have grown. The payload is either (context pointer,
+// 64-bit argument) or a trivially copyable lambda of at most 16 bytes stored inline, never a
+// std::function.
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -25,7 +28,13 @@ class Simulator {
   SimTime now() const { return now_; }
 
   // The core primitive. `time` must not be in the past (checked: throws std::logic_error).
-  void schedule_at(SimTime time, EventFn fn, void* context, std::uint64_t arg);
+  void schedule_at(SimTime time, EventFn fn, void* context, std::uint64_t arg) {
+    Body& body = new_body(time);
+    body.fn = fn;
+    body.inline_callable = false;
+    std::memcpy(body.payload, &context, sizeof(context));
+    std::memcpy(body.payload + 8, &arg, sizeof(arg));
+  }
   void schedule_after(SimTime delay, EventFn fn, void* context, std::uint64_t arg) {
     schedule_at(now_ + delay, fn, context, arg);
   }
@@ -45,9 +54,10 @@ class Simulator {
     static_assert(
         std::is_trivially_copyable_v<F> && sizeof(F) <= 16 && alignof(F) <= 8,
         "event callables are stored inline: capture at most 16 bytes, trivially copyable");
-    Event event{time, 0, [](void* storage, std::uint64_t) { (*static_cast<F*>(storage))(); }, {}};
-    std::memcpy(event.payload, &callable, sizeof(F));
-    push(event, true);
+    Body& body = new_body(time);
+    body.fn = [](void* storage, std::uint64_t) { (*static_cast<F*>(storage))(); };
+    body.inline_callable = true;
+    std::memcpy(body.payload, &callable, sizeof(F));
   }
 
   // Runs events until the queue is empty or the next one is later than `until`; returns how many
@@ -56,24 +66,39 @@ class Simulator {
   bool empty() const { return heap_.empty(); }
   std::size_t pending() const { return heap_.size(); }
   std::uint64_t events_run() const { return events_run_; }
-  void reserve(std::size_t events) { heap_.reserve(events); }
+  void reserve(std::size_t events) {
+    heap_.reserve(events);
+    bodies_.reserve(events);
+  }
 
  private:
-  struct Event {
-    SimTime time;
-    std::uint64_t sequence;  // (insertion counter << 1) | 1 when the payload is an inline callable
-    EventFn fn;
-    // Either {void* context, uint64 arg} or an inline callable (then fn gets its address).
-    alignas(8) unsigned char payload[16];
+  // Key: `order` = sequence << kSlotBits | slot. Sequences are unique, so comparing (time, order)
+  // compares (time, sequence).
+  struct Key {
+    std::uint64_t time;  // SimTime in ps, never negative
+    std::uint64_t order;
   };
-  static bool later(const Event& a, const Event& b) {
-    return a.time != b.time ? a.time > b.time : a.sequence > b.sequence;
-  }
-  void push(Event event, bool inline_callable);
-  Event pop();
+  struct Body {
+    EventFn fn;
+    alignas(8) unsigned char payload[16];
+    bool inline_callable;
+  };
+  static constexpr int kSlotBits = 28;  // up to 268M events pending at once
+  static constexpr std::uint64_t kSlotMask = (std::uint64_t{1} << kSlotBits) - 1;
+  static constexpr std::uint64_t kMaxSequence = std::uint64_t{1} << (64 - kSlotBits);
+  __extension__ using Wide = unsigned __int128;  // GCC and Clang; one compare of (time, order)
+  static Wide value(const Key& k) { return (static_cast<Wide>(k.time) << 64) | k.order; }
+  static bool later(const Key& a, const Key& b) { return value(a) > value(b); }
+
+  Body& new_body(SimTime time);
+  void push(Key key);
+  Key pop();
+  void renumber();
 
   static constexpr std::size_t kArity = 4;
-  std::vector<Event> heap_;  // 4-ary min-heap on (time, sequence)
+  std::vector<Key> heap_;  // 4-ary min-heap on (time, sequence)
+  std::vector<Body> bodies_;
+  std::vector<std::uint32_t> free_;  // slots of bodies_ no longer in use
   SimTime now_ = SimTime::zero();
   std::uint64_t next_sequence_ = 0;
   std::uint64_t events_run_ = 0;

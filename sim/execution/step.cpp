@@ -151,7 +151,8 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
                                  step_time_found(model, hardware, plan), kStepTimeChange,
                                  plan.site("global_batch"));
   }
-  StepSim sim(program, placement, topology, trace, options.replica_symmetry);
+  StepSim sim(program, placement, topology, trace, options.replica_symmetry,
+              options.leaf_group_symmetry);
   // Refuse a step that would run for many minutes (docs/limits.md).
   {
     const double events = sim.estimated_events();

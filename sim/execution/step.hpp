@@ -93,8 +93,9 @@ struct StepResult {
   std::string mapping;
   std::uint64_t events = 0;
   std::int64_t transfers = 0;
-  std::int64_t simulated_chips = 0;  // chips simulated one by one (all, or replica 0's k)
-  std::string symmetry;              // "on: ..." or "off: why" (docs/execution.md)
+  std::int64_t simulated_chips =
+      0;                 // chips simulated one by one (all, replica 0's k, or a leaf group's)
+  std::string symmetry;  // "on: ..." or "off: why" (docs/execution.md)
   // With symmetry: data-axis collectives (per group) taken from a memoized run alone on their
   // links, and those simulated transfer by transfer because they may overlap the next ones.
   std::int64_t memoized_data_collectives = 0, stepwise_data_collectives = 0;
@@ -105,6 +106,10 @@ struct StepOptions {
   // Simulate replica 0 alone when every data replica provably runs alike (docs/execution.md
   // "Replica symmetry"); false simulates every chip (`meshsim run --all-chips`).
   bool replica_symmetry = true;
+  // On a GPU cluster whose replicas are not alike on links of their own, simulate the first leaf
+  // group's replicas when the others are shifts of them by whole leaf groups (issue 15; false:
+  // only the replica symmetry above, for tests comparing the two).
+  bool leaf_group_symmetry = true;
 };
 
 // Simulates one step. `plan` must be finalized (finalize_plan) for `model` and `hardware`.

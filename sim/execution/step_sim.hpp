@@ -27,7 +27,7 @@ namespace meshsim::execution::detail {
 class StepSim {
  public:
   StepSim(const Program& program, const Placement& placement, const network::Topology& topology,
-          const TraceOptions& trace, bool allow_symmetry)
+          const TraceOptions& trace, bool allow_symmetry, bool allow_leaf_groups = true)
       : program_(program),
         placement_(placement),
         network_(sim_, topology),
@@ -44,8 +44,9 @@ class StepSim {
       model_groups_.push_back(placement.model_group(d));
     for (std::int64_t m = 0; m < k; ++m)
       data_groups_.push_back(placement.data_group(m));
+    allow_leaf_groups_ = allow_leaf_groups;
     decide_symmetry(allow_symmetry);
-    replicas_ = symmetric_ || shifted_ ? 1 : placement.data;
+    replicas_ = symmetric_ ? 1 : shifted_ ? shift_replicas_ : placement.data;
     chips_ = replicas_ * k;
     const auto n = static_cast<std::size_t>(chips_);
     pc_.assign(n, 0);
@@ -428,9 +429,10 @@ class StepSim {
     }
     const auto& topology = network_.topology();
     std::string shift_why;
-    if (topology.kind() == network::TopologyKind::Torus) {
-      TranslationSymmetry sym;
-      shift_why = translation_symmetry(topology, placement_, sym);
+    // Shifts that map the machine onto itself: replica 0 on a torus, the first leaf group's
+    // replicas on a GPU cluster (tried after the cheaper replica symmetry below, issue 15).
+    auto try_shifts = [&](const TranslationSymmetry& sym, std::int64_t simulated_replicas,
+                          const std::string& what) {
       std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule> reduced;
       for (std::int64_t m = 0; m < k && shift_why.empty(); ++m) {
         for (const auto& [op, bytes] : data_ops) {
@@ -442,15 +444,23 @@ class StepSim {
           reduced.emplace(std::make_tuple(m, op, bytes), std::move(r));
         }
       }
-      if (shift_why.empty()) {
-        shifted_ = true;
-        reduced_ = std::move(reduced);
-        network_.set_link_map(std::move(sym.link_rep));
-        symmetry_note_ = "on: the other " + std::to_string(t - 1) +
-                         " data replicas are torus shifts of replica 0, " + std::to_string(k) +
-                         " of " + std::to_string(t * k) + " chips simulated";
+      if (!shift_why.empty())
+        return false;
+      shifted_ = true;
+      shift_replicas_ = simulated_replicas;
+      reduced_ = std::move(reduced);
+      network_.set_link_map(sym.link_rep);
+      symmetry_note_ = "on: the other " + std::to_string(t - simulated_replicas) +
+                       " data replicas are " + what + ", " +
+                       std::to_string(simulated_replicas * k) + " of " + std::to_string(t * k) +
+                       " chips simulated";
+      return true;
+    };
+    if (topology.kind() == network::TopologyKind::Torus) {
+      TranslationSymmetry sym;
+      shift_why = translation_symmetry(topology, placement_, sym);
+      if (shift_why.empty() && try_shifts(sym, 1, "torus shifts of replica 0"))
         return;
-      }
     }
     std::vector<std::vector<std::int32_t>> data_links(static_cast<std::size_t>(k));
     std::vector<std::uint8_t> used(topology.links().size(), 0);
@@ -475,6 +485,18 @@ class StepSim {
     }
     std::vector<std::pair<std::int32_t, std::int32_t>> pair_list(pairs.begin(), pairs.end());
     const auto why = replica_symmetry_violation(topology, placement_, pair_list, data_links);
+    if (!why.empty() && topology.kind() == network::TopologyKind::GpuCluster &&
+        allow_leaf_groups_) {
+      TranslationSymmetry sym;
+      std::int64_t per_group = 1;
+      shift_why = leaf_group_symmetry(topology, placement_, sym, per_group);
+      if (shift_why.empty() &&
+          try_shifts(sym, per_group,
+                     "shifts of the first leaf group's " + std::to_string(per_group) +
+                         " by whole "
+                         "leaf groups"))
+        return;
+    }
     if (!why.empty()) {
       symmetry_note_ = "off: " + why;
       if (!shift_why.empty())
@@ -685,6 +707,8 @@ class StepSim {
   std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule> reduced_;
   std::string symmetry_note_;
   std::int64_t replicas_ = 1;  // data replicas simulated chip by chip: 1 with symmetry, else t
+  std::int64_t shift_replicas_ = 1;  // with shifts: replica 0 (torus) or a leaf group's replicas
+  bool allow_leaf_groups_ = true;    // StepOptions::leaf_group_symmetry
   std::int64_t chips_ = 0;
   std::vector<std::vector<std::int32_t>> data_links_;  // per data group, with symmetry
   network::Network data_network_;  // with symmetry: data collectives run transfer by transfer

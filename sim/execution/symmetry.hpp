@@ -41,8 +41,17 @@ struct TranslationSymmetry {
 std::string translation_symmetry(const network::Topology& topology, const Placement& placement,
                                  TranslationSymmetry& out);
 
-// Replica 0's members' transfers of `schedule`, with each dependency on a transfer of replica d
-// replaced by the replica-0 transfer it is shifted from (same arrival time, by symmetry). Returns
+// Leaf-group translation of a GPU cluster (network::Topology::leaf_group_gpus): when the mesh
+// fills the cluster and data replica d = b R + r is replica r shifted by b leaf groups (R replicas
+// per group), the first group's R replicas stand for every group. `out` then describes the shifts
+// as a translation of the shape {GPUs per group, groups}: `replica` holds each GPU's group, and
+// `replicas_per_group` receives R. "" or why not.
+std::string leaf_group_symmetry(const network::Topology& topology, const Placement& placement,
+                                TranslationSymmetry& out, std::int64_t& replicas_per_group);
+
+// Replica 0's members' transfers of `schedule` (shift 0: `replica` 0), with each dependency on a
+// transfer of replica d replaced by the replica-0 transfer it is shifted from (same arrival time,
+// by symmetry). Returns
 // "" or why the schedule is not mapped onto itself by the shifts.
 std::string reduce_schedule(const collectives::Schedule& schedule, const TranslationSymmetry& sym,
                             collectives::Schedule& out);

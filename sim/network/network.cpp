@@ -1,22 +1,45 @@
 #include "sim/network/network.hpp"
 
+#include <algorithm>
+
 namespace meshsim::network {
 
 Network::Network(engine::Simulator& sim, const Topology& topology)
-    : sim_(&sim), topology_(&topology), sharing_(topology.links()) {
+    : sim_(&sim), topology_(&topology), sharing_(topology.links()), route_cache_(kCacheEntries) {
   route_.reserve(64);
 }
 
-engine::SimTime Network::send(std::int32_t src, std::int32_t dst, std::int64_t bytes,
-                              engine::EventFn on_arrival, void* context, std::uint64_t arg,
-                              engine::SimTime* floor, engine::SimTime delay) {
+const Network::CachedRoute& Network::route_of(std::int32_t src, std::int32_t dst) {
+  const std::uint64_t key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(src)) << 32) |
+                            static_cast<std::uint32_t>(dst);
+  // Fibonacci hashing of the pair onto the table.
+  auto& entry = route_cache_[(key * 0x9E3779B97F4A7C15ULL) >> (64 - 11)];
+  static_assert(kCacheEntries == std::size_t{1} << 11);
+  if (entry.key == key)
+    return entry;
   topology_->route(src, dst, route_);
   if (!link_map_.empty()) {
     for (auto& link : route_)
       link = link_map_[static_cast<std::size_t>(link)];
   }
-  const engine::SimTime arrival =
-      sharing_.transmit(route_.data(), route_.size(), bytes, sim_->now() + delay, floor);
+  if (route_.size() <= static_cast<std::size_t>(kCachedHops)) {
+    entry.key = key;
+    entry.hops = static_cast<std::int32_t>(route_.size());
+    std::copy(route_.begin(), route_.end(), entry.links);
+    return entry;
+  }
+  long_route_.key = key;
+  long_route_.hops = -1;  // the route is in route_
+  return long_route_;
+}
+
+engine::SimTime Network::send(std::int32_t src, std::int32_t dst, std::int64_t bytes,
+                              engine::EventFn on_arrival, void* context, std::uint64_t arg,
+                              engine::SimTime* floor, engine::SimTime delay) {
+  const CachedRoute& route = route_of(src, dst);
+  const std::int32_t* links = route.hops >= 0 ? route.links : route_.data();
+  const std::size_t hops = route.hops >= 0 ? static_cast<std::size_t>(route.hops) : route_.size();
+  const engine::SimTime arrival = sharing_.transmit(links, hops, bytes, sim_->now() + delay, floor);
   ++messages_;
   sim_->schedule_at(arrival, on_arrival, context, arg);
   return arrival;

@@ -31,7 +31,10 @@ class Network {
 
   // Every link of a route is replaced by map[link] (replica symmetry: a link stands for the link of
   // replica 0 it is a shift of, docs/execution.md). Empty: no mapping.
-  void set_link_map(std::vector<std::int32_t> map) { link_map_ = std::move(map); }
+  void set_link_map(std::vector<std::int32_t> map) {
+    link_map_ = std::move(map);
+    route_cache_.assign(kCacheEntries, CachedRoute{});
+  }
 
   engine::Simulator& simulator() { return *sim_; }
   const Topology& topology() const { return *topology_; }
@@ -45,6 +48,19 @@ class Network {
   engine::Simulator* sim_;
   const Topology* topology_;
   LinkSharing sharing_;
+  // Routes cached per (source, destination) (issue 15): a direct-mapped table of the routes of
+  // up to kCachedHops links (every GPU-cluster route, short torus routes), already mapped by
+  // link_map_; a longer route is computed per message into route_.
+  static constexpr int kCachedHops = 6;
+  static constexpr std::size_t kCacheEntries = 2048;  // a power of two
+  struct CachedRoute {
+    std::uint64_t key = ~std::uint64_t{0};  // (src << 32) | dst; all ones: empty
+    std::int32_t hops = 0;
+    std::int32_t links[kCachedHops] = {};
+  };
+  const CachedRoute& route_of(std::int32_t src, std::int32_t dst);
+  std::vector<CachedRoute> route_cache_;
+  CachedRoute long_route_;           // hops -1: the route is in route_
   std::vector<std::int32_t> route_;  // scratch, reused: no allocation per message
   std::vector<std::int32_t> link_map_;
   std::int64_t messages_ = 0;

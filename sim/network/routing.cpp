@@ -82,4 +82,36 @@ void Topology::route_gpu(std::int32_t src, std::int32_t dst, std::vector<std::in
   out.push_back(down);
 }
 
+std::int32_t Topology::leaf_group_gpus() const {
+  if (kind_ != TopologyKind::GpuCluster || nodes_ < 2 || leaves_per_rail_ < 2 ||
+      nodes_ % leaf_ports_ != 0)
+    return 0;
+  return leaf_ports_ * gpus_per_node_;
+}
+
+std::vector<std::int32_t> Topology::leaf_group_link_map() const {
+  const std::int32_t block = leaf_group_gpus();
+  if (block == 0)
+    return {};
+  std::vector<std::int32_t> map(links_.size(), -1);
+  for (std::int32_t c = 0; c < chip_count_; ++c) {
+    const auto from = static_cast<std::size_t>(c), to = static_cast<std::size_t>(c % block);
+    map[static_cast<std::size_t>(gpu_to_nvswitch_[from])] = gpu_to_nvswitch_[to];
+    map[static_cast<std::size_t>(nvswitch_to_gpu_[from])] = nvswitch_to_gpu_[to];
+    map[static_cast<std::size_t>(gpu_to_leaf_[from])] = gpu_to_leaf_[to];
+    map[static_cast<std::size_t>(leaf_to_gpu_[from])] = leaf_to_gpu_[to];
+  }
+  const int leaves = gpus_per_node_ * leaves_per_rail_;
+  for (int leaf = 0; leaf < leaves; ++leaf) {
+    const int first = leaf / leaves_per_rail_ * leaves_per_rail_;  // its rail's group-0 leaf
+    for (int s = 0; s < spines_; ++s) {
+      const auto from = static_cast<std::size_t>(leaf * spines_ + s);
+      const auto to = static_cast<std::size_t>(first * spines_ + s);
+      map[static_cast<std::size_t>(leaf_to_spine_[from])] = leaf_to_spine_[to];
+      map[static_cast<std::size_t>(spine_to_leaf_[from])] = spine_to_leaf_[to];
+    }
+  }
+  return map;
+}
+
 }  // namespace meshsim::network

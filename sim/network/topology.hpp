@@ -66,6 +66,14 @@ class Topology {
   void apply_collective_costs(const CollectiveCostSpec& costs);
   // GPU cluster: GPUs per NVSwitch node (0 on a torus).
   int gpus_per_node() const { return gpus_per_node_; }
+  // GPU cluster of two or more full leaf groups (a leaf group: the leaf_switch_ports nodes that
+  // share their rails' leaves): the GPUs of one group; else 0. Shifting every GPU by one group
+  // maps nodes, leaves (rail r, group j -> j + 1 mod groups), the spine choice (by the destination
+  // node's leaf port) and so every route onto themselves.
+  std::int32_t leaf_group_gpus() const;
+  // Per link, the link of the first leaf group it is a shift of (empty when leaf_group_gpus() is
+  // 0).
+  std::vector<std::int32_t> leaf_group_link_map() const;
 
  private:
   friend Topology make_torus(const std::vector<int>&, const std::vector<bool>&, double, double);

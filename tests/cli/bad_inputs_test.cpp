@@ -367,9 +367,10 @@ TEST_CASE("bad inputs: flags of every verb exit 2 naming the flag", "[cli][harde
       {"chunks beyond int", ag64 + "--chunks 99999999999", {"--chunks"}},
       {"chunks not a number", ag64 + "--chunks lots", {"--chunks", "lots"}},
       // collective limits (sim/limits.hpp)
+      // (--all-chips: the full schedule; rotation symmetry would reduce it to one member's)
       {"schedule with too many transfers",
        "collective --op all-reduce --algorithm ring --bytes 1GiB --hardware tpu-v4 --group 4096 "
-       "--chunks 65536",
+       "--chunks 65536 --all-chips",
        {"--group", "transfers", "200000000"}},
       {"all-to-all with too many transfers",
        "collective --op all-to-all --bytes 1GiB --hardware tpu-v4 --group 4096 --chunks 64",

@@ -1,8 +1,10 @@
 #include "sim/engine/simulator.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 using meshsim::engine::SimTime;
@@ -61,6 +63,40 @@ TEST_CASE("engine: time never goes backwards over a random load", "[engine]") {
   CHECK(ran == 64 + 20000);  // 64 seeds, then one re-schedule per remaining count
   CHECK(load.monotonic);
   CHECK(sim.empty());
+}
+
+TEST_CASE("engine: events run in (time, insertion) order over a random load with many ties",
+          "[engine]") {
+  // Every event schedules up to two more at coarse delays (many equal times, slots of finished
+  // events reused); the order run must be the reference order: sorted by (time, id), ids given in
+  // scheduling order.
+  Simulator sim;
+  struct Load {
+    Simulator* sim;
+    std::uint64_t rng = 99;
+    std::uint64_t next_id = 0;
+    std::vector<std::pair<std::int64_t, std::uint64_t>> scheduled, ran;
+    int budget = 50000;
+    void add(std::int64_t time_ps) {
+      scheduled.push_back({time_ps, next_id});
+      sim->schedule_member_at<&Load::fire>(SimTime::from_ps(time_ps), this, next_id++);
+    }
+    void fire(std::uint64_t id) {
+      ran.push_back({sim->now().ps(), id});
+      for (int i = 0; i < 2 && budget > 0; ++i, --budget) {
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        if ((rng >> 60) < 11)
+          add(sim->now().ps() + static_cast<std::int64_t>((rng >> 33) % 4) * 100);
+      }
+    }
+  } load{&sim};
+  for (int i = 0; i < 300; ++i)
+    load.add(i % 5);
+  sim.run();
+  auto reference = load.scheduled;
+  std::sort(reference.begin(), reference.end());
+  CHECK(load.ran.size() > 10000);
+  CHECK(load.ran == reference);
 }
 
 TEST_CASE("engine: inline callables and run(until)", "[engine]") {

@@ -95,6 +95,44 @@ TEST_CASE("replica symmetry: replica 0 alone gives the step of every chip",
   CHECK(stepwise > 0);
 }
 
+TEST_CASE("leaf-group symmetry: the first leaf group's replicas give the step of every GPU",
+          "[execution][symmetry][leaf_group]") {
+  // H100 figures on leaves of 2 node ports (16 GPUs per leaf group), so that 32-128 GPUs hold
+  // 2-8 leaf groups and the full runs stay small. A model axis of 1, 2 or 4 GPUs shares each
+  // node's NVSwitch ports with the data axis: no replica symmetry, but every leaf group is a
+  // shift of the first.
+  testing::PlanDraws draws(20261130, {"h100-sxm"}, 3, 4);
+  HardwareProfile hw = load_hardware("h100-sxm");
+  hw.gpu.leaf_switch_ports = 2;
+  int shifted = 0;
+  for (int draw = 0; draw < 24; ++draw) {
+    auto p = draws.next();
+    p.flags.gradient_dtype = draws.pick({"bf16", "fp32"});
+    INFO(testing::PlanDraws::describe(p));
+    const ModelConfig model = load_model(p.model);
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, p.flags), model, hw, 0);
+    const auto fast = execution::simulate_step(model, hw, plan);
+    execution::StepOptions all;
+    all.replica_symmetry = false;
+    const auto full = execution::simulate_step(model, hw, plan, {}, all);
+    execution::StepOptions no_groups;
+    no_groups.leaf_group_symmetry = false;
+    const auto without = execution::simulate_step(model, hw, plan, {}, no_groups);
+    INFO("symmetry " << fast.symmetry);
+    CHECK(full.simulated_chips == p.chips);
+    if (fast.symmetry.find("shifts of the first leaf group") != std::string::npos) {
+      ++shifted;
+      // One leaf group of 16 GPUs simulated, each of the others a shift of it.
+      CHECK(fast.simulated_chips == 16);
+      CHECK(fast.events < full.events);
+      CHECK(without.symmetry.find("leaf group") == std::string::npos);
+    }
+    check_same(fast, full);
+    check_same(without, full);
+  }
+  CHECK(shifted >= 8);
+}
+
 TEST_CASE("replica symmetry: which reduction applies, and why not", "[execution][symmetry]") {
   struct Case {
     std::string model, hardware, mesh, batch, mapping;
