@@ -13,6 +13,7 @@
 #include "sim/engine/simulator.hpp"
 #include "sim/execution/layer_program.hpp"
 #include "sim/execution/optimizer_update.hpp"
+#include "sim/execution/pipeline_memory.hpp"
 #include "sim/execution/pipeline_schedule.hpp"
 #include "sim/execution/placement.hpp"
 #include "sim/execution/program.hpp"
@@ -131,7 +132,7 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
   const std::int64_t p = plan.mesh.pipeline, v = plan.virtual_stages;
   const std::vector<std::int64_t> layers = stage_layers(plan, model.depth);
   std::vector<Program> programs;
-  std::vector<MemoryBreakdown> memories;
+  const std::vector<MemoryBreakdown> memories = stage_memories(model, hardware, plan);
   std::vector<detail::StageWork> works;
   StepResult result;
   for (std::int64_t s = 0; s < p; ++s) {
@@ -153,23 +154,6 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
                        static_cast<double>(model.width) / static_cast<double>(ctx.k)));
     }
     programs.push_back(build_program(ctx, work));
-    if (p == 1) {
-      memories.push_back(memory_per_chip(model, hardware, plan));
-    } else {
-      StageShare share;
-      for (auto n : work.chunk_layers)
-        share.layers += n;
-      // Layers held at the worst moment: each forward adds its chunk's layers until its backward.
-      double now = 0;
-      for (const auto& task : work.order) {
-        const auto n = static_cast<double>(work.chunk_layers[static_cast<std::size_t>(task.chunk)]);
-        now += task.backward ? -n : n;
-        share.in_flight_layers = std::max(share.in_flight_layers, now);
-      }
-      share.first = s == 0;
-      share.last = s == p - 1;
-      memories.push_back(memory_per_stage(model, hardware, plan, share));
-    }
     works.push_back(std::move(work));
   }
   for (std::int64_t s = 0; s < p; ++s) {

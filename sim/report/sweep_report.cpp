@@ -49,6 +49,13 @@ json plan_entry(const ModelConfig& model, const HardwareProfile& hardware,
   j["attention"] = to_string(p.attention);
   j["activation_layout"] = to_string(p.activation_layout);
   j["global_batch"] = p.global_batch;
+  if (p.mesh.pipeline > 1) {
+    j["pipeline"] = {{"stages", p.mesh.pipeline},
+                     {"schedule", to_string(p.schedule)},
+                     {"virtual_stages", p.virtual_stages},
+                     {"bubble_fraction", r.pipeline.bubble_fraction},
+                     {"send_bytes_per_chip", r.pipeline.send_bytes_per_chip}};
+  }
   j["microbatch_images"] = r.microbatch_images;
   j["step_time_s"] = r.step_time_s;
   const execution::StepBand band = execution::step_band(r, hardware);
