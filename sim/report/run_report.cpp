@@ -53,6 +53,12 @@ json plan_json(const Plan& plan) {
   return p;
 }
 
+// The LM head's activations: on the last stage with a pipeline.
+double lm_head_bytes(const execution::StepResult& r) {
+  return r.pipeline.per_stage.empty() ? r.memory.lm_head_activation_bytes
+                                      : r.pipeline.per_stage.back().memory.lm_head_activation_bytes;
+}
+
 json memory_json(const MemoryBreakdown& m) {
   json j;
   j["per_chip_bytes"] = m.total_bytes;
@@ -190,7 +196,7 @@ json result_json(const RunInputs& in, const execution::StepResult& r) {
                     {"mfu_causal", r.mfu * f.train_causal / f.train},
                     {"lm_head_compute_s", r.lm_head_compute_s},
                     {"lm_head_exposed_s", r.lm_head_exposed_s},
-                    {"lm_head_activation_bytes", r.memory.lm_head_activation_bytes}};
+                    {"lm_head_activation_bytes", lm_head_bytes(r)}};
   }
   j["critical_path"] = {{"chip", r.slowest.chip},
                         {"data_index", r.slowest.data_index},
@@ -378,7 +384,7 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
         "  embedding + LM head  {} compute, {} exposed model-axis traffic (slowest chip, per "
         "step); logits etc. {} per chip\n",
         seconds(r.lm_head_compute_s), seconds(r.lm_head_exposed_s),
-        bytes(r.memory.lm_head_activation_bytes));
+        bytes(lm_head_bytes(r)));
   }
   out += fmt::format("  compute only         {}   lower bound {} (compute {}, comm {})\n",
                      seconds(r.compute_only_s), seconds(r.lower_bound_s),
