@@ -561,6 +561,9 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
   const std::size_t n = candidates.size();
   std::vector<execution::StepResult> results(n);
   std::vector<std::uint8_t> has_result(n, 0);
+  // Candidates the step simulator refuses (beyond a per-step limit, docs/limits.md): rejected,
+  // never ranked; the refusal depends on the plan alone, so the ranking stays deterministic.
+  std::vector<std::string> refused(n);
   std::vector<std::pair<std::size_t, double>> completed;  // (position, tokens/s)
   std::mutex mutex;
   std::atomic<std::size_t> next{0};
@@ -592,7 +595,15 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
         return;
       }
       if (!prune) {
-        auto r = execution::simulate_step(model, hardware, candidates[pos].plan);
+        execution::StepResult r;
+        try {
+          r = execution::simulate_step(model, hardware, candidates[pos].plan);
+        } catch (const InputError& e) {
+          std::lock_guard<std::mutex> lock(mutex);
+          refused[pos] = e.problem();
+          ++done;
+          continue;
+        }
         r.trace.clear();
         std::lock_guard<std::mutex> lock(mutex);
         completed.emplace_back(pos, r.tokens_per_s);
@@ -647,15 +658,23 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
         ++result.speculative;
       continue;
     }
+    if (!has_result[pos] && refused[pos].empty() && !out_of_time) {
+      // Unreachable while the bound holds; simulate rather than report a wrong ranking.
+      try {
+        results[pos] = execution::simulate_step(model, hardware, candidates[pos].plan);
+        results[pos].trace.clear();
+        has_result[pos] = 1;
+      } catch (const InputError& e) {
+        refused[pos] = e.problem();
+      }
+    }
+    if (!refused[pos].empty()) {
+      reject("step_too_large", refused[pos], candidates[pos].plan);
+      continue;
+    }
     if (!has_result[pos] && out_of_time) {
       ++result.unfinished;  // not reached before --max-seconds
       continue;
-    }
-    if (!has_result[pos]) {
-      // Unreachable while the bound holds; simulate rather than report a wrong ranking.
-      results[pos] = execution::simulate_step(model, hardware, candidates[pos].plan);
-      results[pos].trace.clear();
-      has_result[pos] = 1;
     }
     accepted.push_back(pos);
     accepted_tps.push_back(results[pos].tokens_per_s);
