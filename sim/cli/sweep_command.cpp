@@ -292,8 +292,8 @@ void add_sweep_commands(CLI::App& app) {
   sw->add_option("--remats", so->remats,
                  "Remat policies to sweep: a list none,selective,full (default: all)");
   sw->add_option("--pipelines", so->pipelines,
-                 "Pipeline sizes to sweep, a list such as 1,4,8 (default: 1 and the powers of two "
-                 "up to the depth that divide --chips)");
+                 "Pipeline sizes to sweep, a list such as 1,4,8 (default: for decoders 1 and the "
+                 "powers of two up to the depth that divide --chips; for encoders 1)");
   sw->add_option("--schedules", so->schedules,
                  "Pipeline schedules to sweep: a list 1f1b,gpipe,interleaved or all (default: "
                  "all; interleaved with 2 virtual stages)");

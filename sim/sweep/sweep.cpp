@@ -303,7 +303,11 @@ std::vector<Enumerated> enumerate_plans(const ModelConfig& model, const Hardware
   if (space.remats.empty())
     space.remats = {Remat::None, Remat::Selective, Remat::Full};
   if (space.pipelines.empty()) {
-    for (std::int64_t p = 1; p <= model.depth && p <= chips; p *= 2) {
+    // Decoder language models: the powers of two up to the depth that divide the chips (pipelines
+    // are how they are trained at scale). Encoders: no pipeline (ViT-22B's recipe has none), which
+    // keeps their sweeps, reports and work as before; --pipelines asks for them.
+    const std::int64_t most = model.kind == ModelKind::Decoder ? model.depth : 1;
+    for (std::int64_t p = 1; p <= most && p <= chips; p *= 2) {
       if (chips % p == 0)
         space.pipelines.push_back(p);
     }
