@@ -40,12 +40,14 @@ struct RunOptions {
 // Plan flags shared by run and compare (DESIGN §5).
 void add_plan_flags(CLI::App* cmd, RunOptions& o, bool variants = false) {
   if (variants) {
-    cmd->add_option("--mesh", o.meshes,
-                    "Logical mesh DATAxMODEL, e.g. 256x4; give several (--mesh 128x8 --mesh 256x4) "
-                    "to compare them");
+    cmd->add_option(
+        "--mesh", o.meshes,
+        "Logical mesh DATAxMODEL, e.g. 256x4, or named axes data=8,pipeline=16,model=8; "
+        "give several (--mesh 128x8 --mesh 256x4) to compare them");
   } else {
     cmd->add_option("--mesh", o.flags.mesh,
-                    "Logical mesh DATAxMODEL, e.g. 256x4 (default: chips x 1)");
+                    "Logical mesh DATAxMODEL, e.g. 256x4, or named axes data=8,pipeline=16,model=8 "
+                    "(default: chips x 1)");
   }
   cmd->add_option("--mapping", o.flags.mapping,
                   "Axes on the torus, as a plan file's mapping object, e.g. "
@@ -73,6 +75,11 @@ void add_plan_flags(CLI::App* cmd, RunOptions& o, bool variants = false) {
                   "FSDP gradient reduce-scatter with microbatches: per-microbatch | last");
   cmd->add_option("--microbatches", o.flags.microbatches,
                   "Microbatches per step (gradient accumulation)");
+  cmd->add_option("--schedule", o.flags.schedule,
+                  "Pipeline schedule (mesh with pipeline=N): gpipe | 1f1b | interleaved "
+                  "(default 1f1b)");
+  cmd->add_option("--virtual-stages", o.flags.virtual_stages,
+                  "Model chunks per chip for --schedule interleaved (default 1)");
   cmd->add_option("--batch", o.flags.batch,
                   "Global batch in images (default: the model's published batch)");
 }

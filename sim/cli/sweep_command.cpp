@@ -1,6 +1,7 @@
 // `meshsim sweep` (rank every valid plan of a chip count, schema meshsim.sweep/v1, docs/sweep.md)
 // and `meshsim report` (the capacity report, schema meshsim.report/v1, docs/report.md).
 #include <unistd.h>
+#include <charconv>
 
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -92,7 +93,7 @@ struct SweepCliOptions {
   std::int64_t top = 5;
   int threads = 1;
   bool json = false;
-  std::string batch, shardings, optimizers, remats;
+  std::string batch, shardings, optimizers, remats, schedules, pipelines;
   std::int64_t max_microbatches = 64;
   std::string output_path;
   // report
@@ -180,6 +181,21 @@ void sweep_command(const SweepCliOptions& o, sweep::Distribution& dist) {
   so.space.remats = parse_list<Remat>(o.remats, "--remats",
                                       {Remat::None, Remat::Selective, Remat::Full}, parse_remat);
   so.space.max_microbatches = o.max_microbatches;
+  so.space.schedules = parse_list<PipelineSchedule>(
+      o.schedules, "--schedules",
+      {PipelineSchedule::OneFOneB, PipelineSchedule::GPipe, PipelineSchedule::Interleaved},
+      parse_pipeline_schedule);
+  so.space.pipelines = parse_list<std::int64_t>(
+      o.pipelines, "--pipelines", {}, [&](const std::string& item, const ErrorSite& site) {
+        std::int64_t p = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), p);
+        if (item.empty() || ec != std::errc() || end != item.data() + item.size() || p < 1 ||
+            p > 4096 || o.chips % p != 0) {
+          throw InputError(site, "not a pipeline size", "\"" + item + "\"",
+                           "positive integers dividing --chips, e.g. 1,2,4,8");
+        }
+        return p;
+      });
   so.max_seconds = o.max_seconds;
   if (dist.is_root())
     so.progress = progress_line("sweep");
@@ -292,6 +308,12 @@ void add_sweep_commands(CLI::App& app, sweep::Distribution& distribution) {
                  "Optimizers to sweep: adam (default), a list adam,adafactor,sgd, or all");
   sw->add_option("--remats", so->remats,
                  "Remat policies to sweep: a list none,selective,full (default: all)");
+  sw->add_option("--pipelines", so->pipelines,
+                 "Pipeline sizes to sweep, a list such as 1,4,8 (default: for decoders 1 and the "
+                 "powers of two up to the depth that divide --chips; for encoders 1)");
+  sw->add_option("--schedules", so->schedules,
+                 "Pipeline schedules to sweep: a list 1f1b,gpipe,interleaved or all (default: "
+                 "all; interleaved with 2 virtual stages)");
   sw->add_option("--max-microbatches", so->max_microbatches,
                  "Largest microbatch count swept (1, 2, 4, ...)")
       ->check(count_flag(1, limits::kMaxMicrobatches))

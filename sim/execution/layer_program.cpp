@@ -8,6 +8,7 @@
 #include "sim/collectives/registry.hpp"
 #include "sim/execution/accumulation_ops.hpp"
 #include "sim/execution/matmul_chunk.hpp"
+#include "sim/execution/pipeline_schedule.hpp"
 #include "sim/limits.hpp"
 
 namespace meshsim::execution::detail {
@@ -227,8 +228,25 @@ void check_step_events(const Plan& plan, double events) {
                    "at most 1e9 events: fewer microbatches or chips");
 }
 
-Program build_program(const Context& ctx) {
+Program build_program(const Context& ctx, const StageWork& work) {
   ProgramBuilder b(ctx);
+  const std::int64_t p = work.stages, v = work.virtual_stages, m = ctx.plan->microbatches;
+  // Pipeline receives: slot (virtual stage x microbatch x pass), alike in every stage's program.
+  if (p > 1)
+    b.reserve_recv_slots(static_cast<std::int32_t>(2 * p * v * m));
+  auto pipe_slot = [&](std::int64_t vs, std::int64_t mb, bool backward) {
+    return static_cast<std::int32_t>((vs * m + mb) * 2 + (backward ? 1 : 0));
+  };
+  // The order of this stage's passes; without a pipeline every microbatch's forward then its
+  // backward.
+  std::vector<PipelineTask> tasks = work.order;
+  if (p == 1) {
+    tasks.clear();
+    for (std::int64_t mb = 0; mb < m; ++mb) {
+      tasks.push_back({0, static_cast<std::int32_t>(mb), false});
+      tasks.push_back({0, static_cast<std::int32_t>(mb), true});
+    }
+  }
   LayerEmitter emitter(ctx, b);
   const auto& model = *ctx.model;
   const auto& plan = *ctx.plan;
@@ -242,7 +260,6 @@ Program build_program(const Context& ctx) {
   const std::vector<std::string> selective = {
       "qk_norm",     "split_heads",     "attn_scores", "softmax", "attn_values",
       "merge_heads", "flash_attention", "gelu",        "relu",    "swiglu"};
-  const std::int64_t layers = model.depth;
   const bool data_traffic = ctx.t > 1;
   // Data-axis buffers are padded to a multiple of 2t bytes, so every ring step of every phase moves
   // equal pieces from every member (as XLA pads sharded buffers; at most 2t - 1 bytes).
@@ -313,12 +330,16 @@ Program build_program(const Context& ctx) {
     b.collective(Axis::Data, fsdp ? CollectiveOp::ReduceScatter : CollectiveOp::AllReduce,
                  padded(params * grad_element_bytes), slot, -1, Phase::Backward, name);
   };
-  for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
+  bool checked = false;
+  for (std::size_t task_index = 0; task_index < tasks.size(); ++task_index) {
+    const PipelineTask& task = tasks[task_index];
+    const std::int64_t mb = task.microbatch;
     // Every microbatch adds as many instructions as the first, each at least one event on each of
     // the k chips of a replica: refuse before the program grows (issue 17 item 8).
-    if (mb == 1) {
-      const double instructions =
-          static_cast<double>(b.size()) * static_cast<double>(plan.microbatches);
+    if (mb == 1 && !checked) {
+      checked = true;
+      const double instructions = static_cast<double>(b.size()) / static_cast<double>(task_index) *
+                                  static_cast<double>(tasks.size());
       if (instructions > limits::kMaxProgramInstructions) {
         throw InputError(plan.site("microbatches"),
                          "the step's program would hold about " +
@@ -331,19 +352,10 @@ Program build_program(const Context& ctx) {
       check_step_events(plan, instructions * static_cast<double>(ctx.k));
     }
     const bool last_mb = mb == plan.microbatches - 1;
-    std::int32_t head_gather = -1;
-    if (lm.enabled) {
-      if (fsdp) {
-        head_gather = b.new_collective_slot();
-        b.collective(Axis::Data, CollectiveOp::AllGather,
-                     padded(2.0 * (lm.embedding_params_per_chip + lm.head_params_per_chip)),
-                     head_gather, -1, Phase::Forward, "embedding and LM head all-gather");
-        b.wait_collective(Axis::Data, head_gather, -1, Phase::Forward);
-      }
-      emit_head(lm.ops.embedding_forward, Phase::Forward);
-      head_collective(lm.embedding_forward, "embedding", Phase::Forward);
-    }
-    // Forward: the gather of layer l+1 is issued when layer l starts (prefetch one ahead).
+    const std::int64_t vs = task.chunk * p + work.stage;  // virtual stage
+    const bool first_vs = vs == 0, last_vs = vs == p * v - 1;
+    const std::int64_t layers = work.chunk_layers[static_cast<std::size_t>(task.chunk)];
+    // FSDP gathers of this pass's layers (prefetched one ahead).
     std::vector<std::int32_t> gather(static_cast<std::size_t>(layers), -1);
     auto issue_gather = [&](std::int64_t l, Phase phase) {
       if (!fsdp || l < 0 || l >= layers)
@@ -352,16 +364,50 @@ Program build_program(const Context& ctx) {
       b.collective(Axis::Data, CollectiveOp::AllGather, weight_bytes,
                    gather[static_cast<std::size_t>(l)], -1, phase, "weights all-gather");
     };
-    issue_gather(0, Phase::Forward);
-    for (std::int64_t l = 0; l < layers; ++l) {
-      issue_gather(l + 1, Phase::Forward);
-      if (fsdp)
-        b.wait_collective(Axis::Data, gather[static_cast<std::size_t>(l)], -1, Phase::Forward);
-      emitter.emit(forward, Phase::Forward);
+    auto gather_head = [&](double params, const char* name) {
+      const std::int32_t slot = b.new_collective_slot();
+      b.collective(Axis::Data, CollectiveOp::AllGather, padded(2.0 * params), slot, -1,
+                   Phase::Forward, name);
+      b.wait_collective(Axis::Data, slot, -1, Phase::Forward);
+    };
+    if (!task.backward) {
+      if (!first_vs)
+        b.wait_recv(pipe_slot(vs, mb, false), 1, -1, Phase::Forward, Axis::Pipeline);
+      if (lm.enabled && first_vs) {
+        if (fsdp) {
+          if (last_vs) {
+            gather_head(lm.embedding_params_per_chip + lm.head_params_per_chip,
+                        "embedding and LM head all-gather");
+          } else {
+            gather_head(lm.embedding_params_per_chip, "embedding all-gather");
+          }
+        }
+        emit_head(lm.ops.embedding_forward, Phase::Forward);
+        head_collective(lm.embedding_forward, "embedding", Phase::Forward);
+      }
+      // Forward: the gather of layer l+1 is issued when layer l starts (prefetch one ahead).
+      issue_gather(0, Phase::Forward);
+      for (std::int64_t l = 0; l < layers; ++l) {
+        issue_gather(l + 1, Phase::Forward);
+        if (fsdp)
+          b.wait_collective(Axis::Data, gather[static_cast<std::size_t>(l)], -1, Phase::Forward);
+        emitter.emit(forward, Phase::Forward);
+      }
+      if (lm.enabled && last_vs) {
+        if (fsdp && !first_vs)
+          gather_head(lm.head_params_per_chip, "LM head all-gather");
+        emit_head(lm.ops.head_forward, Phase::Forward);
+        head_collective(lm.loss_statistics, "cross_entropy statistics all-reduce", Phase::Forward);
+      }
+      if (!last_vs) {
+        b.send(+1, work.activation_bytes, pipe_slot(vs + 1, mb, false), -1, Phase::Forward,
+               Axis::Pipeline);
+      }
+      continue;
     }
-    if (lm.enabled) {
-      emit_head(lm.ops.head_forward, Phase::Forward);
-      head_collective(lm.loss_statistics, "cross_entropy statistics all-reduce", Phase::Forward);
+    if (!last_vs)
+      b.wait_recv(pipe_slot(vs, mb, true), 1, -1, Phase::Backward, Axis::Pipeline);
+    if (lm.enabled && last_vs) {
       emit_head(lm.ops.head_backward, Phase::Backward);
       head_gradients(lm.head_params_per_chip, "LM head gradients", last_mb);
     }
@@ -391,7 +437,11 @@ Program build_program(const Context& ctx) {
           ++deferred;
       }
     }
-    if (lm.enabled) {
+    if (!first_vs) {
+      b.send(-1, work.activation_bytes, pipe_slot(vs - 1, mb, true), -1, Phase::Backward,
+             Axis::Pipeline);
+    }
+    if (lm.enabled && first_vs) {
       head_collective(lm.embedding_backward, "embedding gradient", Phase::Backward);
       emit_head(lm.ops.embedding_backward, Phase::Backward);
       head_gradients(lm.embedding_params_per_chip, "embedding gradients", last_mb);

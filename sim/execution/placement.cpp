@@ -1,6 +1,7 @@
 #include "sim/execution/placement.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 #include "sim/collectives/ring_phases.hpp"
@@ -46,14 +47,22 @@ Placement place(const Plan& plan, const network::Topology& topology) {
   Placement p;
   p.data = plan.mesh.data;
   p.model = plan.mesh.model();
+  p.pipeline = plan.mesh.pipeline;
+  const std::int64_t stages = p.pipeline;
   if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
     throw std::logic_error("place: two model axes are not simulated yet");
   }
-  p.chip.assign(static_cast<std::size_t>(p.data * p.model), 0);
+  p.chip.assign(static_cast<std::size_t>(p.data * stages * p.model), 0);
   if (topology.kind() == network::TopologyKind::GpuCluster) {
-    // Model-major ranks (docs/plans.md "Mapping"): rank = d * k + m, GPU id = rank.
-    for (std::int64_t i = 0; i < p.data * p.model; ++i) {
-      p.chip[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
+    // Model-major ranks (docs/plans.md "Mapping"): rank = (s t + d) k + m, GPU id = rank: the
+    // pipeline axis outermost (stages across nodes), the model axis innermost.
+    for (std::int64_t d = 0; d < p.data; ++d) {
+      for (std::int64_t s = 0; s < stages; ++s) {
+        for (std::int64_t m = 0; m < p.model; ++m) {
+          p.chip[static_cast<std::size_t>((d * stages + s) * p.model + m)] =
+              static_cast<std::int32_t>((s * p.data + d) * p.model + m);
+        }
+      }
     }
     p.model_shape = {static_cast<int>(p.model)};
     // Data-axis members that share a node come first in the group's shape, so the hierarchical
@@ -72,7 +81,8 @@ Placement place(const Plan& plan, const network::Topology& topology) {
     std::vector<std::int64_t> stride(shape.size(), 1);
     for (std::size_t dim = 1; dim < shape.size(); ++dim)
       stride[dim] = stride[dim - 1] * shape[dim - 1];
-    for (std::int64_t d = 0; d < p.data; ++d) {
+    // The data factors hold data x pipeline, stages innermost (neighbouring stages adjacent).
+    for (std::int64_t d = 0; d < p.data * stages; ++d) {
       for (std::int64_t m = 0; m < p.model; ++m) {
         std::vector<std::int64_t> coord(shape.size(), 0), filled(shape.size(), 1);
         auto fill = [&](const std::vector<TorusFactor>& factors, std::int64_t index) {
@@ -93,6 +103,25 @@ Placement place(const Plan& plan, const network::Topology& topology) {
     }
     p.model_shape = factor_shape(plan.mapping.model1);
     p.data_shape = factor_shape(plan.mapping.data);
+    if (stages > 1) {
+      // The t members of a stage's data group: the data factors with the stages divided out of
+      // the innermost ones; a 1-D ring in member order when they do not divide evenly.
+      std::int64_t rest = stages;
+      std::vector<int> member_shape;
+      for (int n : p.data_shape) {
+        const std::int64_t g = std::gcd(rest, static_cast<std::int64_t>(n));
+        if (rest > 1 && g != n && rest / g > 1) {
+          rest = -1;
+          break;
+        }
+        rest /= g;
+        if (n / g > 1)
+          member_shape.push_back(static_cast<int>(n / g));
+      }
+      if (rest != 1 || member_shape.empty())
+        member_shape = {static_cast<int>(p.data)};
+      p.data_shape = member_shape;
+    }
   }
   p.model_ring = collectives::snake_order(p.model_shape);
   return p;
@@ -109,7 +138,7 @@ collectives::Group Placement::model_group(std::int64_t d) const {
 collectives::Group Placement::data_group(std::int64_t m) const {
   collectives::Group g;
   for (std::int64_t d = 0; d < data; ++d)
-    g.chips.push_back(chip[static_cast<std::size_t>(d * model + m)]);
+    g.chips.push_back(chip[static_cast<std::size_t>(d * pipeline * model + m)]);
   g.shape = data_shape;
   return g;
 }

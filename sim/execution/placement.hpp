@@ -19,11 +19,12 @@ network::Topology build_topology(const HardwareProfile& hardware, const Plan& pl
 struct Placement {
   std::int64_t data = 1;           // t
   std::int64_t model = 1;          // k
-  std::vector<std::int32_t> chip;  // [d * k + m]: chip id of mesh position (d, m)
-  // The k chips of data index d as a group, ordered as a ring of neighbours (snake order over the
-  // axis's torus factors), and the t chips of model index m likewise.
-  collectives::Group model_group(std::int64_t d) const;
-  collectives::Group data_group(std::int64_t m) const;
+  std::int64_t pipeline = 1;       // p
+  std::vector<std::int32_t> chip;  // [(d p + s) k + m]: chip id of mesh position (d, s, m)
+  // The k chips of model group g = d p + s as a group, ordered as a ring of neighbours (snake
+  // order over the axis's torus factors), and the t chips of replica position j = s k + m likewise.
+  collectives::Group model_group(std::int64_t g) const;
+  collectives::Group data_group(std::int64_t j) const;
   // Ring order of model-axis members (model_ring[i] = the model index at ring position i).
   std::vector<int> model_ring;
   std::vector<int> model_shape, data_shape;  // the axes' mesh shapes (dimension 0 fastest)

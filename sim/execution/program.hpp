@@ -30,14 +30,15 @@ using engine::SimTime;
 // collectives are issued without blocking it, and waits block it until the data has arrived.
 
 enum class Kind : std::uint8_t { Compute, Send, WaitRecv, Collective, WaitCollective };
-enum class Axis : std::uint8_t { None, Model, Data };
+enum class Axis : std::uint8_t { None, Model, Data, Pipeline };
 enum class Phase : std::uint8_t { Forward, Backward, Recompute, Optimizer };
 
 struct Instr {
   Kind kind = Kind::Compute;
   Axis axis = Axis::None;
   Phase phase = Phase::Forward;
-  std::int8_t direction = 0;  // Send: +1 to the next ring neighbour, -1 to the previous
+  // Send: +1 to the next ring neighbour, -1 to the previous (Pipeline: the next or previous stage)
+  std::int8_t direction = 0;
   CollectiveOp op = CollectiveOp::AllGather;
   std::int32_t slot = 0;         // receive slot (Send, WaitRecv) or collective slot
   std::int32_t count = 0;        // WaitRecv: receptions needed in that slot
@@ -89,6 +90,8 @@ class ProgramBuilder {
   }
   std::size_t size() const { return program_.code.size(); }
   std::int32_t new_recv_slot() { return program_.recv_slots++; }
+  // Slots 0..n-1 kept for pipeline receives, numbered alike in every stage's program.
+  void reserve_recv_slots(std::int32_t n) { program_.recv_slots += n; }
   std::int32_t new_collective_slot() { return program_.collective_slots++; }
 
   // Consecutive memory-bound ops of one row and phase become one compute instruction (one event).
@@ -114,10 +117,11 @@ class ProgramBuilder {
     if (!mergeable)
       flush();
   }
-  void send(int direction, std::int64_t bytes, std::int32_t slot, std::int32_t row, Phase phase) {
+  void send(int direction, std::int64_t bytes, std::int32_t slot, std::int32_t row, Phase phase,
+            Axis axis = Axis::Model) {
     Instr i;
     i.kind = Kind::Send;
-    i.axis = Axis::Model;
+    i.axis = axis;
     i.direction = static_cast<std::int8_t>(direction);
     i.bytes = bytes;
     i.slot = slot;
@@ -125,10 +129,11 @@ class ProgramBuilder {
     i.phase = phase;
     push(i);
   }
-  void wait_recv(std::int32_t slot, std::int32_t count, std::int32_t row, Phase phase) {
+  void wait_recv(std::int32_t slot, std::int32_t count, std::int32_t row, Phase phase,
+                 Axis axis = Axis::Model) {
     Instr i;
     i.kind = Kind::WaitRecv;
-    i.axis = Axis::Model;
+    i.axis = axis;
     i.slot = slot;
     i.count = count;
     i.row = row;

@@ -13,6 +13,8 @@
 #include "sim/engine/simulator.hpp"
 #include "sim/execution/layer_program.hpp"
 #include "sim/execution/optimizer_update.hpp"
+#include "sim/execution/pipeline_memory.hpp"
+#include "sim/execution/pipeline_schedule.hpp"
 #include "sim/execution/placement.hpp"
 #include "sim/execution/program.hpp"
 #include "sim/execution/step_result.hpp"
@@ -83,6 +85,10 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
                                  const StepOptions& options, double* estimate_only) {
   // The machine's size first, before its topology is built (issue 17 item 8).
   limits::check_simulated_chips(plan.mesh.chips(), plan.site("mesh"));
+  if (plan.mesh.pipeline > 1 && plan.mesh.model2 > 1) {
+    throw InputError(plan.site("mesh"), "a pipeline with two model axes is not simulated",
+                     plan.mesh.text(), "data=N,pipeline=N,model=N");
+  }
   if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
     throw InputError(plan.site("mesh"),
                      "two model axes (data x model1 x model2) are not simulated yet",
@@ -122,12 +128,43 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
       ctx.ring_step_latency_s += static_cast<double>(l.latency_ps) * 1e-12;
     }
   }
-  Program program = build_program(ctx);
-  // Optimizer update: memory-bound over this chip's shard (docs/execution.md).
+  // One program per pipeline stage (one without a pipeline).
+  const std::int64_t p = plan.mesh.pipeline, v = plan.virtual_stages;
+  const std::vector<std::int64_t> layers = stage_layers(plan, model.depth);
+  std::vector<Program> programs;
+  const std::vector<MemoryBreakdown> memories = stage_memories(model, hardware, plan);
+  std::vector<detail::StageWork> works;
   StepResult result;
-  result.memory = memory_per_chip(model, hardware, plan);
-  {
-    const Op update = optimizer_update_op(result.memory, plan);
+  for (std::int64_t s = 0; s < p; ++s) {
+    detail::StageWork work;
+    work.stage = s;
+    work.stages = p;
+    work.virtual_stages = v;
+    if (p == 1) {
+      work.chunk_layers = {model.depth};
+    } else {
+      for (std::int64_t c = 0; c < v; ++c)
+        work.chunk_layers.push_back(layers[static_cast<std::size_t>(c * p + s)]);
+      work.order = pipeline_order(plan.schedule, p, plan.microbatches, v, s);
+      // The boundary activation of one microbatch (bf16), this chip's D/k slice: with replicated
+      // activations each model-axis member sends its slice (Megatron's scatter/gather, Narayanan
+      // et al. SC'21 §4.1; the all-gather after it is not simulated).
+      work.activation_bytes = static_cast<std::int64_t>(
+          std::llround(2.0 * static_cast<double>(ctx.microbatch_tokens) *
+                       static_cast<double>(model.width) / static_cast<double>(ctx.k)));
+    }
+    programs.push_back(build_program(ctx, work));
+    works.push_back(std::move(work));
+  }
+  for (std::int64_t s = 0; s < p; ++s) {
+    const auto& memory = memories[static_cast<std::size_t>(s)];
+    if (s == 0 || memory.total_bytes > result.memory.total_bytes)
+      result.memory = memory;
+  }
+  // Optimizer update: memory-bound over this chip's shard (docs/execution.md).
+  for (std::int64_t s = 0; s < p; ++s) {
+    Program& program = programs[static_cast<std::size_t>(s)];
+    const Op update = optimizer_update_op(memories[static_cast<std::size_t>(s)], plan);
     Instr in;
     in.kind = Kind::Compute;
     in.phase = Phase::Optimizer;
@@ -143,15 +180,19 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
   // before simulating when it is beyond what SimTime counts (docs/limits.md).
   {
     double compute_s = 0;
-    for (const auto& in : program.code) {
-      if (in.kind == Kind::Compute)
-        compute_s += static_cast<double>(in.duration_ps) * 1e-12;
+    for (const auto& program : programs) {
+      double stage_s = 0;
+      for (const auto& in : program.code) {
+        if (in.kind == Kind::Compute)
+          stage_s += static_cast<double>(in.duration_ps) * 1e-12;
+      }
+      compute_s = std::max(compute_s, stage_s);
     }
     limits::check_simulated_time(compute_s, "this training step",
                                  step_time_found(model, hardware, plan), kStepTimeChange,
                                  plan.site("global_batch"));
   }
-  StepSim sim(program, placement, topology, trace, options.replica_symmetry,
+  StepSim sim(programs, placement, topology, trace, options.replica_symmetry,
               options.leaf_group_symmetry);
   // Refuse a step that would run for many minutes (docs/limits.md).
   {
@@ -164,7 +205,32 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
   }
   sim.run();
 
-  account_step(ctx, program, sim, result);
+  account_step(ctx, programs, sim, result);
+  if (p > 1) {
+    auto& pr = result.pipeline;
+    pr.stages = p;
+    pr.schedule = to_string(plan.schedule);
+    pr.virtual_stages = v;
+    pr.microbatches = plan.microbatches;
+    pr.ideal_bubble_fraction = ideal_bubble_fraction(plan.schedule, p, plan.microbatches, v);
+    for (std::int64_t s = 0; s < p; ++s) {
+      // Replica 0's chip of model index 0 on stage s.
+      const auto& st = sim.stats()[static_cast<std::size_t>(s * ctx.k)];
+      PipelineStage ps;
+      ps.stage = s;
+      for (auto n : works[static_cast<std::size_t>(s)].chunk_layers)
+        ps.layers += n;
+      ps.in_flight = max_in_flight(works[static_cast<std::size_t>(s)].order);
+      ps.compute_s = st.compute_ps * 1e-12;
+      ps.bubble_s = std::max(0.0, result.step_time_s - ps.compute_s -
+                                      st.exposed_ps[static_cast<int>(detail::Axis::Model)] * 1e-12 -
+                                      st.exposed_ps[static_cast<int>(detail::Axis::Data)] * 1e-12);
+      ps.memory = memories[static_cast<std::size_t>(s)];
+      pr.bubble_s += ps.bubble_s / static_cast<double>(p);
+      pr.per_stage.push_back(std::move(ps));
+    }
+    pr.bubble_fraction = pr.bubble_s / result.step_time_s;
+  }
   result.trace = std::move(sim.trace_events());
   return result;
 }

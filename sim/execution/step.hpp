@@ -59,6 +59,29 @@ struct TraceEvent {
   double start_s = 0, duration_s = 0;
 };
 
+// One pipeline stage (replica 0, model index 0), docs/execution.md "Pipeline parallelism".
+struct PipelineStage {
+  std::int64_t stage = 0;
+  std::int64_t layers = 0;
+  std::int64_t in_flight = 0;  // chunk-microbatches whose activations it holds at the worst moment
+  double compute_s = 0;        // busy compute stream
+  double bubble_s = 0;         // step - compute - exposed model/data-axis waits
+  MemoryBreakdown memory;
+};
+
+struct PipelineResult {
+  std::int64_t stages = 1;  // p
+  std::string schedule;     // gpipe / 1f1b / interleaved
+  std::int64_t virtual_stages = 1;
+  std::int64_t microbatches = 1;
+  double bubble_s = 0;               // mean over stages
+  double bubble_fraction = 0;        // bubble_s / step time
+  double ideal_bubble_fraction = 0;  // (p-1)/(m+p-1), interleaved (p-1)/(v m+p-1)
+  double send_bytes_per_chip = 0;    // activations and gradients sent between stages
+  double exposed_s = 0;  // slowest chip's compute stream waiting on its stage neighbours
+  std::vector<PipelineStage> per_stage;
+};
+
 struct StepResult {
   double step_time_s = 0;
   std::int64_t chips = 0;
@@ -88,7 +111,8 @@ struct StepResult {
   // attention, memory-bound ops incl. the optimizer; the collectives and stack entries are 0).
   std::array<double, kFidelityComponents> component_busy_s{};
   double input_pipeline_s = 0;  // the stack's input time per image x images per chip per step
-  MemoryBreakdown memory;
+  MemoryBreakdown memory;       // with a pipeline: the stage that needs the most
+  PipelineResult pipeline;      // stages == 1: no pipeline
   std::string topology;
   std::string mapping;
   std::uint64_t events = 0;

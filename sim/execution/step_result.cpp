@@ -46,7 +46,7 @@ double axis_comm_bound_s(const HardwareProfile& hw, const Plan& plan, MeshAxis a
 
 }  // namespace
 
-void account_step(const Context& ctx, const Program& program, const StepSim& sim,
+void account_step(const Context& ctx, const std::vector<Program>& programs, const StepSim& sim,
                   StepResult& result) {
   const auto& model = *ctx.model;
   const auto& hardware = *ctx.hardware;
@@ -66,6 +66,20 @@ void account_step(const Context& ctx, const Program& program, const StepSim& sim
   const double step = std::max(finish[slowest].seconds(), result.input_pipeline_s);
   const auto chips = plan.mesh.chips();
   result.step_time_s = step;
+  // With a pipeline: the slowest chip's stage.
+  const std::int64_t p = placement.pipeline;
+  const auto stage = static_cast<std::int64_t>(slowest) / placement.model % p;
+  const Program& program = programs[static_cast<std::size_t>(stage)];
+  // Layers that stage runs (every layer without a pipeline).
+  std::int64_t depth = model.depth;
+  if (p > 1) {
+    const auto layers = stage_layers(plan, model.depth);
+    depth = 0;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      if (static_cast<std::int64_t>(i) % p == stage)
+        depth += layers[i];
+    }
+  }
   result.component_busy_s = program.component_s;
   result.chips = chips;
   result.global_batch = plan.global_batch;
@@ -76,16 +90,18 @@ void account_step(const Context& ctx, const Program& program, const StepSim& sim
   result.tokens_per_s_per_chip = result.tokens_per_s / static_cast<double>(chips);
   result.images_per_s_per_chip = result.images_per_s / static_cast<double>(chips);
   result.model_flop = flop_per_token(model).train * tokens;
-  double executed = 0, model_bytes = 0, data_bytes = 0, compute_max = 0;
+  double executed = 0, model_bytes = 0, data_bytes = 0, pipe_bytes = 0, compute_max = 0;
   for (const auto& s : stats) {
     executed += s.flop;
     model_bytes += s.bytes_sent[static_cast<int>(Axis::Model)];
     data_bytes += s.bytes_sent[static_cast<int>(Axis::Data)];
+    pipe_bytes += s.bytes_sent[static_cast<int>(Axis::Pipeline)];
     compute_max = std::max(compute_max, s.compute_ps * 1e-12);
   }
   executed *= sim.replica_factor();
   model_bytes *= sim.replica_factor();
   data_bytes *= sim.replica_factor();
+  pipe_bytes *= sim.replica_factor();
   result.executed_flop = executed;
   const double peak = hardware.chip.peak_bf16_flop_per_s;
   result.mfu = result.model_flop / (static_cast<double>(chips) * peak * step);
@@ -97,6 +113,8 @@ void account_step(const Context& ctx, const Program& program, const StepSim& sim
   const auto& slow = stats[slowest];
   result.model_axis.exposed_s = slow.exposed_ps[static_cast<int>(Axis::Model)] * 1e-12;
   result.data_axis.exposed_s = slow.exposed_ps[static_cast<int>(Axis::Data)] * 1e-12;
+  result.pipeline.send_bytes_per_chip = pipe_bytes / n;
+  result.pipeline.exposed_s = slow.exposed_ps[static_cast<int>(Axis::Pipeline)] * 1e-12;
   result.compute_lower_bound_s = slow.flop / peak;
   result.comm_lower_bound_s =
       std::max(axis_comm_bound_s(hardware, plan, MeshAxis::Model1,
@@ -114,7 +132,7 @@ void account_step(const Context& ctx, const Program& program, const StepSim& sim
   }
 
   // Per-linear table, per layer (averaged over layers and microbatches) on the slowest chip.
-  const double per_layer = 1e-12 / static_cast<double>(model.depth * plan.microbatches);
+  const double per_layer = 1e-12 / static_cast<double>(depth * plan.microbatches);
   double row_compute = 0;
   for (std::size_t i = 0; i < ctx.linears.size(); ++i) {
     const auto& r = ctx.linears[i];
@@ -132,7 +150,7 @@ void account_step(const Context& ctx, const Program& program, const StepSim& sim
     lt.backward_comm_s = b.comm_ps * per_layer;
     lt.forward_exposed_s = f.exposed_ps * per_layer;
     lt.backward_exposed_s = b.exposed_ps * per_layer;
-    lt.bytes_per_layer = (f.bytes + b.bytes) / static_cast<double>(model.depth * plan.microbatches);
+    lt.bytes_per_layer = (f.bytes + b.bytes) / static_cast<double>(depth * plan.microbatches);
     row_compute += f.compute_ps + b.compute_ps;
     result.linears.push_back(lt);
   }
@@ -149,7 +167,7 @@ void account_step(const Context& ctx, const Program& program, const StepSim& sim
 
   ChipBreakdown& cb = result.slowest;
   cb.chip = placement.chip[slowest];
-  cb.data_index = static_cast<std::int64_t>(slowest) / placement.model;
+  cb.data_index = static_cast<std::int64_t>(slowest) / (placement.model * p);
   cb.model_index = static_cast<std::int64_t>(slowest) % placement.model;
   cb.finish_s = step;
   cb.compute_s = slow.compute_ps * 1e-12;

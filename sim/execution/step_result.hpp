@@ -8,9 +8,9 @@
 
 namespace meshsim::execution::detail {
 
-// Fills `result` (its memory already set) from a finished run of `program` (the trace is left to
-// the caller, which owns the simulator's events).
-void account_step(const Context& ctx, const Program& program, const StepSim& sim,
+// Fills `result` (its memory already set) from a finished run of `programs` (one per stage) (the
+// trace is left to the caller, which owns the simulator's events).
+void account_step(const Context& ctx, const std::vector<Program>& programs, const StepSim& sim,
                   StepResult& result);
 
 }  // namespace meshsim::execution::detail

@@ -26,13 +26,22 @@ namespace meshsim::execution::detail {
 
 class StepSim {
  public:
-  StepSim(const Program& program, const Placement& placement, const network::Topology& topology,
-          const TraceOptions& trace, bool allow_symmetry, bool allow_leaf_groups = true)
-      : program_(program),
+  // `programs`: one per pipeline stage (one without a pipeline); chip c = (d p + s) k + m runs
+  // programs[s].
+  StepSim(const std::vector<Program>& programs, const Placement& placement,
+          const network::Topology& topology, const TraceOptions& trace, bool allow_symmetry,
+          bool allow_leaf_groups = true)
+      : programs_(programs),
         placement_(placement),
         network_(sim_, topology),
         trace_(trace),
         data_network_(sim_, topology) {
+    p_ = placement.pipeline;
+    w_ = p_ * placement.model;
+    for (const auto& prog : programs) {
+      max_recv_ = std::max(max_recv_, prog.recv_slots);
+      max_coll_ = std::max(max_coll_, prog.collective_slots);
+    }
     // Ring neighbours on the model axis.
     const auto k = placement.model;
     ring_pos_.assign(static_cast<std::size_t>(k), 0);
@@ -40,53 +49,57 @@ class StepSim {
       ring_pos_[static_cast<std::size_t>(placement.model_ring[static_cast<std::size_t>(i)])] =
           static_cast<int>(i);
     }
-    for (std::int64_t d = 0; d < placement.data; ++d)
-      model_groups_.push_back(placement.model_group(d));
-    for (std::int64_t m = 0; m < k; ++m)
+    for (std::int64_t g = 0; g < placement.data * p_; ++g)
+      model_groups_.push_back(placement.model_group(g));
+    for (std::int64_t m = 0; m < w_; ++m)
       data_groups_.push_back(placement.data_group(m));
     allow_leaf_groups_ = allow_leaf_groups;
     decide_symmetry(allow_symmetry);
     replicas_ = symmetric_ ? 1 : shifted_ ? shift_replicas_ : placement.data;
-    chips_ = replicas_ * k;
+    chips_ = replicas_ * w_;
     const auto n = static_cast<std::size_t>(chips_);
     pc_.assign(n, 0);
     blocked_.assign(n, 0);
     block_start_.assign(n, SimTime::zero());
     finish_.assign(n, SimTime::zero());
-    recv_.assign(n * static_cast<std::size_t>(std::max(1, program.recv_slots)), 0);
-    coll_done_.assign(n * static_cast<std::size_t>(std::max(1, program.collective_slots)), 0);
-    model_arrivals_.assign(static_cast<std::size_t>(replicas_) *
-                               static_cast<std::size_t>(std::max(1, program.collective_slots)),
-                           0);
-    data_arrivals_.assign(static_cast<std::size_t>(placement.model) *
-                              static_cast<std::size_t>(std::max(1, program.collective_slots)),
-                          0);
+    recv_.assign(n * static_cast<std::size_t>(std::max(1, max_recv_)), 0);
+    coll_done_.assign(n * static_cast<std::size_t>(std::max(1, max_coll_)), 0);
+    model_arrivals_.assign(
+        static_cast<std::size_t>(replicas_ * p_) * static_cast<std::size_t>(std::max(1, max_coll_)),
+        0);
+    data_arrivals_.assign(
+        static_cast<std::size_t>(w_) * static_cast<std::size_t>(std::max(1, max_coll_)), 0);
     stats_.assign(n, ChipStats{});
     if (symmetric_) {
-      batch_memo_.resize(static_cast<std::size_t>(k));
-      direct_in_flight_.assign(static_cast<std::size_t>(k), 0);
+      batch_memo_.resize(static_cast<std::size_t>(w_));
+      direct_in_flight_.assign(static_cast<std::size_t>(w_), 0);
       const auto links = topology.links().size();
       data_link_busy_ps_.assign(links, 0);
       data_link_bytes_.assign(links, 0);
-      data_start_.assign(n * static_cast<std::size_t>(std::max(1, program.collective_slots)),
-                         SimTime::zero());
-      collective_instr_.assign(static_cast<std::size_t>(std::max(1, program.collective_slots)), 0);
-      // Compute time from each instruction to the next data-axis collective (end: none follows).
-      const auto& code = program.code;
-      compute_until_next_batch_ps_.assign(code.size() + 1, INT64_MAX);
-      for (std::size_t i = code.size(); i-- > 0;) {
-        if (code[i].kind == Kind::Collective) {
-          collective_instr_[static_cast<std::size_t>(code[i].slot)] = i;
-          if (code[i].axis == Axis::Data) {
-            compute_until_next_batch_ps_[i] = 0;
-            continue;
+      data_start_.assign(n * static_cast<std::size_t>(std::max(1, max_coll_)), SimTime::zero());
+      collective_instr_.resize(programs.size());
+      compute_until_next_batch_ps_.resize(programs.size());
+      for (std::size_t st = 0; st < programs.size(); ++st) {
+        auto& instr_of = collective_instr_[st];
+        auto& until = compute_until_next_batch_ps_[st];
+        instr_of.assign(static_cast<std::size_t>(std::max(1, max_coll_)), 0);
+        // Compute time from each instruction to the next data-axis collective (end: none
+        // follows).
+        const auto& code = programs[st].code;
+        until.assign(code.size() + 1, INT64_MAX);
+        for (std::size_t i = code.size(); i-- > 0;) {
+          if (code[i].kind == Kind::Collective) {
+            instr_of[static_cast<std::size_t>(code[i].slot)] = i;
+            if (code[i].axis == Axis::Data) {
+              until[i] = 0;
+              continue;
+            }
           }
+          const auto after = until[i + 1];
+          until[i] = after == INT64_MAX || code[i].kind != Kind::Compute
+                         ? after
+                         : (SimTime::from_ps(after) + SimTime::from_ps(code[i].duration_ps)).ps();
         }
-        const auto after = compute_until_next_batch_ps_[i + 1];
-        compute_until_next_batch_ps_[i] =
-            after == INT64_MAX || code[i].kind != Kind::Compute
-                ? after
-                : (SimTime::from_ps(after) + SimTime::from_ps(code[i].duration_ps)).ps();
       }
     }
   }
@@ -98,7 +111,7 @@ class StepSim {
     }
     sim_.run();
     for (std::int64_t c = 0; c < chips_; ++c) {
-      if (pc_[static_cast<std::size_t>(c)] != program_.code.size()) {
+      if (pc_[static_cast<std::size_t>(c)] != prog(c).code.size()) {
         throw std::logic_error("step: chip " + std::to_string(c) + " deadlocked at instruction " +
                                std::to_string(pc_[static_cast<std::size_t>(c)]));
       }
@@ -110,8 +123,8 @@ class StepSim {
   };
   struct ChipStats {
     double compute_ps = 0, recompute_ps = 0, optimizer_ps = 0;
-    double exposed_ps[3] = {0, 0, 0};  // by Axis
-    double bytes_sent[3] = {0, 0, 0};  // by Axis
+    double exposed_ps[4] = {0, 0, 0, 0};  // by Axis
+    double bytes_sent[4] = {0, 0, 0, 0};  // by Axis
     double flop = 0;
     std::vector<RowStats> rows;
   };
@@ -131,24 +144,29 @@ class StepSim {
   double estimated_events() const {
     double events = 0;
     const auto& topology = network_.topology();
-    const auto chips = static_cast<double>(chips_);
-    for (const auto& in : program_.code) {
-      if (in.kind == Kind::Compute || in.kind == Kind::Send)
-        events += chips;
-      if (in.kind != Kind::Collective)
-        continue;
-      if (shifted_ && in.axis == Axis::Data) {
-        for (std::int64_t m = 0; m < placement_.model; ++m)
-          events += static_cast<double>(
-              reduced_.at(std::make_tuple(m, static_cast<int>(in.op), in.bytes)).size());
-        continue;
+    const auto chips = static_cast<double>(chips_ / p_);  // per stage
+    const auto k = placement_.model;
+    for (std::int64_t st = 0; st < p_; ++st) {
+      for (const auto& in : programs_[static_cast<std::size_t>(st)].code) {
+        if (in.kind == Kind::Compute || in.kind == Kind::Send)
+          events += chips;
+        if (in.kind != Kind::Collective)
+          continue;
+        if (shifted_ && in.axis == Axis::Data) {
+          for (std::int64_t m = st * k; m < (st + 1) * k; ++m)
+            events += static_cast<double>(
+                reduced_.at(std::make_tuple(m, static_cast<int>(in.op), in.bytes)).size());
+          continue;
+        }
+        const bool model_axis = in.axis == Axis::Model;
+        const auto& group = model_axis ? model_groups_[static_cast<std::size_t>(st)]
+                                       : data_groups_[static_cast<std::size_t>(st * k)];
+        const auto name =
+            collectives::default_collective_algorithm(in.op, topology, group, in.bytes);
+        const auto& algorithm = collectives::find_collective_algorithm(name, in.op);
+        const double groups = static_cast<double>(model_axis ? replicas_ : k);
+        events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
       }
-      const bool model_axis = in.axis == Axis::Model;
-      const auto& group = model_axis ? model_groups_[0] : data_groups_[0];
-      const auto name = collectives::default_collective_algorithm(in.op, topology, group, in.bytes);
-      const auto& algorithm = collectives::find_collective_algorithm(name, in.op);
-      const double groups = static_cast<double>(model_axis ? replicas_ : placement_.model);
-      events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
     }
     return events;
   }
@@ -201,14 +219,14 @@ class StepSim {
   }
   static void arrival(void* self, std::uint64_t arg) {
     auto* s = static_cast<StepSim*>(self);
-    const auto slots = static_cast<std::uint64_t>(s->program_.recv_slots);
+    const auto slots = static_cast<std::uint64_t>(s->max_recv_);
     const auto chip = static_cast<std::int64_t>(arg / slots);
     const auto slot = static_cast<std::int32_t>(arg % slots);
     auto& count = s->recv_[static_cast<std::size_t>(chip) * slots + static_cast<std::size_t>(slot)];
     ++count;
     if (!s->blocked_[static_cast<std::size_t>(chip)])
       return;
-    const auto& in = s->program_.code[s->pc_[static_cast<std::size_t>(chip)]];
+    const auto& in = s->prog(chip).code[s->pc_[static_cast<std::size_t>(chip)]];
     if (in.kind == Kind::WaitRecv && in.slot == slot && count >= in.count) {
       s->unblock(chip);
     }
@@ -233,19 +251,35 @@ class StepSim {
   }
 
   void unblock(std::int64_t c) {
-    const auto& in = program_.code[pc_[static_cast<std::size_t>(c)]];
+    const auto& in = prog(c).code[pc_[static_cast<std::size_t>(c)]];
     const auto waited =
         static_cast<double>((sim_.now() - block_start_[static_cast<std::size_t>(c)]).ps());
     stats_of(c).exposed_ps[static_cast<int>(in.axis)] += waited;
     if (in.row >= 0)
       row_of(c, in.row).exposed_ps += waited;
     if (traced(c) && waited > 0) {
-      record(c, 0, in.axis == Axis::Model ? "wait model axis" : "wait data axis", "wait",
-             block_start_[static_cast<std::size_t>(c)], sim_.now());
+      record(c, 0,
+             in.axis == Axis::Model      ? "wait model axis"
+             : in.axis == Axis::Pipeline ? "wait pipeline"
+                                         : "wait data axis",
+             "wait", block_start_[static_cast<std::size_t>(c)], sim_.now());
     }
     blocked_[static_cast<std::size_t>(c)] = 0;
     ++pc_[static_cast<std::size_t>(c)];
     execute(c);
+  }
+
+  std::int64_t stage_of(std::int64_t c) const { return (c / placement_.model) % p_; }
+  const Program& prog(std::int64_t c) const {
+    return programs_[static_cast<std::size_t>(stage_of(c))];
+  }
+  // The same (data, model) position on the next (+1) or previous (-1) stage, wrapping (the
+  // interleaved schedule's last stage feeds the first stage's next chunk).
+  std::int32_t stage_neighbour(std::int64_t c, int direction) const {
+    const auto k = placement_.model;
+    const std::int64_t g = c / k, m = c % k, d = g / p_, s = g % p_;
+    const std::int64_t s2 = ((s + direction) % p_ + p_) % p_;
+    return static_cast<std::int32_t>((d * p_ + s2) * k + m);
   }
 
   std::int32_t neighbour(std::int64_t c, int direction) const {
@@ -282,8 +316,8 @@ class StepSim {
   }
 
   void start_collective(std::int64_t c, const Instr& in) {
-    const auto slots = static_cast<std::size_t>(program_.collective_slots);
-    const std::int64_t group = in.axis == Axis::Model ? c / placement_.model : c % placement_.model;
+    const auto slots = static_cast<std::size_t>(max_coll_);
+    const std::int64_t group = in.axis == Axis::Model ? c / placement_.model : c % w_;
     // Members that must arrive: with replica symmetry the others arrive at the same time.
     const std::int64_t needed = in.axis == Axis::Model ? placement_.model : replicas_;
     auto& arrivals = in.axis == Axis::Model ? model_arrivals_ : data_arrivals_;
@@ -334,13 +368,14 @@ class StepSim {
     auto it = runs_.find(arg);
     const SimTime start = it->second->start_time();
     const std::int32_t row = run_rows_[arg];
-    const std::string& name = program_.names[static_cast<std::size_t>(run_names_[arg])];
+    const std::int64_t first =
+        axis == Axis::Model ? group * placement_.model : group;  // a member: its stage's program
+    const std::string& name = prog(first).names[static_cast<std::size_t>(run_names_[arg])];
     const std::int64_t size = axis == Axis::Model ? placement_.model : replicas_;
     if (symmetric_ && axis == Axis::Data)
       --direct_in_flight_[static_cast<std::size_t>(group)];
     for (std::int64_t i = 0; i < size; ++i) {
-      const std::int64_t c =
-          axis == Axis::Model ? group * placement_.model + i : i * placement_.model + group;
+      const std::int64_t c = axis == Axis::Model ? group * placement_.model + i : i * w_ + group;
       member_done(c, axis, slot, row, name, start);
     }
     runs_.erase(it);
@@ -350,7 +385,7 @@ class StepSim {
 
   void member_done(std::int64_t c, Axis axis, std::int32_t slot, std::int32_t row,
                    const std::string& name, SimTime start) {
-    const auto slots = static_cast<std::size_t>(program_.collective_slots);
+    const auto slots = static_cast<std::size_t>(max_coll_);
     coll_done_[static_cast<std::size_t>(c) * slots + static_cast<std::size_t>(slot)] = 1;
     if (row >= 0)
       row_of(c, row).comm_ps += static_cast<double>((sim_.now() - start).ps());
@@ -358,7 +393,7 @@ class StepSim {
       record(c, 2, name, axis == Axis::Model ? "model-comm" : "data-comm", start, sim_.now());
     if (!blocked_[static_cast<std::size_t>(c)])
       return;
-    const auto& in = program_.code[pc_[static_cast<std::size_t>(c)]];
+    const auto& in = prog(c).code[pc_[static_cast<std::size_t>(c)]];
     if (in.kind == Kind::WaitCollective && in.slot == slot)
       unblock(c);
   }
@@ -370,7 +405,7 @@ class StepSim {
   // exchanges run on links of their own laid out alike, and each data group's collectives on
   // links of their own (replica_symmetry_violation).
   void decide_symmetry(bool allow) {
-    const auto t = placement_.data, k = placement_.model;
+    const auto t = placement_.data, k = w_;  // a replica: the p x k chips of one data index
     if (!allow) {
       symmetry_note_ = "off: every chip simulated (--all-chips)";
       return;
@@ -385,17 +420,24 @@ class StepSim {
     }
     bool sends = false;
     std::set<std::pair<int, std::int64_t>> model_ops, data_ops;
-    for (const auto& in : program_.code) {
-      sends = sends || in.kind == Kind::Send;
-      if (in.kind == Kind::Collective) {
-        (in.axis == Axis::Model ? model_ops : data_ops).insert({static_cast<int>(in.op), in.bytes});
+    bool pipe_sends = false;
+    for (const auto& program : programs_) {
+      for (const auto& in : program.code) {
+        sends = sends || (in.kind == Kind::Send && in.axis == Axis::Model);
+        pipe_sends = pipe_sends || (in.kind == Kind::Send && in.axis == Axis::Pipeline);
+        if (in.kind == Kind::Collective) {
+          (in.axis == Axis::Model ? model_ops : data_ops)
+              .insert({static_cast<int>(in.op), in.bytes});
+        }
       }
     }
     std::set<std::pair<std::int32_t, std::int32_t>> pairs;
-    if (sends) {
-      for (std::int64_t m = 0; m < k; ++m) {
-        for (int dir : {-1, +1})
+    for (std::int64_t m = 0; m < k; ++m) {
+      for (int dir : {-1, +1}) {
+        if (sends)
           pairs.insert({static_cast<std::int32_t>(m), neighbour(m, dir)});
+        if (pipe_sends)
+          pairs.insert({static_cast<std::int32_t>(m), stage_neighbour(m, dir)});
       }
     }
     // Mesh position of every chip, to compare schedules member for member.
@@ -405,28 +447,34 @@ class StepSim {
       position[static_cast<std::size_t>(placement_.chip[i])] = static_cast<std::int64_t>(i);
     auto pos = [&](std::int32_t chip) { return position[static_cast<std::size_t>(chip)]; };
     for (const auto& [op, bytes] : model_ops) {
-      const auto kind = static_cast<CollectiveOp>(op);
-      const auto& base = schedule_for(Axis::Model, 0, kind, bytes);
-      for (const auto& tr : base.transfers) {
-        pairs.insert({static_cast<std::int32_t>(pos(tr.src_chip)),
-                      static_cast<std::int32_t>(pos(tr.dst_chip))});
-      }
-      for (std::int64_t d = 1; d < t; ++d) {
-        const auto& s = schedule_for(Axis::Model, d, kind, bytes);
-        bool same =
-            s.size() == base.size() && s.deps == base.deps && s.dep_offsets == base.dep_offsets;
-        for (std::size_t i = 0; same && i < s.size(); ++i) {
-          const auto &a = s.transfers[i], &b = base.transfers[i];
-          same = a.bytes == b.bytes && pos(a.src_chip) == pos(b.src_chip) + d * k &&
-                 pos(a.dst_chip) == pos(b.dst_chip) + d * k;
+      for (std::int64_t st = 0; st < p_; ++st) {
+        const auto kind = static_cast<CollectiveOp>(op);
+        const auto& base = schedule_for(Axis::Model, st, kind, bytes);
+        for (const auto& tr : base.transfers) {
+          pairs.insert({static_cast<std::int32_t>(pos(tr.src_chip)),
+                        static_cast<std::int32_t>(pos(tr.dst_chip))});
         }
-        if (!same) {
-          symmetry_note_ = "off: model-axis collectives of replica " + std::to_string(d) +
-                           " differ from replica 0's";
-          return;
+        for (std::int64_t d = 1; d < t; ++d) {
+          const auto& s = schedule_for(Axis::Model, d * p_ + st, kind, bytes);
+          bool same =
+              s.size() == base.size() && s.deps == base.deps && s.dep_offsets == base.dep_offsets;
+          for (std::size_t i = 0; same && i < s.size(); ++i) {
+            const auto &a = s.transfers[i], &b = base.transfers[i];
+            same = a.bytes == b.bytes && pos(a.src_chip) == pos(b.src_chip) + d * k &&
+                   pos(a.dst_chip) == pos(b.dst_chip) + d * k;
+          }
+          if (!same) {
+            symmetry_note_ = "off: model-axis collectives of replica " + std::to_string(d) +
+                             " differ from replica 0's";
+            return;
+          }
         }
       }
     }
+    // The symmetry checks see a replica as one group of p x k chips.
+    Placement view = placement_;
+    view.model = w_;
+    view.pipeline = 1;
     const auto& topology = network_.topology();
     std::string shift_why;
     // Shifts that map the machine onto itself: replica 0 on a torus, the first leaf group's
@@ -458,7 +506,7 @@ class StepSim {
     };
     if (topology.kind() == network::TopologyKind::Torus) {
       TranslationSymmetry sym;
-      shift_why = translation_symmetry(topology, placement_, sym);
+      shift_why = translation_symmetry(topology, view, sym);
       if (shift_why.empty() && try_shifts(sym, 1, "torus shifts of replica 0"))
         return;
     }
@@ -484,17 +532,18 @@ class StepSim {
       std::sort(list.begin(), list.end());
     }
     std::vector<std::pair<std::int32_t, std::int32_t>> pair_list(pairs.begin(), pairs.end());
-    const auto why = replica_symmetry_violation(topology, placement_, pair_list, data_links);
+    const auto why = replica_symmetry_violation(topology, view, pair_list, data_links);
+    // Leaf-group shifts are checked for data x model meshes only (p = 1): a pipeline's stage
+    // sends are not part of their checks yet.
     if (!why.empty() && topology.kind() == network::TopologyKind::GpuCluster &&
-        allow_leaf_groups_) {
+        allow_leaf_groups_ && p_ == 1) {
       TranslationSymmetry sym;
       std::int64_t per_group = 1;
-      shift_why = leaf_group_symmetry(topology, placement_, sym, per_group);
+      shift_why = leaf_group_symmetry(topology, view, sym, per_group);
       if (shift_why.empty() &&
           try_shifts(sym, per_group,
                      "shifts of the first leaf group's " + std::to_string(per_group) +
-                         " by whole "
-                         "leaf groups"))
+                         " by whole leaf groups"))
         return;
     }
     if (!why.empty()) {
@@ -520,12 +569,13 @@ class StepSim {
   // running, runs transfer by transfer on the group's links in this simulation instead, exactly as
   // without symmetry.
   std::size_t start_data_batch(std::int64_t c, std::size_t first) {
-    const auto& code = program_.code;
+    const auto& code = prog(c).code;
+    const auto stage = static_cast<std::size_t>(stage_of(c));
     std::size_t last = first;
     while (last + 1 < code.size() && code[last + 1].kind == Kind::Collective &&
            code[last + 1].axis == Axis::Data)
       ++last;
-    const auto m = static_cast<std::size_t>(c % placement_.model);
+    const auto m = static_cast<std::size_t>(c % w_);
     const SimTime now = sim_.now();
     if (direct_in_flight_[m] == 0) {
       std::vector<std::int32_t> key;
@@ -536,11 +586,12 @@ class StepSim {
       if (it == memo.end())
         it = memo.emplace(key, run_batch(m, key)).first;
       const BatchOutcome& out = it->second;
-      if (out.duration_ps <= compute_until_next_batch_ps_[last + 1]) {
+      if (out.duration_ps <= compute_until_next_batch_ps_[stage][last + 1]) {
         for (std::size_t i = first; i <= last; ++i) {
           account_collective(c, code[i]);
           const auto slot = static_cast<std::size_t>(code[i].slot);
-          data_start_[static_cast<std::size_t>(c) * collective_instr_.size() + slot] = now;
+          data_start_[static_cast<std::size_t>(c) * static_cast<std::size_t>(max_coll_) + slot] =
+              now;
           sim_.schedule_at(now + SimTime::from_ps(out.finish_ps[i - first]),
                            &StepSim::batch_member_done, this,
                            (static_cast<std::uint64_t>(c) << 32) | slot);
@@ -573,10 +624,13 @@ class StepSim {
     auto* s = static_cast<StepSim*>(self);
     const auto c = static_cast<std::int64_t>(arg >> 32);
     const auto slot = static_cast<std::size_t>(arg & 0xffffffff);
-    const auto& in = s->program_.code[s->collective_instr_[slot]];
+    const auto& program = s->prog(c);
+    const auto& in =
+        program.code[s->collective_instr_[static_cast<std::size_t>(s->stage_of(c))][slot]];
     s->member_done(
-        c, Axis::Data, in.slot, in.row, s->program_.names[static_cast<std::size_t>(in.name)],
-        s->data_start_[static_cast<std::size_t>(c) * s->collective_instr_.size() + slot]);
+        c, Axis::Data, in.slot, in.row, program.names[static_cast<std::size_t>(in.name)],
+        s->data_start_[static_cast<std::size_t>(c) * static_cast<std::size_t>(s->max_coll_) +
+                       slot]);
   }
 
   struct BatchOutcome {
@@ -616,10 +670,11 @@ class StepSim {
   // Runs chip c's program from its program counter until it blocks, starts a compute op, or ends.
   void execute(std::int64_t c) {
     const auto ci = static_cast<std::size_t>(c);
-    const auto recv_slots = static_cast<std::size_t>(program_.recv_slots);
-    const auto coll_slots = static_cast<std::size_t>(program_.collective_slots);
-    while (pc_[ci] < program_.code.size()) {
-      const Instr& in = program_.code[pc_[ci]];
+    const auto recv_slots = static_cast<std::size_t>(max_recv_);
+    const auto coll_slots = static_cast<std::size_t>(max_coll_);
+    const Program& program = prog(c);
+    while (pc_[ci] < program.code.size()) {
+      const Instr& in = program.code[pc_[ci]];
       switch (in.kind) {
         case Kind::Compute: {
           auto& st = stats_of(c);
@@ -634,27 +689,29 @@ class StepSim {
             row_of(c, in.row).compute_ps += d;
           const SimTime end = sim_.now() + SimTime::from_ps(in.duration_ps);
           if (traced(c)) {
-            record(c, 0, program_.names[static_cast<std::size_t>(in.name)], "compute", sim_.now(),
+            record(c, 0, program.names[static_cast<std::size_t>(in.name)], "compute", sim_.now(),
                    end);
           }
           sim_.schedule_at(end, &StepSim::compute_done, this, ci);
           return;
         }
         case Kind::Send: {
-          const auto dst = neighbour(c, in.direction);
+          const auto dst = in.axis == Axis::Pipeline ? stage_neighbour(c, in.direction)
+                                                     : neighbour(c, in.direction);
           const SimTime now = sim_.now();
           const SimTime arrive = network_.send(
               placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)], in.bytes,
               &StepSim::arrival, this,
               static_cast<std::uint64_t>(dst) * recv_slots + static_cast<std::uint64_t>(in.slot));
           auto& st = stats_of(c);
-          st.bytes_sent[static_cast<int>(Axis::Model)] += static_cast<double>(in.bytes);
+          st.bytes_sent[static_cast<int>(in.axis)] += static_cast<double>(in.bytes);
           if (in.row >= 0) {
             row_of(c, in.row).comm_ps += static_cast<double>((arrive - now).ps());
             row_of(c, in.row).bytes += static_cast<double>(in.bytes);
           }
           if (traced(c)) {
-            record(c, 1, "send", "model-comm", now, arrive);
+            record(c, 1, "send", in.axis == Axis::Pipeline ? "pipeline-comm" : "model-comm", now,
+                   arrive);
             // The link-class track shows the first hop's class (ICI, NVLink, NIC).
             network_.topology().route(placement_.chip[ci],
                                       placement_.chip[static_cast<std::size_t>(dst)], route_);
@@ -697,7 +754,10 @@ class StepSim {
     finish_[ci] = sim_.now();
   }
 
-  const Program& program_;
+  const std::vector<Program>& programs_;
+  std::int64_t p_ = 1;                        // pipeline stages
+  std::int64_t w_ = 1;                        // chips of one data replica: p x k
+  std::int32_t max_recv_ = 0, max_coll_ = 0;  // slots per chip (the most of any stage)
   const Placement& placement_;
   engine::Simulator sim_;
   network::Network network_;
@@ -715,9 +775,9 @@ class StepSim {
   std::vector<std::map<std::vector<std::int32_t>, BatchOutcome>> batch_memo_;  // per data group
   std::vector<const collectives::Schedule*> batch_schedules_;
   std::vector<std::int32_t> direct_in_flight_;  // per data group: collectives on data_network_
-  std::vector<std::int64_t> compute_until_next_batch_ps_;
-  std::vector<std::size_t> collective_instr_;  // per collective slot: its instruction
-  std::vector<SimTime> data_start_;            // [chip * slots + slot]: memoized start
+  std::vector<std::vector<std::int64_t>> compute_until_next_batch_ps_;  // per stage
+  std::vector<std::vector<std::size_t>> collective_instr_;  // per stage, per slot: instruction
+  std::vector<SimTime> data_start_;                         // [chip * slots + slot]: memoized start
   std::vector<std::int64_t> data_link_busy_ps_, data_link_bytes_;  // memoized batches
   std::int64_t data_messages_ = 0;
   std::uint64_t batch_events_ = 0;

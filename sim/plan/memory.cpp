@@ -216,4 +216,48 @@ MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Line
   return m;
 }
 
+MemoryBreakdown memory_per_stage(const ModelConfig& model, const HardwareProfile& hardware,
+                                 const Plan& plan, const StageShare& share) {
+  const ParamCounts params = count_params(model);
+  MemoryBreakdown m = memory_per_chip(model, hardware, plan);
+  const double depth = static_cast<double>(std::max<std::int64_t>(1, model.depth));
+  const double t = static_cast<double>(std::max<std::int64_t>(1, plan.mesh.data));
+  const double k = static_cast<double>(std::max<std::int64_t>(1, plan.mesh.model()));
+  const double shard = k * (plan.fsdp ? t : 1.0);
+  const double layers = static_cast<double>(share.layers);
+  const double emb = static_cast<double>(params.embedding), head = static_cast<double>(params.head);
+  // The stage's parameters: its layers' share of everything outside the embedding and head, plus
+  // the embedding on the first stage and the LM head on the last.
+  const double stage_params = (static_cast<double>(params.total) - emb - head) * layers / depth +
+                              (share.first ? emb : 0.0) + (share.last ? head : 0.0);
+  const double ratio = stage_params / static_cast<double>(params.total);
+  m.params_per_chip = stage_params / shard;
+  m.weights_bytes *= ratio;
+  m.master_weights_bytes *= ratio;
+  m.optimizer_state_bytes *= ratio;  // Adafactor's factored state scaled alike (approximation)
+  m.gradients_bytes *= ratio;
+  if (plan.fsdp && t > 1 && plan.grad_sync == GradSync::Last && plan.microbatches > 1)
+    m.gradient_buffer_bytes *= layers / depth;
+  if (model.kind == ModelKind::Decoder && plan.fsdp && t > 1) {
+    // The embedding (first stage) and LM head (last) gathered over the data axis.
+    m.weight_gather_buffer_bytes -= kBf16Bytes * (emb + head) / k;
+    m.weight_gather_buffer_bytes +=
+        kBf16Bytes * ((share.first ? emb : 0.0) + (share.last ? head : 0.0)) / k;
+  }
+  // Kept tensors of every layer of every chunk-microbatch in flight, plus one layer recomputed;
+  // the LM head's on the last stage.
+  m.activations_bytes = share.in_flight_layers * m.kept_bytes_per_layer +
+                        m.recompute_bytes_one_layer +
+                        (share.last ? m.lm_head_activation_bytes : 0.0);
+  if (!share.last)
+    m.lm_head_activation_bytes = 0;
+  m.total_bytes = m.weights_bytes + m.weight_gather_buffer_bytes + m.gradient_buffer_bytes +
+                  m.master_weights_bytes + m.optimizer_state_bytes + m.gradients_bytes +
+                  m.activations_bytes + m.runtime_reserve_bytes;
+  m.fits = m.total_bytes <= m.capacity_bytes;
+  m.headroom_bytes = m.fits ? m.capacity_bytes - m.total_bytes : 0;
+  m.overflow_bytes = m.fits ? 0 : m.total_bytes - m.capacity_bytes;
+  return m;
+}
+
 }  // namespace meshsim

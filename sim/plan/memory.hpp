@@ -76,4 +76,18 @@ MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Line
 MemoryBreakdown memory_per_chip(const ModelConfig& model, const HardwareProfile& hardware,
                                 const Plan& plan);
 
+// One pipeline stage's share (docs/plans.md "Pipeline memory"): its layers, the layers whose
+// activations it holds at once under the schedule (layers of each chunk x the chunk-microbatches
+// in flight at the worst moment), and whether it holds the embedding (first) and the LM head
+// (last).
+struct StageShare {
+  std::int64_t layers = 0;
+  double in_flight_layers = 0;
+  bool first = true, last = true;
+};
+
+// Memory per chip of one pipeline stage of a finalized plan with mesh.pipeline > 1.
+MemoryBreakdown memory_per_stage(const ModelConfig& model, const HardwareProfile& hardware,
+                                 const Plan& plan, const StageShare& share);
+
 }  // namespace meshsim

@@ -1,5 +1,6 @@
 #include "sim/plan/plan.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <set>
@@ -40,6 +41,10 @@ constexpr std::array<std::pair<const char*, AttentionKernel>, 2> kAttentions{
     {{"unfused", AttentionKernel::Unfused}, {"flash", AttentionKernel::Flash}}};
 constexpr std::array<std::pair<const char*, ActivationLayout>, 2> kActivationLayouts{
     {{"sharded", ActivationLayout::Sharded}, {"replicated", ActivationLayout::Replicated}}};
+constexpr std::array<std::pair<const char*, PipelineSchedule>, 3> kSchedules{
+    {{"gpipe", PipelineSchedule::GPipe},
+     {"1f1b", PipelineSchedule::OneFOneB},
+     {"interleaved", PipelineSchedule::Interleaved}}};
 constexpr std::array<std::pair<const char*, GradSync>, 2> kGradSyncs{
     {{"per-microbatch", GradSync::PerMicrobatch}, {"last", GradSync::Last}}};
 
@@ -104,6 +109,12 @@ const char* to_string(WeightGradInput choice) {
 const char* to_string(ActivationLayout layout) {
   return name_of(layout, kActivationLayouts);
 }
+const char* to_string(PipelineSchedule schedule) {
+  return name_of(schedule, kSchedules);
+}
+PipelineSchedule parse_pipeline_schedule(const std::string& text, const ErrorSite& site) {
+  return parse_enum(text, site, kSchedules);
+}
 const char* to_string(GradSync sync) {
   return name_of(sync, kGradSyncs);
 }
@@ -158,6 +169,12 @@ std::int64_t MeshShape::size(MeshAxis axis) const {
 }
 
 std::string MeshShape::text() const {
+  if (pipeline > 1) {
+    std::string out = "data=" + std::to_string(data) + ",pipeline=" + std::to_string(pipeline);
+    if (two_model_axes)
+      return out + ",model1=" + std::to_string(model1) + ",model2=" + std::to_string(model2);
+    return out + ",model=" + std::to_string(model1);
+  }
   std::string out = std::to_string(data);
   out += 'x';
   out += std::to_string(model1);
@@ -169,12 +186,29 @@ std::string MeshShape::text() const {
 }
 
 MeshShape parse_mesh(const std::string& text, const ErrorSite& site) {
-  const std::string allowed = "DATAxMODEL or DATAxMODEL1xMODEL2 with positive integers, e.g. 256x4";
+  const std::string allowed =
+      "DATAxMODEL, DATAxMODEL1xMODEL2 or named axes data=N,pipeline=N,model=N (positive integers), "
+      "e.g. 256x4 or data=8,pipeline=16,model=8";
+  const bool named = text.find('=') != std::string::npos;
   std::vector<std::int64_t> parts;
+  std::vector<std::string> names;
   std::size_t start = 0;
   while (true) {
-    std::size_t x = text.find('x', start);
+    std::size_t x = text.find(named ? ',' : 'x', start);
     std::string part = text.substr(start, x == std::string::npos ? std::string::npos : x - start);
+    if (named) {
+      const auto eq = part.find('=');
+      const std::string name = eq == std::string::npos ? "" : part.substr(0, eq);
+      if (name != "data" && name != "pipeline" && name != "model" && name != "model1" &&
+          name != "model2") {
+        throw InputError(site, "not a mesh axis", "\"" + part + "\"",
+                         "axes data, pipeline, model (or model1 and model2)");
+      }
+      if (std::find(names.begin(), names.end(), name) != names.end())
+        throw InputError(site, "a mesh axis is given twice", "\"" + text + "\"", allowed);
+      names.push_back(name);
+      part = part.substr(eq + 1);
+    }
     std::int64_t value = 0;
     auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
     if (part.empty() || ec != std::errc() || end != part.data() + part.size() || value < 1 ||
@@ -186,7 +220,7 @@ MeshShape parse_mesh(const std::string& text, const ErrorSite& site) {
       break;
     start = x + 1;
   }
-  if (parts.size() != 2 && parts.size() != 3) {
+  if (!named && parts.size() != 2 && parts.size() != 3) {
     throw InputError(site, "a mesh has 2 or 3 axes", "\"" + text + "\"", allowed);
   }
   // Each axis is at most 2^24, so three could multiply past int64 (a fuzz finding, docs/
@@ -201,6 +235,27 @@ MeshShape parse_mesh(const std::string& text, const ErrorSite& site) {
     chips *= part;
   }
   MeshShape mesh;
+  if (named) {
+    const auto has = [&](const char* n) {
+      return std::find(names.begin(), names.end(), n) != names.end();
+    };
+    if (has("model") && (has("model1") || has("model2")))
+      throw InputError(site, "model and model1/model2 both given", "\"" + text + "\"", allowed);
+    mesh.data = 1;
+    mesh.model1 = 1;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (names[i] == "data")
+        mesh.data = parts[i];
+      else if (names[i] == "pipeline")
+        mesh.pipeline = parts[i];
+      else if (names[i] == "model" || names[i] == "model1")
+        mesh.model1 = parts[i];
+      else
+        mesh.model2 = parts[i];
+    }
+    mesh.two_model_axes = has("model2");
+    return mesh;
+  }
   mesh.data = parts[0];
   mesh.model1 = parts[1];
   mesh.two_model_axes = parts.size() == 3;
@@ -322,6 +377,14 @@ Plan apply_plan_flags(Plan plan, const PlanFlags& flags) {
     plan.microbatches =
         parse_positive(flags.microbatches, flag_site("--microbatches"), limits::kMaxMicrobatches);
     plan.origins["microbatches"] = flag_site("--microbatches");
+  }
+  if (!flags.schedule.empty()) {
+    plan.schedule = parse_pipeline_schedule(flags.schedule, flag_site("--schedule"));
+    plan.origins["schedule"] = flag_site("--schedule");
+  }
+  if (!flags.virtual_stages.empty()) {
+    plan.virtual_stages = parse_positive(flags.virtual_stages, flag_site("--virtual-stages"), 64);
+    plan.origins["virtual_stages"] = flag_site("--virtual-stages");
   }
   if (!flags.batch.empty()) {
     plan.global_batch = parse_positive(flags.batch, flag_site("--batch"), limits::kMaxGlobalBatch);

@@ -34,15 +34,20 @@ enum class ActivationLayout { Sharded, Replicated };
 // microbatch (sharded accumulator), or accumulate the model-shard gradients of all layers and
 // reduce-scatter once after the last microbatch.
 enum class GradSync { PerMicrobatch, Last };
+// Pipeline schedules (docs/execution.md "Pipeline parallelism"): GPipe (all forwards, then all
+// backwards), 1F1B (PipeDream-flush: warm-up forwards, then one forward one backward) and
+// Megatron's interleaved 1F1B with v virtual stages (model chunks) per chip.
+enum class PipelineSchedule { GPipe, OneFOneB, Interleaved };
 
 const char* to_string(Sharding sharding);
 const char* to_string(Remat remat);
 const char* to_string(OptimizerKind optimizer);
 const char* to_string(GradientDtype dtype);
 const char* to_string(WeightGradInput choice);
-const char* to_string(MeshAxis axis);            // "data", "model", "model2"
-const char* to_string(ActivationLayout layout);  // "sharded", "replicated"
-const char* to_string(GradSync sync);            // "per-microbatch", "last"
+const char* to_string(MeshAxis axis);              // "data", "model", "model2"
+const char* to_string(ActivationLayout layout);    // "sharded", "replicated"
+const char* to_string(GradSync sync);              // "per-microbatch", "last"
+const char* to_string(PipelineSchedule schedule);  // "gpipe", "1f1b", "interleaved"
 
 // Enum values from their names; `site` names the flag or file field in errors.
 Sharding parse_sharding(const std::string& text, const ErrorSite& site);
@@ -53,22 +58,27 @@ WeightGradInput parse_weight_grad_input(const std::string& text, const ErrorSite
 AttentionKernel parse_attention(const std::string& text, const ErrorSite& site);
 ActivationLayout parse_activation_layout(const std::string& text, const ErrorSite& site);
 GradSync parse_grad_sync(const std::string& text, const ErrorSite& site);
+PipelineSchedule parse_pipeline_schedule(const std::string& text, const ErrorSite& site);
 
-// data x model, or data x model1 x model2 for 2-D weight sharding. 0 = not given yet.
+// data x model, or data x model1 x model2 for 2-D weight sharding, with an optional pipeline
+// axis (named form data=8,pipeline=16,model=8). 0 = not given yet.
 struct MeshShape {
   std::int64_t data = 0;
   std::int64_t model1 = 0;
   std::int64_t model2 = 1;  // 1 on a 2-axis mesh
   bool two_model_axes = false;
+  std::int64_t pipeline = 1;  // p: pipeline stages (1 = no pipeline)
 
   bool given() const { return data > 0; }
   std::int64_t model() const { return model1 * model2; }  // k: chips that split one layer
-  std::int64_t chips() const { return data * model1 * model2; }
+  std::int64_t chips() const { return data * pipeline * model1 * model2; }
   std::int64_t size(MeshAxis axis) const;
-  std::string text() const;  // "256x4" or "64x4x4"
+  // "256x4" or "64x4x4"; with a pipeline the named form "data=8,pipeline=16,model=8".
+  std::string text() const;
 };
 
-// Parses "256x4" or "64x4x4"; `site` names the flag or file field in errors.
+// Parses "256x4", "64x4x4" or the named form "data=8,pipeline=16,model=8" (axes data, pipeline,
+// model, model1, model2; any order; a missing axis is 1); `site` names the flag or file field.
 MeshShape parse_mesh(const std::string& text, const ErrorSite& site);
 
 // One factor of a logical axis on a torus: `size` consecutive positions of torus dimension `dim`
@@ -122,6 +132,12 @@ struct Plan {
   GradSync grad_sync = GradSync::PerMicrobatch;
   std::int64_t microbatches = 1;
   std::int64_t global_batch = 0;  // images per step; 0 = the model's train_batch
+  // Pipeline (mesh.pipeline > 1, docs/plans.md "Pipeline"): the schedule, virtual stages per chip
+  // (interleaved only) and the layers of every stage (p entries, or p x v with virtual stages, in
+  // pipeline order); empty = an even split (the first stages take one more when uneven).
+  PipelineSchedule schedule = PipelineSchedule::OneFOneB;
+  std::int64_t virtual_stages = 1;
+  std::vector<std::int64_t> stages;
 
   // Where each field was set ("--mesh", or "FILE" with pointer "/mesh"): errors name it.
   std::map<std::string, ErrorSite> origins;
@@ -153,6 +169,8 @@ struct PlanFlags {
   std::string grad_sync;          // --grad-sync per-microbatch|last
   std::string microbatches;       // --microbatches N
   std::string batch;              // --batch N (global batch in images)
+  std::string schedule;           // --schedule gpipe|1f1b|interleaved
+  std::string virtual_stages;     // --virtual-stages V
   std::string mapping;            // --mapping '{"torus_shape": [16,16,4], "data": ["x","y"], ...}'
 };
 
@@ -170,6 +188,10 @@ Plan finalize_plan(const Plan& plan, const ModelConfig& model, const std::vector
 // The same with the model's own layer_linears(model).
 Plan finalize_plan(const Plan& plan, const ModelConfig& model, const HardwareProfile& hardware,
                    std::int64_t chips);
+
+// Layers of every (virtual) stage of a finalized plan, in pipeline order (p x v entries; one
+// entry, the model's depth, without a pipeline).
+std::vector<std::int64_t> stage_layers(const Plan& plan, std::int64_t depth);
 
 // The default mapping of `mesh` onto `hardware` (docs/plans.md "Mapping").
 AxisMapping default_mapping(const MeshShape& mesh, const HardwareProfile& hardware);

@@ -207,6 +207,33 @@ Plan parse_plan_json(const std::string& text, const std::string& origin) {
   } else {
     root.string_or("grad_sync", "");
   }
+  if (root.has("schedule")) {
+    plan.schedule = parse_pipeline_schedule(
+        root.enumeration("schedule", {"gpipe", "1f1b", "interleaved"}), root.site("schedule"));
+    mark("schedule");
+  } else {
+    root.string_or("schedule", "");
+  }
+  if (root.has("virtual_stages"))
+    mark("virtual_stages");
+  plan.virtual_stages = root.integer_or("virtual_stages", 1, 1, 64);
+  if (root.has("stages")) {
+    mark("stages");
+    const auto& items = root.array("stages");
+    if (items.empty() || items.size() > 4096) {
+      throw InputError(root.site("stages"), "a stage map has 1 to 4096 entries",
+                       std::to_string(items.size()) + " entries", "layers per stage, e.g. [6, 6]");
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!items[i].is_number_integer() || items[i].get<std::int64_t>() < 1 ||
+          items[i].get<std::int64_t>() > 100000) {
+        throw InputError(
+            ErrorSite{origin, root.child_pointer("stages") + "/" + std::to_string(i), "stages"},
+            "not a positive layer count", items[i].dump(), "an integer from 1 to 100000");
+      }
+      plan.stages.push_back(items[i].get<std::int64_t>());
+    }
+  }
   if (root.has("microbatches"))
     mark("microbatches");
   plan.microbatches = root.integer_or("microbatches", 1, 1, limits::kMaxMicrobatches);

@@ -166,7 +166,8 @@ void check_given_mapping(const Plan& plan, const HardwareProfile& hw, std::int64
   };
   axis(m.model1, plan.mesh.model1, "model");
   axis(m.model2, plan.mesh.model2, "model2");
-  axis(m.data, plan.mesh.data, "data");
+  // With a pipeline the data factors hold data x pipeline (stages innermost, docs/plans.md).
+  axis(m.data, plan.mesh.data * plan.mesh.pipeline, "data");
   for (std::size_t d = 0; d < used.size(); ++d) {
     if (used[d] != m.torus_shape[d]) {
       throw InputError(site,
@@ -188,7 +189,77 @@ void require_divides(std::int64_t k, std::int64_t n, const std::string& what, co
   }
 }
 
+// The pipeline choices against the mesh and the model; fills the default microbatches of a
+// pipeline (docs/plans.md "Pipeline").
+void check_pipeline(Plan& plan, const ModelConfig& model) {
+  const std::int64_t p = plan.mesh.pipeline, v = plan.virtual_stages;
+  const bool interleaved = plan.schedule == PipelineSchedule::Interleaved;
+  if (p == 1) {
+    if (v > 1) {
+      throw InputError(plan.site("virtual_stages"), "virtual stages need a pipeline axis",
+                       std::to_string(v), "1, or a mesh with pipeline=N");
+    }
+    if (!plan.stages.empty() && !(plan.stages.size() == 1 && plan.stages[0] == model.depth)) {
+      throw InputError(plan.site("stages"), "a stage map needs a pipeline axis",
+                       std::to_string(plan.stages.size()) + " stages",
+                       "no stages, or a mesh with pipeline=N");
+    }
+    return;
+  }
+  if (v > 1 && !interleaved) {
+    throw InputError(plan.site("virtual_stages"),
+                     std::string("virtual stages need the interleaved schedule, not ") +
+                         to_string(plan.schedule),
+                     std::to_string(v), "1, or --schedule interleaved");
+  }
+  if (p * v > model.depth) {
+    throw InputError(plan.site("mesh"), "more pipeline stages than layers",
+                     std::to_string(p) + " stages x " + std::to_string(v) +
+                         " virtual = " + std::to_string(p * v),
+                     "at most " + std::to_string(model.depth) + " (the model's layers)");
+  }
+  if (!plan.stages.empty()) {
+    std::int64_t sum = 0;
+    for (auto n : plan.stages)
+      sum += n;
+    if (static_cast<std::int64_t>(plan.stages.size()) != p * v || sum != model.depth) {
+      throw InputError(
+          plan.site("stages"), "the stage map does not match the pipeline",
+          std::to_string(plan.stages.size()) + " stages, " + std::to_string(sum) + " layers",
+          std::to_string(p * v) + " stages (pipeline x virtual stages) holding " +
+              std::to_string(model.depth) + " layers");
+    }
+  }
+  if (plan.global_batch % plan.mesh.data == 0 && !plan.origins.count("microbatches")) {
+    // Default: the most microbatches up to 4p that split the replica's batch (interleaved: a
+    // multiple of p), so the bubble is at most (p-1)/(5p-1) when the batch allows.
+    const std::int64_t per_replica = plan.global_batch / plan.mesh.data;
+    std::int64_t best = 1;
+    for (std::int64_t m = 1; m <= std::min<std::int64_t>(4 * p, per_replica); ++m) {
+      if (per_replica % m == 0 && (!interleaved || m % p == 0))
+        best = m;
+    }
+    plan.microbatches = best;
+  }
+  if (interleaved && plan.microbatches % p != 0) {
+    throw InputError(plan.site("microbatches"),
+                     "the interleaved schedule needs microbatches in multiples of the pipeline",
+                     std::to_string(plan.microbatches),
+                     "a multiple of " + std::to_string(p) + " (Megatron-LM's requirement)");
+  }
+}
+
 }  // namespace
+
+std::vector<std::int64_t> stage_layers(const Plan& plan, std::int64_t depth) {
+  if (!plan.stages.empty())
+    return plan.stages;
+  const std::int64_t n = plan.mesh.pipeline * plan.virtual_stages;
+  std::vector<std::int64_t> out(static_cast<std::size_t>(n), depth / n);
+  for (std::int64_t i = 0; i < depth % n; ++i)
+    ++out[static_cast<std::size_t>(i)];
+  return out;
+}
 
 AxisMapping default_mapping(const MeshShape& mesh, const HardwareProfile& hardware) {
   if (hardware.kind == InterconnectKind::Torus)
@@ -293,6 +364,7 @@ Plan finalize_plan(const Plan& input, const ModelConfig& model, const std::vecto
     }
     plan.global_batch = model.train_batch;
   }
+  check_pipeline(plan, model);
   const std::int64_t split = plan.mesh.data * plan.microbatches;
   if (plan.global_batch % split != 0) {
     throw InputError(plan.site("global_batch"),

@@ -45,7 +45,18 @@ json plan_json(const Plan& plan) {
   p["grad_sync"] = to_string(plan.grad_sync);
   p["microbatches"] = plan.microbatches;
   p["global_batch"] = plan.global_batch;
+  if (plan.mesh.pipeline > 1) {
+    p["schedule"] = to_string(plan.schedule);
+    p["virtual_stages"] = plan.virtual_stages;
+    p["stages"] = plan.stages;
+  }
   return p;
+}
+
+// The LM head's activations: on the last stage with a pipeline.
+double lm_head_bytes(const execution::StepResult& r) {
+  return r.pipeline.per_stage.empty() ? r.memory.lm_head_activation_bytes
+                                      : r.pipeline.per_stage.back().memory.lm_head_activation_bytes;
 }
 
 json memory_json(const MemoryBreakdown& m) {
@@ -153,6 +164,28 @@ json result_json(const RunInputs& in, const execution::StepResult& r) {
   }
   j["linears"] = linears;
   j["other_ops_compute_per_layer_s"] = r.other_compute_per_layer_s;
+  if (r.pipeline.stages > 1) {
+    const auto& pr = r.pipeline;
+    json stages = json::array();
+    for (const auto& st : pr.per_stage) {
+      stages.push_back({{"stage", st.stage},
+                        {"layers", st.layers},
+                        {"in_flight", st.in_flight},
+                        {"compute_s", st.compute_s},
+                        {"bubble_s", st.bubble_s},
+                        {"memory", memory_json(st.memory)}});
+    }
+    j["pipeline"] = {{"stages", pr.stages},
+                     {"schedule", pr.schedule},
+                     {"virtual_stages", pr.virtual_stages},
+                     {"microbatches", pr.microbatches},
+                     {"bubble_s", pr.bubble_s},
+                     {"bubble_fraction", pr.bubble_fraction},
+                     {"ideal_bubble_fraction", pr.ideal_bubble_fraction},
+                     {"send_bytes_per_chip", pr.send_bytes_per_chip},
+                     {"exposed_s", pr.exposed_s},
+                     {"per_stage", stages}};
+  }
   if (in.model->kind == ModelKind::Decoder) {
     // Decoders only (encoder output unchanged): sequences, the causal FLOP convention, the LM head.
     const FlopPerToken f = flop_per_token(*in.model);
@@ -163,7 +196,7 @@ json result_json(const RunInputs& in, const execution::StepResult& r) {
                     {"mfu_causal", r.mfu * f.train_causal / f.train},
                     {"lm_head_compute_s", r.lm_head_compute_s},
                     {"lm_head_exposed_s", r.lm_head_exposed_s},
-                    {"lm_head_activation_bytes", r.memory.lm_head_activation_bytes}};
+                    {"lm_head_activation_bytes", lm_head_bytes(r)}};
   }
   j["critical_path"] = {{"chip", r.slowest.chip},
                         {"data_index", r.slowest.data_index},
@@ -351,7 +384,7 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
         "  embedding + LM head  {} compute, {} exposed model-axis traffic (slowest chip, per "
         "step); logits etc. {} per chip\n",
         seconds(r.lm_head_compute_s), seconds(r.lm_head_exposed_s),
-        bytes(r.memory.lm_head_activation_bytes));
+        bytes(lm_head_bytes(r)));
   }
   out += fmt::format("  compute only         {}   lower bound {} (compute {}, comm {})\n",
                      seconds(r.compute_only_s), seconds(r.lower_bound_s),
@@ -360,6 +393,16 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
                      bytes(r.model_axis.bytes_sent_per_chip), seconds(r.model_axis.exposed_s));
   out += fmt::format("  data axis            {} sent per chip, {} exposed\n",
                      bytes(r.data_axis.bytes_sent_per_chip), seconds(r.data_axis.exposed_s));
+  if (r.pipeline.stages > 1) {
+    const auto& pr = r.pipeline;
+    out += fmt::format(
+        "  pipeline             {} stages, {}{}, {} microbatches: bubble {} ({:.1f}% of the step; "
+        "ideal {:.1f}% of the pipelined part), {} sent per chip between stages, {} exposed\n",
+        pr.stages, pr.schedule,
+        pr.virtual_stages > 1 ? fmt::format(" x {} virtual", pr.virtual_stages) : std::string(),
+        pr.microbatches, seconds(pr.bubble_s), 100 * pr.bubble_fraction,
+        100 * pr.ideal_bubble_fraction, bytes(pr.send_bytes_per_chip), seconds(pr.exposed_s));
+  }
   for (std::size_t i = 0; i < r.bytes_per_link_class.size(); ++i) {
     if (r.bytes_per_link_class[i] <= 0)
       continue;
@@ -378,6 +421,16 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
       bytes(m.weights_bytes), bytes(m.weight_gather_buffer_bytes), bytes(m.gradient_buffer_bytes),
       bytes(m.master_weights_bytes), bytes(m.optimizer_state_bytes), bytes(m.gradients_bytes),
       bytes(m.activations_bytes), bytes(m.runtime_reserve_bytes));
+  if (r.pipeline.stages > 1) {
+    out += "    per stage (the figure above is the stage that needs the most):\n";
+    for (const auto& st : r.pipeline.per_stage) {
+      out += fmt::format(
+          "      stage {:<3} {:>3} layers, {:>3} microbatch chunks in flight: {} (activations {}), "
+          "compute {}, bubble {}\n",
+          st.stage, st.layers, st.in_flight, bytes(st.memory.total_bytes),
+          bytes(st.memory.activations_bytes), seconds(st.compute_s), seconds(st.bubble_s));
+    }
+  }
   out += "\n  per layer (slowest chip, averaged over layers and microbatches)\n";
   out += fmt::format("    {:<16} {:<8} {:<24} {:>11} {:>11} {:>11}\n", "linear", "sharding",
                      "moves", "compute", "comm", "exposed");

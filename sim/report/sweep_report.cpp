@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "common/json_text.hpp"
@@ -49,6 +50,13 @@ json plan_entry(const ModelConfig& model, const HardwareProfile& hardware,
   j["attention"] = to_string(p.attention);
   j["activation_layout"] = to_string(p.activation_layout);
   j["global_batch"] = p.global_batch;
+  if (p.mesh.pipeline > 1) {
+    j["pipeline"] = {{"stages", p.mesh.pipeline},
+                     {"schedule", to_string(p.schedule)},
+                     {"virtual_stages", p.virtual_stages},
+                     {"bubble_fraction", r.pipeline.bubble_fraction},
+                     {"send_bytes_per_chip", r.pipeline.send_bytes_per_chip}};
+  }
   j["microbatch_images"] = r.microbatch_images;
   j["step_time_s"] = r.step_time_s;
   const execution::StepBand band = execution::step_band(r, hardware);
@@ -158,20 +166,35 @@ std::string gb(double bytes) {
 
 std::string plan_table(const ModelConfig& model, const sweep::SweepResult& s) {
   (void)model;
+  // The mesh column: 9 wide, wider for a pipeline's named axes (a pipeline plan also names its
+  // schedule there).
+  std::size_t width = 9;
+  auto mesh_text = [](const Plan& p) {
+    std::string t = p.mesh.text();
+    if (p.mesh.pipeline > 1) {
+      t += std::string(" ") + to_string(p.schedule);
+      if (p.virtual_stages > 1)
+        t += " v=" + std::to_string(p.virtual_stages);
+    }
+    return t;
+  };
+  for (const auto& rp : s.top)
+    width = std::max(width, mesh_text(rp.plan).size());
   std::string out = fmt::format(
-      "{:>4}  {:<9} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11}  {:>13}  "
+      "{:>4}  {:<{}} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11}  {:>13}  "
       "{:>6}  {:>10}  {}\n",
-      "rank", "mesh", "shard", "async", "fsdp", "remat", "optimizer", "mb", "sync", "step (s)",
-      "tokens/s", "MFU", "headroom", "bottleneck");
+      "rank", "mesh", width, "shard", "async", "fsdp", "remat", "optimizer", "mb", "sync",
+      "step (s)", "tokens/s", "MFU", "headroom", "bottleneck");
   for (std::size_t i = 0; i < s.top.size(); ++i) {
     const auto& rp = s.top[i];
     const auto& p = rp.plan;
     out += fmt::format(
-        "{:>4}  {:<9} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11.5f}  {:>13.4g}  {:>5.1f}%  "
+        "{:>4}  {:<{}} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11.5f}  {:>13.4g}  "
+        "{:>5.1f}%  "
         "{:>10} "
         " "
         "{}\n",
-        i + 1, p.mesh.text(), to_string(p.sharding), p.async_collective_matmul ? "on" : "off",
+        i + 1, mesh_text(p), width, to_string(p.sharding), p.async_collective_matmul ? "on" : "off",
         p.fsdp ? "on" : "off", to_string(p.remat), to_string(p.optimizer.kind), p.microbatches,
         // The gradient sync only differs with FSDP and microbatches (docs/plans.md).
         !p.fsdp || p.microbatches == 1  ? "-"

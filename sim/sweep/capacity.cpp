@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "sim/execution/pipeline_memory.hpp"
 #include "sim/plan/memory.hpp"
 #include "sim/sweep/distribution.hpp"
 
@@ -28,12 +29,16 @@ ScalingPoint scaled_plan(const ModelConfig& model, const HardwareProfile& hw, co
                          std::int64_t chips) {
   ScalingPoint pt;
   pt.chips = chips;
-  const std::int64_t k = best.mesh.model();
-  if (chips % k != 0) {
-    pt.reason = "the model axis (" + std::to_string(k) + ") does not divide the chip count";
+  // A pipeline keeps its stages: the data axis alone scales.
+  const std::int64_t k = best.mesh.model(), pipe = best.mesh.pipeline;
+  if (chips % (k * pipe) != 0) {
+    pt.reason = pipe > 1
+                    ? "the model axis x pipeline (" + std::to_string(k * pipe) +
+                          ") does not divide the chip count"
+                    : "the model axis (" + std::to_string(k) + ") does not divide the chip count";
     return pt;
   }
-  const std::int64_t t = chips / k;
+  const std::int64_t t = chips / (k * pipe);
   if (best.global_batch % t != 0) {
     pt.reason = "the global batch (" + std::to_string(best.global_batch) +
                 ") cannot be split over " + std::to_string(t) + " data-parallel replicas";
@@ -49,9 +54,10 @@ ScalingPoint scaled_plan(const ModelConfig& model, const HardwareProfile& hw, co
   for (const auto remat : order) {
     for (std::int64_t mb = 1; best.global_batch % (t * mb) == 0; mb *= 2) {
       Plan p = best;
-      p.mesh = MeshShape{t, k, 1, false};
+      p.mesh = MeshShape{t, k, 1, false, pipe};
       p.mapping = AxisMapping{};
       p.microbatches = mb;
+      p.origins["microbatches"] = ErrorSite{"report", "", "microbatches"};
       p.remat = remat;
       if (t == 1)
         p.fsdp = false;
@@ -61,7 +67,9 @@ ScalingPoint scaled_plan(const ModelConfig& model, const HardwareProfile& hw, co
         pt.reason = e.problem();
         return pt;
       }
-      if (memory_per_chip(model, linears, params, p, hw.chip.hbm_bytes).fits) {
+      if ((pipe > 1 ? execution::largest_stage_memory(model, hw, p)
+                    : memory_per_chip(model, linears, params, p, hw.chip.hbm_bytes))
+              .fits) {
         pt.plan = p;
         pt.reason.clear();
         return pt;
@@ -149,7 +157,14 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
       p.remat = remat;
       p.microbatches = 1;
       p.global_batch = b * p.mesh.data;
-      const auto m = memory_per_chip(model, linears, params, p, hardware.chip.hbm_bytes);
+      // With a pipeline: its microbatches kept (the schedule needs them), the largest stage.
+      if (p.mesh.pipeline > 1) {
+        p.microbatches = best.plan.microbatches;
+        p.global_batch *= p.microbatches;
+      }
+      const auto m = p.mesh.pipeline > 1
+                         ? execution::largest_stage_memory(model, hardware, p)
+                         : memory_per_chip(model, linears, params, p, hardware.chip.hbm_bytes);
       if (bytes)
         *bytes = m.total_bytes;
       return m.fits;
@@ -163,8 +178,10 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
       const std::int64_t mid = lo + (hi - lo) / 2;
       (fits(mid, nullptr) ? lo : hi) = mid;
     }
-    lb.images_per_replica = lo;
-    lb.global_batch = lo * best.plan.mesh.data;
+    // With a pipeline: images per replica per microbatch, the schedule's microbatches kept.
+    const std::int64_t mbs = best.plan.mesh.pipeline > 1 ? best.plan.microbatches : 1;
+    lb.images_per_replica = lo * mbs;
+    lb.global_batch = lo * mbs * best.plan.mesh.data;
     if (lo > 0)
       fits(lo, &lb.per_chip_bytes);
     rep.largest_batch.push_back(lb);
@@ -222,7 +239,7 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
   for (std::size_t j = 0; j < to_simulate.size(); ++j) {
     auto& pt = rep.scaling[to_simulate[j]];
     auto& item = evaluation.items[j];
-    if (item.state == ItemOutcome::State::Failed) {
+    if (item.state == ItemOutcome::State::Failed || item.state == ItemOutcome::State::Refused) {
       try {
         std::rethrow_exception(item.error);
       } catch (const InputError& e) {

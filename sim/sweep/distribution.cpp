@@ -6,6 +6,8 @@
 #include <functional>
 #include <thread>
 
+#include "common/error.hpp"
+
 namespace meshsim::sweep {
 namespace {
 
@@ -105,6 +107,9 @@ Evaluation evaluate_locally(const WorkItems& items) {
       try {
         outcome.result = items.simulate(*pos);
         outcome.state = ItemOutcome::State::Done;
+      } catch (const InputError&) {
+        outcome.state = ItemOutcome::State::Refused;
+        outcome.error = std::current_exception();
       } catch (...) {
         outcome.state = ItemOutcome::State::Failed;
         outcome.error = std::current_exception();

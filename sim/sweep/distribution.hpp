@@ -45,10 +45,12 @@ struct WorkItems {
 };
 
 struct ItemOutcome {
-  enum class State { NotRun, Done, Failed };
+  // Refused: the step simulator refused the plan with an InputError (beyond a per-step limit);
+  // the sweep rejects that candidate and goes on. Failed: any other error; the command fails.
+  enum class State { NotRun, Done, Failed, Refused };
   State state = State::NotRun;   // NotRun: pruned, or never started (time out, a failure)
   execution::StepResult result;  // Done
-  std::exception_ptr error;      // Failed
+  std::exception_ptr error;      // Failed, Refused (an InputError)
 };
 
 struct Evaluation {

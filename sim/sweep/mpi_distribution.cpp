@@ -77,6 +77,9 @@ ItemOutcome run_item(const WorkItems& items, std::size_t pos) {
   try {
     outcome.result = items.simulate(pos);
     outcome.state = ItemOutcome::State::Done;
+  } catch (const InputError&) {
+    outcome.state = ItemOutcome::State::Refused;
+    outcome.error = std::current_exception();
   } catch (...) {
     outcome.state = ItemOutcome::State::Failed;
     outcome.error = std::current_exception();

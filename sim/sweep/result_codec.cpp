@@ -186,6 +186,28 @@ constexpr auto memory_fields = [](auto& v, auto& x) {
   v.list(x.layer_activations, activation_fields);
 };
 
+constexpr auto stage_fields = [](auto& v, auto& x) {
+  v(x.stage);
+  v(x.layers);
+  v(x.in_flight);
+  v(x.compute_s);
+  v(x.bubble_s);
+  memory_fields(v, x.memory);
+};
+
+constexpr auto pipeline_fields = [](auto& v, auto& x) {
+  v(x.stages);
+  v(x.schedule);
+  v(x.virtual_stages);
+  v(x.microbatches);
+  v(x.bubble_s);
+  v(x.bubble_fraction);
+  v(x.ideal_bubble_fraction);
+  v(x.send_bytes_per_chip);
+  v(x.exposed_s);
+  v.list(x.per_stage, stage_fields);
+};
+
 constexpr auto step_fields = [](auto& v, auto& x) {
   v(x.step_time_s);
   v(x.chips);
@@ -216,6 +238,7 @@ constexpr auto step_fields = [](auto& v, auto& x) {
   v(x.component_busy_s);
   v(x.input_pipeline_s);
   memory_fields(v, x.memory);
+  pipeline_fields(v, x.pipeline);
   v(x.topology);
   v(x.mapping);
   v(x.events);
@@ -227,7 +250,7 @@ constexpr auto step_fields = [](auto& v, auto& x) {
   // trace: always empty here (encode_step_result refuses one)
 };
 
-enum : std::uint8_t { kNotRun = 0, kDone = 1, kInputError = 2, kOtherError = 3 };
+enum : std::uint8_t { kNotRun = 0, kDone = 1, kInputError = 2, kOtherError = 3, kRefused = 4 };
 
 }  // namespace
 
@@ -255,12 +278,13 @@ void encode_outcome(ByteWriter& w, const ItemOutcome& outcome) {
       encode_step_result(w, outcome.result);
       return;
     case ItemOutcome::State::Failed:
+    case ItemOutcome::State::Refused:
       break;
   }
   try {
     std::rethrow_exception(outcome.error);
   } catch (const InputError& e) {
-    w.u8(kInputError);
+    w.u8(outcome.state == ItemOutcome::State::Refused ? kRefused : kInputError);
     w.str(e.site().file);
     w.str(e.site().pointer);
     w.str(e.site().field);
@@ -278,15 +302,17 @@ void encode_outcome(ByteWriter& w, const ItemOutcome& outcome) {
 
 ItemOutcome decode_outcome(ByteReader& r) {
   ItemOutcome o;
-  switch (r.u8()) {
+  const std::uint8_t tag = r.u8();
+  switch (tag) {
     case kNotRun:
       return o;
     case kDone:
       o.state = ItemOutcome::State::Done;
       o.result = decode_step_result(r);
       return o;
-    case kInputError: {
-      o.state = ItemOutcome::State::Failed;
+    case kInputError:
+    case kRefused: {
+      o.state = tag == kRefused ? ItemOutcome::State::Refused : ItemOutcome::State::Failed;
       ErrorSite site;
       site.file = r.str();
       site.pointer = r.str();

@@ -11,6 +11,7 @@
 #include "sim/execution/accumulation_ops.hpp"
 #include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/optimizer_update.hpp"
+#include "sim/execution/pipeline_memory.hpp"
 #include "sim/limits.hpp"
 #include "sim/plan/sharding.hpp"
 #include "sim/sweep/distribution.hpp"
@@ -89,6 +90,11 @@ std::string gb_text(double bytes) {
 
 std::string plan_summary(const Plan& plan) {
   std::string s = plan.mesh.text() + " " + to_string(plan.sharding);
+  if (plan.mesh.pipeline > 1) {
+    s += std::string(" ") + to_string(plan.schedule);
+    if (plan.virtual_stages > 1)
+      s += " v=" + std::to_string(plan.virtual_stages);
+  }
   s += plan.async_collective_matmul ? " async" : " sync";
   s += plan.fsdp ? " fsdp" : " no-fsdp";
   s += std::string(" remat=") + to_string(plan.remat);
@@ -106,6 +112,22 @@ std::string plan_summary(const Plan& plan) {
 
 StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hardware,
                            const Plan& plan, const MemoryBreakdown& memory) {
+  // With a pipeline the bound is the busiest stage's (its layers, docs/sweep.md "Pruning") plus
+  // the fill: its first forward waits for p-1 chunk forwards of the stages before it.
+  const std::int64_t pipe = plan.mesh.pipeline;
+  std::int64_t depth_i = model.depth, fill_layers = 0;
+  if (pipe > 1) {
+    const auto layers = stage_layers(plan, model.depth);
+    depth_i = 0;
+    fill_layers = *std::min_element(layers.begin(), layers.end()) * (pipe - 1);
+    for (std::int64_t s = 0; s < pipe; ++s) {
+      std::int64_t n = 0;
+      for (std::size_t i = static_cast<std::size_t>(s); i < layers.size();
+           i += static_cast<std::size_t>(pipe))
+        n += layers[i];
+      depth_i = std::max(depth_i, n);
+    }
+  }
   const std::int64_t k = plan.mesh.model();
   const std::int64_t t = plan.mesh.data;
   const std::int64_t mb_images = plan.global_batch / (t * plan.microbatches);
@@ -196,7 +218,7 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
     recompute_block_s = fwd_block_s;
     recompute_send = fwd_send;
   }
-  const auto passes = static_cast<double>(model.depth * plan.microbatches);
+  const auto passes = static_cast<double>(depth_i * plan.microbatches);
 
   // Optimizer update: memory-bound over the chip's shard (as the step simulator runs it).
   const Op update = execution::optimizer_update_op(memory, plan);
@@ -210,14 +232,17 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
     const auto grad = execution::gradient_ops(plan, layer_params, t);
     for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
       for (const Op& op : execution::gradient_ops_after(grad, plan, mb)) {
-        gradient_s += static_cast<double>(model.depth) * op_s(op);
-        gradient_ops += static_cast<double>(model.depth);
+        gradient_s += static_cast<double>(depth_i) * op_s(op);
+        gradient_ops += static_cast<double>(depth_i);
       }
     }
   }
 
   StepBound b;
-  b.compute_s = passes * (fwd_s + bwd_s + recompute_s) + gradient_s + op_s(update);
+  // The optimizer update is left out with a pipeline: `memory` is the largest stage's, which may
+  // not be the busiest.
+  b.compute_s = passes * (fwd_s + bwd_s + recompute_s) + gradient_s +
+                (pipe > 1 ? 0.0 : op_s(update)) + static_cast<double>(fill_layers) * fwd_s;
   const double op_count = passes * (fwd_ops + bwd_ops + recompute_ops) + gradient_ops + 1;
 
   double blocking = passes * (fwd_block_s + bwd_block_s + recompute_block_s);
@@ -230,7 +255,7 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
     const double grad_bytes = layer_params / static_cast<double>(k) *
                               (plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0);
     const double share = static_cast<double>(t - 1) / static_cast<double>(t);
-    const auto depth = static_cast<double>(model.depth);
+    const auto depth = static_cast<double>(depth_i);
     const auto mbs = static_cast<double>(plan.microbatches);
     if (plan.fsdp) {
       // Each microbatch waits for the first gather of its forward and of its backward pass with
@@ -275,69 +300,121 @@ std::vector<Enumerated> enumerate_plans(const ModelConfig& model, const Hardware
     space.optimizers = {OptimizerKind::Adam};
   if (space.remats.empty())
     space.remats = {Remat::None, Remat::Selective, Remat::Full};
+  if (space.pipelines.empty()) {
+    // Decoder language models: the powers of two up to the depth that divide the chips (pipelines
+    // are how they are trained at scale). Encoders: no pipeline (ViT-22B's recipe has none), which
+    // keeps their sweeps, reports and work as before; --pipelines asks for them.
+    const std::int64_t most = model.kind == ModelKind::Decoder ? model.depth : 1;
+    for (std::int64_t p = 1; p <= most && p <= chips; p *= 2) {
+      if (chips % p == 0)
+        space.pipelines.push_back(p);
+    }
+  }
+  if (space.schedules.empty())
+    space.schedules = {PipelineSchedule::OneFOneB, PipelineSchedule::GPipe,
+                       PipelineSchedule::Interleaved};
+  if (space.virtual_stages.empty())
+    space.virtual_stages = {2};
+  // (pipeline, schedule, virtual stages) choices: p = 1 alone, else every schedule.
+  struct PipeChoice {
+    std::int64_t p = 1;
+    PipelineSchedule schedule = PipelineSchedule::OneFOneB;
+    std::int64_t v = 1;
+  };
+  std::vector<PipeChoice> pipes;
+  for (const auto p : space.pipelines) {
+    if (p == 1) {
+      pipes.push_back({});
+      continue;
+    }
+    for (const auto schedule : space.schedules) {
+      if (schedule != PipelineSchedule::Interleaved) {
+        pipes.push_back({p, schedule, 1});
+        continue;
+      }
+      for (const auto v : space.virtual_stages) {
+        if (p * v <= model.depth)
+          pipes.push_back({p, schedule, v});
+      }
+    }
+  }
   const auto linears = layer_linears(model);
   std::vector<Enumerated> out;
   for (const auto gb : space.global_batches) {
     for (const auto k : divisors(chips)) {
-      const std::int64_t t = chips / k;
-      for (std::int64_t mb = 1; mb <= std::max<std::int64_t>(1, space.max_microbatches); mb *= 2) {
-        Plan base;
-        base.name = "sweep";
-        base.mesh = MeshShape{t, k, 1, false};
-        base.global_batch = gb;
-        base.microbatches = mb;
-        Enumerated proto;
-        try {
-          proto.plan = finalize_plan(base, model, linears, hardware, chips);
-        } catch (const InputError& e) {
-          proto.plan = base;
-          proto.reason = classify(e);
-          proto.detail = e.problem();
-        }
-        for (const auto sharding : space.shardings) {
-          Plan sp = proto.plan;
-          sp.sharding = sharding;
-          if (sharding != Sharding::Auto) {
-            // Row/column variants only where they differ from auto (and never without a model
-            // axis).
-            if (k == 1)
-              continue;
-            Plan autop = proto.plan;
-            autop.sharding = Sharding::Auto;
-            if (proto.reason.empty() && same_resolution(model, sp, autop))
-              continue;
+      for (const auto& pc : pipes) {
+        if ((chips / k) % pc.p != 0)
+          continue;
+        const std::int64_t t = chips / k / pc.p;
+        for (std::int64_t mb = 1; mb <= std::max<std::int64_t>(1, space.max_microbatches);
+             mb *= 2) {
+          // The interleaved schedule needs the microbatches in multiples of p.
+          if (pc.schedule == PipelineSchedule::Interleaved && mb % pc.p != 0) {
+            if (mb * t >= gb)
+              break;
+            continue;
           }
-          for (const bool async : {true, false}) {
-            if (!async && k == 1)
-              continue;  // nothing moves on the model axis: async has no effect
-            for (const bool fsdp : {false, true}) {
-              if (fsdp && t == 1)
-                continue;  // no data axis to shard over
-              // With FSDP and microbatches, both gradient reductions (docs/sweep.md): every
-              // microbatch (data-axis traffic) or after the last (accumulated gradients).
-              std::vector<GradSync> syncs = {GradSync::PerMicrobatch};
-              if (fsdp && mb > 1)
-                syncs.push_back(GradSync::Last);
-              for (const auto remat : space.remats) {
-                for (const auto opt : space.optimizers) {
-                  for (const auto sync : syncs) {
-                    Enumerated e = proto;
-                    e.plan.sharding = sharding;
-                    e.plan.async_collective_matmul = async;
-                    e.plan.fsdp = fsdp;
-                    e.plan.remat = remat;
-                    e.plan.optimizer.kind = opt;
-                    e.plan.grad_sync = sync;
-                    out.push_back(std::move(e));
+          Plan base;
+          base.name = "sweep";
+          base.mesh = MeshShape{t, k, 1, false, pc.p};
+          base.global_batch = gb;
+          base.microbatches = mb;
+          base.schedule = pc.schedule;
+          base.virtual_stages = pc.v;
+          base.origins["microbatches"] = ErrorSite{"sweep", "", "microbatches"};
+          Enumerated proto;
+          try {
+            proto.plan = finalize_plan(base, model, linears, hardware, chips);
+          } catch (const InputError& e) {
+            proto.plan = base;
+            proto.reason = classify(e);
+            proto.detail = e.problem();
+          }
+          for (const auto sharding : space.shardings) {
+            Plan sp = proto.plan;
+            sp.sharding = sharding;
+            if (sharding != Sharding::Auto) {
+              // Row/column variants only where they differ from auto (and never without a model
+              // axis).
+              if (k == 1)
+                continue;
+              Plan autop = proto.plan;
+              autop.sharding = Sharding::Auto;
+              if (proto.reason.empty() && same_resolution(model, sp, autop))
+                continue;
+            }
+            for (const bool async : {true, false}) {
+              if (!async && k == 1)
+                continue;  // nothing moves on the model axis: async has no effect
+              for (const bool fsdp : {false, true}) {
+                if (fsdp && t == 1)
+                  continue;  // no data axis to shard over
+                // With FSDP and microbatches, both gradient reductions (docs/sweep.md): every
+                // microbatch (data-axis traffic) or after the last (accumulated gradients).
+                std::vector<GradSync> syncs = {GradSync::PerMicrobatch};
+                if (fsdp && mb > 1)
+                  syncs.push_back(GradSync::Last);
+                for (const auto remat : space.remats) {
+                  for (const auto opt : space.optimizers) {
+                    for (const auto sync : syncs) {
+                      Enumerated e = proto;
+                      e.plan.sharding = sharding;
+                      e.plan.async_collective_matmul = async;
+                      e.plan.fsdp = fsdp;
+                      e.plan.remat = remat;
+                      e.plan.optimizer.kind = opt;
+                      e.plan.grad_sync = sync;
+                      out.push_back(std::move(e));
+                    }
                   }
                 }
               }
             }
           }
+          // Larger microbatch counts than the per-chip batch cannot divide it.
+          if (mb * t >= gb)
+            break;
         }
-        // Larger microbatch counts than the per-chip batch cannot divide it.
-        if (mb * t >= gb)
-          break;
       }
     }
   }
@@ -406,7 +483,9 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
     Candidate c;
     c.index = i;
     c.plan = e.plan;
-    c.memory = memory_per_chip(model, linears, params, c.plan, hardware.chip.hbm_bytes);
+    c.memory = c.plan.mesh.pipeline > 1
+                   ? execution::largest_stage_memory(model, hardware, c.plan)
+                   : memory_per_chip(model, linears, params, c.plan, hardware.chip.hbm_bytes);
     if (!c.memory.fits) {
       reject("memory",
              "needs " + gb_text(c.memory.total_bytes) + " per chip, " +
@@ -504,10 +583,20 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
                                                           : evaluate_locally(items);
   std::vector<execution::StepResult> results(n);
   std::vector<std::uint8_t> has_result(n, 0);
+  // Candidates the step simulator refuses (beyond a per-step limit, docs/limits.md): rejected,
+  // never ranked; the refusal depends on the plan alone, so the ranking stays deterministic.
+  std::vector<std::string> refused(n);
   for (std::size_t pos = 0; pos < n; ++pos) {
     auto& item = evaluation.items[pos];
     if (item.state == ItemOutcome::State::Failed)
       std::rethrow_exception(item.error);  // the first failing position's
+    if (item.state == ItemOutcome::State::Refused) {
+      try {
+        std::rethrow_exception(item.error);
+      } catch (const InputError& e) {
+        refused[pos] = e.problem();
+      }
+    }
     if (item.state == ItemOutcome::State::Done) {
       results[pos] = std::move(item.result);
       has_result[pos] = 1;
@@ -528,15 +617,23 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
         ++result.speculative;
       continue;
     }
+    if (!has_result[pos] && refused[pos].empty() && !out_of_time) {
+      // Unreachable while the bound holds; simulate rather than report a wrong ranking.
+      try {
+        results[pos] = execution::simulate_step(model, hardware, candidates[pos].plan);
+        results[pos].trace.clear();
+        has_result[pos] = 1;
+      } catch (const InputError& e) {
+        refused[pos] = e.problem();
+      }
+    }
+    if (!refused[pos].empty()) {
+      reject("step_too_large", refused[pos], candidates[pos].plan);
+      continue;
+    }
     if (!has_result[pos] && out_of_time) {
       ++result.unfinished;  // not reached before --max-seconds
       continue;
-    }
-    if (!has_result[pos]) {
-      // Unreachable while the bound holds; simulate rather than report a wrong ranking.
-      results[pos] = execution::simulate_step(model, hardware, candidates[pos].plan);
-      results[pos].trace.clear();
-      has_result[pos] = 1;
     }
     accepted.push_back(pos);
     accepted_tps.push_back(results[pos].tokens_per_s);

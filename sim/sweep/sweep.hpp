@@ -26,6 +26,12 @@ struct SweepSpace {
   std::vector<OptimizerKind> optimizers;     // default: {Adam}
   std::vector<Remat> remats;                 // default: {None, Selective, Full}
   std::int64_t max_microbatches = 64;        // microbatches 1, 2, 4, ... up to this
+  // Pipeline sizes p (default: for decoders 1 and the powers of two up to the model's depth that
+  // divide the chips, for encoders 1) and, for p > 1, the schedules (default 1f1b, gpipe, interleaved) with interleaved's
+  // virtual stages (default {2}).
+  std::vector<std::int64_t> pipelines;
+  std::vector<PipelineSchedule> schedules;
+  std::vector<std::int64_t> virtual_stages;
 };
 
 struct SweepProgress {

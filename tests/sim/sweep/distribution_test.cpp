@@ -144,7 +144,7 @@ TEST_CASE("distribution: the capacity report's answer does not depend on it", "[
   CHECK(d.calls == 2);  // the sweep, then the scaling points
 }
 
-TEST_CASE("distribution: a failure stops the hand-out, or not, and travels as the error",
+TEST_CASE("distribution: a plan the simulator refuses is refused, and the others go on",
           "[sweep][mpi]") {
   sweep::WorkItems items;
   items.count = 40;
@@ -156,9 +156,29 @@ TEST_CASE("distribution: a failure stops the hand-out, or not, and travels as th
     return r;
   };
   items.stop_on_failure = true;
+  const auto e = sweep::evaluate_locally(items);
+  for (std::size_t i = 0; i < items.count; ++i) {
+    CHECK(e.items[i].state ==
+          (i == 5 ? sweep::ItemOutcome::State::Refused : sweep::ItemOutcome::State::Done));
+  }
+  CHECK_THROWS_AS(std::rethrow_exception(e.items[5].error), InputError);
+}
+
+TEST_CASE("distribution: a failure stops the hand-out, or not, and travels as the error",
+          "[sweep][mpi]") {
+  sweep::WorkItems items;
+  items.count = 40;
+  items.simulate = [](std::size_t i) {
+    if (i == 5)
+      throw std::runtime_error("broken");
+    execution::StepResult r;
+    r.tokens_per_s = 1;
+    return r;
+  };
+  items.stop_on_failure = true;
   auto e = sweep::evaluate_locally(items);
   REQUIRE(e.items[5].state == sweep::ItemOutcome::State::Failed);
-  CHECK_THROWS_AS(std::rethrow_exception(e.items[5].error), InputError);
+  CHECK_THROWS_AS(std::rethrow_exception(e.items[5].error), std::runtime_error);
   CHECK(e.items.back().state == sweep::ItemOutcome::State::NotRun);  // one thread: stopped at 5
   items.stop_on_failure = false;
   items.threads = 3;

@@ -43,7 +43,9 @@ TEST_CASE("result codec: a simulated step comes back field for field", "[sweep][
   // selective remat (activation tensors kept and recomputed).
   for (const Case c : {Case{"vit-b16", "tpu-v4", "16x4", "1024", "selective"},
                        Case{"vit-b16", "h100-sxm", "8x4", "256", "none"},
-                       Case{"llama3-8b", "h100-sxm", "2x8", "16", "full"}}) {
+                       Case{"llama3-8b", "h100-sxm", "2x8", "16", "full"},
+                       // A pipeline: per-stage results and their memory.
+                       Case{"llama3-8b", "tpu-v4", "data=2,pipeline=2,model=4", "16", "full"}}) {
     INFO(c.model << " on " << c.hardware << " " << c.mesh);
     const auto m = load_model(c.model);
     const auto hw = load_hardware(c.hardware);
@@ -67,6 +69,7 @@ TEST_CASE("result codec: a simulated step comes back field for field", "[sweep][
     CHECK(back.memory.layer_activations.size() == r.memory.layer_activations.size());
     CHECK(back.bytes_per_link_class == r.bytes_per_link_class);
     CHECK(back.component_busy_s == r.component_busy_s);
+    CHECK(back.pipeline.per_stage.size() == r.pipeline.per_stage.size());
   }
 }
 
@@ -74,7 +77,9 @@ TEST_CASE("result codec: the structs it lists field by field have not grown", "[
   // A field added to any of these must be added to sim/sweep/result_codec.cpp (step_fields and
   // the lists it calls), or MPI sweeps would drop it; then update the sizes here. (x86-64, GCC
   // and Clang on Debian 12.)
-  CHECK(sizeof(execution::StepResult) == 760);
+  CHECK(sizeof(execution::StepResult) == 880);
+  CHECK(sizeof(execution::PipelineResult) == 120);
+  CHECK(sizeof(execution::PipelineStage) == 216);
   CHECK(sizeof(execution::LinearTiming) == 152);
   CHECK(sizeof(execution::AxisTraffic) == 16);
   CHECK(sizeof(execution::ChipBreakdown) == 72);
@@ -85,7 +90,10 @@ TEST_CASE("result codec: the structs it lists field by field have not grown", "[
 TEST_CASE("result codec: failures come back as the same error", "[sweep][mpi]") {
   sweep::Evaluation e;
   e.out_of_time = true;
-  e.items.resize(4);
+  e.items.resize(5);
+  e.items[4].state = sweep::ItemOutcome::State::Refused;
+  e.items[4].error = std::make_exception_ptr(
+      InputError({"--mesh", "", "mesh"}, "beyond the event limit", "3e9", "at most 1e9"));
   e.items[1].state = sweep::ItemOutcome::State::Failed;
   const InputError input({"--chips", "/x", "chips"}, "too many events", "2e9", "at most 1e9");
   e.items[1].error = std::make_exception_ptr(input);
@@ -96,7 +104,9 @@ TEST_CASE("result codec: failures come back as the same error", "[sweep][mpi]") 
   e.items[3].result.linears.push_back({"fused_in_proj", "row", "all-gather input"});
   const auto back = sweep::decode_evaluation(sweep::encode_evaluation(e));
   CHECK(back.out_of_time);
-  REQUIRE(back.items.size() == 4);
+  REQUIRE(back.items.size() == 5);
+  REQUIRE(back.items[4].state == sweep::ItemOutcome::State::Refused);
+  CHECK_THROWS_AS(std::rethrow_exception(back.items[4].error), InputError);
   CHECK(back.items[0].state == sweep::ItemOutcome::State::NotRun);
   REQUIRE(back.items[1].state == sweep::ItemOutcome::State::Failed);
   try {
