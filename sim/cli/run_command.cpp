@@ -71,6 +71,9 @@ void add_plan_flags(CLI::App* cmd, RunOptions& o, bool variants = false) {
       "Norms/residual on the model axis: sharded (D/k slice) | replicated (full width)");
   cmd->add_option("--grad-sync", o.flags.grad_sync,
                   "FSDP gradient reduce-scatter with microbatches: per-microbatch | last");
+  cmd->add_option("--sequence-parallel", o.flags.sequence_parallel,
+                  "With replicated activations: norms and residual split along the tokens, "
+                  "all-reduces as reduce-scatter + all-gather: on|off");
   cmd->add_option("--microbatches", o.flags.microbatches,
                   "Microbatches per step (gradient accumulation)");
   cmd->add_option("--batch", o.flags.batch,

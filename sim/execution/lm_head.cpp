@@ -11,7 +11,11 @@ LmHeadWork lm_head_work(const ModelConfig& model, const Plan& plan,
     return w;
   w.enabled = true;
   const std::int64_t k = std::max<std::int64_t>(1, plan.mesh.model());
-  const bool replicated = plan.activation_layout == ActivationLayout::Replicated;
+  // With sequence parallelism the head sees what the sharded layout's does: the last layer's
+  // output split k ways (along the tokens instead of the features: the same elements), gathered
+  // for the LM head, and the embedding's output reduce-scattered (docs/plans.md).
+  const bool replicated =
+      plan.activation_layout == ActivationLayout::Replicated && !plan.sequence_parallel;
   w.ops = lm_head_ops(model, LayerShape{microbatch_images, k, 2, plan.attention, replicated});
 
   // The vocab-parallel head: row sharding of D -> vocab (padded to k x V_k), whatever the plan's

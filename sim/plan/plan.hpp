@@ -120,6 +120,10 @@ struct Plan {
   AttentionKernel attention = AttentionKernel::Unfused;
   ActivationLayout activation_layout = ActivationLayout::Sharded;
   GradSync grad_sync = GradSync::PerMicrobatch;
+  // Megatron sequence parallelism (Korthikanti et al. 2022) on the model axis, with replicated
+  // activations only: norms, residual and element-wise ops on tokens/k rows of full width, each
+  // all-reduce replaced by a reduce-scatter and an all-gather along the tokens (docs/plans.md).
+  bool sequence_parallel = false;
   std::int64_t microbatches = 1;
   std::int64_t global_batch = 0;  // images per step; 0 = the model's train_batch
 
@@ -151,6 +155,7 @@ struct PlanFlags {
   std::string attention;          // --attention unfused|flash
   std::string activation_layout;  // --activation-layout sharded|replicated
   std::string grad_sync;          // --grad-sync per-microbatch|last
+  std::string sequence_parallel;  // --sequence-parallel on|off
   std::string microbatches;       // --microbatches N
   std::string batch;              // --batch N (global batch in images)
   std::string mapping;            // --mapping '{"torus_shape": [16,16,4], "data": ["x","y"], ...}'

@@ -48,6 +48,7 @@ json plan_entry(const ModelConfig& model, const HardwareProfile& hardware,
   j["grad_sync"] = to_string(p.grad_sync);
   j["attention"] = to_string(p.attention);
   j["activation_layout"] = to_string(p.activation_layout);
+  j["sequence_parallel"] = p.sequence_parallel;
   j["global_batch"] = p.global_batch;
   j["microbatch_images"] = r.microbatch_images;
   j["step_time_s"] = r.step_time_s;
@@ -171,7 +172,9 @@ std::string plan_table(const ModelConfig& model, const sweep::SweepResult& s) {
         "{:>10} "
         " "
         "{}\n",
-        i + 1, p.mesh.text(), to_string(p.sharding), p.async_collective_matmul ? "on" : "off",
+        // Megatron's layout with sequence parallelism fixes the sharding: "seq" (docs/sweep.md).
+        i + 1, p.mesh.text(), p.sequence_parallel ? "seq" : to_string(p.sharding),
+        p.async_collective_matmul ? "on" : "off",
         p.fsdp ? "on" : "off", to_string(p.remat), to_string(p.optimizer.kind), p.microbatches,
         // The gradient sync only differs with FSDP and microbatches (docs/plans.md).
         !p.fsdp || p.microbatches == 1  ? "-"

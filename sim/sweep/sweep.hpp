@@ -24,6 +24,11 @@ struct SweepSpace {
   std::vector<OptimizerKind> optimizers;     // default: {Adam}
   std::vector<Remat> remats;                 // default: {None, Selective, Full}
   std::int64_t max_microbatches = 64;        // microbatches 1, 2, 4, ... up to this
+  // Two model axes: every k1 x k2 = k with k1 >= k2 >= 2 beside each t x k (docs/sweep.md).
+  bool two_model_axes = true;
+  // Megatron's layout with sequence parallelism (replicated activations, sequence parallel on)
+  // beside the sharded layout, on one-model-axis meshes with k > 1 and auto sharding.
+  bool sequence_parallel = true;
 };
 
 struct SweepProgress {
