@@ -281,10 +281,10 @@ std::vector<Op> layer_ops(const ModelConfig& m, const LayerShape& s) {
   // (replicated activations split along the tokens) its 1/k of them.
   const bool seq_split = s.replicated_activations && s.sequence_parallel && k > 1;
   if (seq_split && rows % k != 0) {
-    throw InputError({"", "", "model_axis"},
-                     "must divide the tokens for sequence parallelism (" + std::to_string(rows) +
-                         ")",
-                     std::to_string(k), "a divisor of the microbatch's tokens");
+    throw InputError(
+        {"", "", "model_axis"},
+        "must divide the tokens for sequence parallelism (" + std::to_string(rows) + ")",
+        std::to_string(k), "a divisor of the microbatch's tokens");
   }
   const std::int64_t boundary_rows = seq_split ? rows / k : rows;
   const std::int64_t norm_params = d_k * (m.layernorm_bias ? 2 : 1);
@@ -307,9 +307,7 @@ std::vector<Op> layer_ops(const ModelConfig& m, const LayerShape& s) {
                  stats, stats);
     record(scale, params, norm_stats);  // backward needs the scale; writes scale (bias) grads
   };
-  auto norm = [&](const std::string& name) {
-    norm_op(name, boundary_rows, d_k, norm_params, d_k);
-  };
+  auto norm = [&](const std::string& name) { norm_op(name, boundary_rows, d_k, norm_params, d_k); };
   auto qk_norm = [&]() {
     if (!m.qk_norm)
       return;

@@ -41,11 +41,12 @@ struct RunOptions {
 void add_plan_flags(CLI::App* cmd, RunOptions& o, bool variants = false) {
   if (variants) {
     cmd->add_option("--mesh", o.meshes,
-                    "Logical mesh DATAxMODEL, e.g. 256x4; give several (--mesh 128x8 --mesh 256x4) "
-                    "to compare them");
+                    "Logical mesh DATAxMODEL (or DATAxMODEL1xMODEL2), e.g. 256x4; give several "
+                    "(--mesh 128x8 --mesh 256x4) to compare them");
   } else {
     cmd->add_option("--mesh", o.flags.mesh,
-                    "Logical mesh DATAxMODEL, e.g. 256x4 (default: chips x 1)");
+                    "Logical mesh DATAxMODEL, e.g. 256x4, or DATAxMODEL1xMODEL2 (2-D weight "
+                    "sharding), e.g. 64x4x4 (default: chips x 1)");
   }
   cmd->add_option("--mapping", o.flags.mapping,
                   "Axes on the torus, as a plan file's mapping object, e.g. "

@@ -23,6 +23,11 @@ LmHeadWork lm_head_work(const ModelConfig& model, const Plan& plan,
   Plan head_plan = plan;
   head_plan.sharding = Sharding::Row;
   head_plan.sharding_overrides.clear();
+  if (plan.sequence_parallel) {
+    // The head's input is gathered along the tokens: the sharded layout's row pattern.
+    head_plan.activation_layout = ActivationLayout::Sharded;
+    head_plan.sequence_parallel = false;
+  }
   head_plan.mesh.model1 = k;
   head_plan.mesh.model2 = 1;
   head_plan.mesh.two_model_axes = false;
@@ -48,7 +53,9 @@ LmHeadWork lm_head_work(const ModelConfig& model, const Plan& plan,
     if (model.tied_embeddings) {
       w.embedding_forward = {replicated ? K::AllReduce : K::ReduceScatter, activation_bytes};
       w.embedding_backward = {K::AllGather, activation_bytes};
-    } else if (replicated) {
+    } else if (plan.activation_layout == ActivationLayout::Replicated) {
+      // The D-split lookup made whole; with sequence parallelism each chip then keeps its tokens
+      // (a plain all-gather: the all-to-all that would move 1/k of it is not modelled).
       w.embedding_forward = {K::AllGather, activation_bytes};
     }
     w.loss_statistics = {K::AllReduce, 3 * 4 * rows};

@@ -10,8 +10,8 @@ Op matmul_chunk(const Op& op, std::int64_t k, ChunkedMove move, bool along_token
   c.bytes_written /= kd;
   std::int64_t& dim = along_tokens ? (op.pass == Pass::BackwardWeight ? c.k : c.m)
                       : move == ChunkedMove::ReduceScatter ? c.n
-                      : op.pass == Pass::BackwardWeight  ? c.m
-                                                         : c.k;
+                      : op.pass == Pass::BackwardWeight    ? c.m
+                                                           : c.k;
   dim = (dim + k - 1) / k;
   return c;
 }

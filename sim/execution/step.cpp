@@ -83,11 +83,6 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
                                  const StepOptions& options, double* estimate_only) {
   // The machine's size first, before its topology is built (issue 17 item 8).
   limits::check_simulated_chips(plan.mesh.chips(), plan.site("mesh"));
-  if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
-    throw InputError(plan.site("mesh"),
-                     "two model axes (data x model1 x model2) are not simulated yet",
-                     plan.mesh.text(), "a data x model mesh");
-  }
   Context ctx;
   ctx.model = &model;
   ctx.hardware = &hardware;
@@ -95,6 +90,7 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
   ctx.linears = resolve_sharding(model, plan);
   ctx.k = plan.mesh.model();
   ctx.t = plan.mesh.data;
+  ctx.two_axes = plan.mesh.model2 > 1;
   ctx.microbatch_images = plan.global_batch / (ctx.t * plan.microbatches);
   ctx.microbatch_tokens = ctx.microbatch_images * model.tokens;
   const ParamCounts params = count_params(model);

@@ -94,10 +94,10 @@ std::vector<ActivationTensor> layer_activations(const ModelConfig& model,
   auto add = [&](std::string name, ActivationSource source, double elements) {
     // The tensors sequence parallelism splits along the tokens: the boundary activations and
     // the norm outputs (the latter stored split only when the weight gradient re-gathers them).
-    const bool split = seq_split && k > 1 &&
-                       (source == ActivationSource::LayerInput ||
-                        source == ActivationSource::Residual ||
-                        (source == ActivationSource::NormOutput && elements < d));
+    const bool split =
+        seq_split && k > 1 &&
+        (source == ActivationSource::LayerInput || source == ActivationSource::Residual ||
+         (source == ActivationSource::NormOutput && elements < d));
     t.push_back({std::move(name), source, elements, kept_by(plan.remat, source), split});
   };
   auto scores = [&]() {

@@ -285,8 +285,8 @@ Plan finalize_plan(const Plan& input, const ModelConfig& model, const std::vecto
     if (model.tokens % k != 0) {
       throw InputError(plan.site("sequence_parallel"),
                        "the model axis (" + std::to_string(k) +
-                           " chips) does not divide the sequence (" +
-                           std::to_string(model.tokens) + " tokens)",
+                           " chips) does not divide the sequence (" + std::to_string(model.tokens) +
+                           " tokens)",
                        "mesh " + plan.mesh.text(),
                        "a model axis that divides the tokens, or sequence_parallel off");
     }

@@ -174,8 +174,8 @@ std::string plan_table(const ModelConfig& model, const sweep::SweepResult& s) {
         "{}\n",
         // Megatron's layout with sequence parallelism fixes the sharding: "seq" (docs/sweep.md).
         i + 1, p.mesh.text(), p.sequence_parallel ? "seq" : to_string(p.sharding),
-        p.async_collective_matmul ? "on" : "off",
-        p.fsdp ? "on" : "off", to_string(p.remat), to_string(p.optimizer.kind), p.microbatches,
+        p.async_collective_matmul ? "on" : "off", p.fsdp ? "on" : "off", to_string(p.remat),
+        to_string(p.optimizer.kind), p.microbatches,
         // The gradient sync only differs with FSDP and microbatches (docs/plans.md).
         !p.fsdp || p.microbatches == 1  ? "-"
         : p.grad_sync == GradSync::Last ? "last"

@@ -345,53 +345,53 @@ std::vector<Enumerated> enumerate_plans(const ModelConfig& model, const Hardware
           }
         }
         for (const auto& layout : layouts) {
-        const Enumerated& proto = layout;
-        for (const auto sharding : space.shardings) {
-          // Replicated activations fix every linear's sharding: auto only.
-          if (proto.plan.sequence_parallel && sharding != Sharding::Auto)
-            continue;
-          Plan sp = proto.plan;
-          sp.sharding = sharding;
-          if (sharding != Sharding::Auto) {
-            // Row/column variants only where they differ from auto (and never without a model
-            // axis).
-            if (k == 1)
+          const Enumerated& proto = layout;
+          for (const auto sharding : space.shardings) {
+            // Replicated activations fix every linear's sharding: auto only.
+            if (proto.plan.sequence_parallel && sharding != Sharding::Auto)
               continue;
-            Plan autop = proto.plan;
-            autop.sharding = Sharding::Auto;
-            if (proto.reason.empty() && same_resolution(model, sp, autop))
-              continue;
-          }
-          for (const bool async : {true, false}) {
-            if (!async && k == 1)
-              continue;  // nothing moves on the model axis: async has no effect
-            if (async && two_axes)
-              continue;  // two model axes run synchronous collectives (docs/execution.md)
-            for (const bool fsdp : {false, true}) {
-              if (fsdp && t == 1)
-                continue;  // no data axis to shard over
-              // With FSDP and microbatches, both gradient reductions (docs/sweep.md): every
-              // microbatch (data-axis traffic) or after the last (accumulated gradients).
-              std::vector<GradSync> syncs = {GradSync::PerMicrobatch};
-              if (fsdp && mb > 1)
-                syncs.push_back(GradSync::Last);
-              for (const auto remat : space.remats) {
-                for (const auto opt : space.optimizers) {
-                  for (const auto sync : syncs) {
-                    Enumerated e = proto;
-                    e.plan.sharding = sharding;
-                    e.plan.async_collective_matmul = async;
-                    e.plan.fsdp = fsdp;
-                    e.plan.remat = remat;
-                    e.plan.optimizer.kind = opt;
-                    e.plan.grad_sync = sync;
-                    out.push_back(std::move(e));
+            Plan sp = proto.plan;
+            sp.sharding = sharding;
+            if (sharding != Sharding::Auto) {
+              // Row/column variants only where they differ from auto (and never without a model
+              // axis).
+              if (k == 1)
+                continue;
+              Plan autop = proto.plan;
+              autop.sharding = Sharding::Auto;
+              if (proto.reason.empty() && same_resolution(model, sp, autop))
+                continue;
+            }
+            for (const bool async : {true, false}) {
+              if (!async && k == 1)
+                continue;  // nothing moves on the model axis: async has no effect
+              if (async && two_axes)
+                continue;  // two model axes run synchronous collectives (docs/execution.md)
+              for (const bool fsdp : {false, true}) {
+                if (fsdp && t == 1)
+                  continue;  // no data axis to shard over
+                // With FSDP and microbatches, both gradient reductions (docs/sweep.md): every
+                // microbatch (data-axis traffic) or after the last (accumulated gradients).
+                std::vector<GradSync> syncs = {GradSync::PerMicrobatch};
+                if (fsdp && mb > 1)
+                  syncs.push_back(GradSync::Last);
+                for (const auto remat : space.remats) {
+                  for (const auto opt : space.optimizers) {
+                    for (const auto sync : syncs) {
+                      Enumerated e = proto;
+                      e.plan.sharding = sharding;
+                      e.plan.async_collective_matmul = async;
+                      e.plan.fsdp = fsdp;
+                      e.plan.remat = remat;
+                      e.plan.optimizer.kind = opt;
+                      e.plan.grad_sync = sync;
+                      out.push_back(std::move(e));
+                    }
                   }
                 }
               }
             }
           }
-        }
         }
         // Larger microbatch counts than the per-chip batch cannot divide it.
         if (mb * t >= gb)

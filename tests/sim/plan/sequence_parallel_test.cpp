@@ -51,17 +51,15 @@ TEST_CASE("sequence parallel: each all-reduce's bytes, as a reduce-scatter plus 
       INFO(sp[i].name);
       const bool input_side = reads_boundary_activations(sp[i].name);
       // Closed form: 2 bytes x 2 (reduce-scatter + all-gather) x features x (k-1)/k per token.
-      const double features = static_cast<double>(input_side ? sp[i].in_features
-                                                             : sp[i].out_features);
+      const double features =
+          static_cast<double>(input_side ? sp[i].in_features : sp[i].out_features);
       const double all_reduce = 2.0 * 2.0 * features * share;
       CHECK(moved(ar[i].forward) + moved(ar[i].backward_input) == Approx(all_reduce));
-      CHECK(sp[i].forward_bytes_per_token + sp[i].backward_bytes_per_token ==
-            Approx(all_reduce));
+      CHECK(sp[i].forward_bytes_per_token + sp[i].backward_bytes_per_token == Approx(all_reduce));
       REQUIRE(sp[i].forward.size() == 1);
       REQUIRE(sp[i].backward_input.size() == 1);
       CHECK(sp[i].forward[0].bytes_per_token == Approx(all_reduce / 2));
-      CHECK(sp[i].forward[0].kind ==
-            (input_side ? MoveKind::AllGather : MoveKind::ReduceScatter));
+      CHECK(sp[i].forward[0].kind == (input_side ? MoveKind::AllGather : MoveKind::ReduceScatter));
       CHECK(sp[i].backward_input[0].kind ==
             (input_side ? MoveKind::ReduceScatter : MoveKind::AllGather));
       CHECK(sp[i].communicates ==
@@ -198,7 +196,7 @@ TEST_CASE("sequence parallel: a plan file's field", "[plan][sequence_parallel]")
       "sp.json");
   CHECK(p.sequence_parallel);
   CHECK(p.site("sequence_parallel").field == "sequence_parallel");
-  CHECK_THROWS_AS(parse_plan_json(R"({"schema": "meshsim.plan/v1", "sequence_parallel": "yes"})",
-                                  "sp.json"),
-                  InputError);
+  CHECK_THROWS_AS(
+      parse_plan_json(R"({"schema": "meshsim.plan/v1", "sequence_parallel": "yes"})", "sp.json"),
+      InputError);
 }
