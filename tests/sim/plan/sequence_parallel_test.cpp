@@ -101,7 +101,10 @@ TEST_CASE("sequence parallel: the split tensors are stored 1/k, the others uncha
           CHECK(split[i].elements_per_token == Approx(whole[i].elements_per_token));
         }
       }
-      CHECK(split_count >= 2);
+      // Layer input (+ the sequential block's mid residual), and the norm outputs (one per
+      // residual segment) when re-gathered.
+      const int segments = m.block == BlockKind::Sequential ? 2 : 1;
+      CHECK(split_count == segments * (std::string(wgi) == "regather" ? 2 : 1));
     }
   }
 }
@@ -171,22 +174,23 @@ TEST_CASE("sequence parallel: refused without replicated activations or when k s
   }
   f.sequence_parallel = "maybe";
   CHECK_THROWS_AS(apply_plan_flags(Plan{}, f), InputError);
-  // ViT-B/16 has 196 tokens: a model axis of 6 does not divide them (4 does); 6 divides its
-  // heads (12), D (768) and F (3072).
+  // ViT-B/16 has 197 tokens (196 patches and a class token): a model axis of 4 divides its heads,
+  // D and F but not the tokens; ViT-22B's 256 tokens split 4 ways.
   const auto vit = load_model("vit-b16");
   PlanFlags g;
   g.activation_layout = "replicated";
   g.sequence_parallel = "on";
-  g.mesh = "32x6";
+  g.mesh = "64x4";
   g.batch = "256";
   try {
     finalize_plan(apply_plan_flags(Plan{}, g), vit, hw, 0);
     FAIL("accepted a model axis that does not divide the tokens");
   } catch (const InputError& e) {
-    CHECK(std::string(e.what()).find("tokens") != std::string::npos);
+    CHECK(e.site().file == "--sequence-parallel");
+    CHECK(std::string(e.what()).find("197 tokens") != std::string::npos);
   }
-  g.mesh = "64x4";
-  CHECK(finalize_plan(apply_plan_flags(Plan{}, g), vit, hw, 0).sequence_parallel);
+  const auto vit22b = load_model("vit-22b");
+  CHECK(finalize_plan(apply_plan_flags(Plan{}, g), vit22b, hw, 0).sequence_parallel);
 }
 
 TEST_CASE("sequence parallel: a plan file's field", "[plan][sequence_parallel]") {
