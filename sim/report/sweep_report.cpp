@@ -372,12 +372,13 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
   }
   const auto& b = rep.sweep.top.front();
   out += fmt::format(
-      "Best plan: {} sharding={} async={} fsdp={} remat={} {} microbatches={}{}\n"
+      "Best plan: {} sharding={}{} async={} fsdp={} remat={} {} microbatches={}{}\n"
       "  step {:.4f} s, {:.4g} tokens/s, {:.4g} images/s, MFU {:.1f}%, headroom {} per chip, "
       "bottleneck {}\n",
-      b.plan.mesh.text(), to_string(b.plan.sharding), b.plan.async_collective_matmul ? "on" : "off",
-      b.plan.fsdp ? "on" : "off", to_string(b.plan.remat), to_string(b.plan.optimizer.kind),
-      b.plan.microbatches,
+      b.plan.mesh.text(), to_string(b.plan.sharding),
+      b.plan.sequence_parallel ? " activations=replicated sequence-parallel" : "",
+      b.plan.async_collective_matmul ? "on" : "off", b.plan.fsdp ? "on" : "off",
+      to_string(b.plan.remat), to_string(b.plan.optimizer.kind), b.plan.microbatches,
       b.plan.fsdp && b.plan.microbatches > 1
           ? std::string(" grad_sync=") + to_string(b.plan.grad_sync)
           : std::string(),
