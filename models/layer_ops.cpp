@@ -277,6 +277,16 @@ std::vector<Op> layer_ops(const ModelConfig& m, const LayerShape& s) {
   // Boundary activation features per chip: the D/k slice, or all D when the layer's norms and
   // residual run on activations replicated across the model axis.
   const std::int64_t d_k = s.replicated_activations ? d : d / k;
+  // Rows of the norms and residual adds: all the chip's tokens, or with sequence parallelism
+  // (replicated activations split along the tokens) its 1/k of them.
+  const bool seq_split = s.replicated_activations && s.sequence_parallel && k > 1;
+  if (seq_split && rows % k != 0) {
+    throw InputError(
+        {"", "", "model_axis"},
+        "must divide the tokens for sequence parallelism (" + std::to_string(rows) + ")",
+        std::to_string(k), "a divisor of the microbatch's tokens");
+  }
+  const std::int64_t boundary_rows = seq_split ? rows / k : rows;
   const std::int64_t norm_params = d_k * (m.layernorm_bias ? 2 : 1);
   // fp32 statistics per row that a norm saves for its backward: mean and 1/std, or 1/rms only.
   const int norm_stats = m.layernorm_centering ? 2 : 1;
@@ -297,7 +307,7 @@ std::vector<Op> layer_ops(const ModelConfig& m, const LayerShape& s) {
                  stats, stats);
     record(scale, params, norm_stats);  // backward needs the scale; writes scale (bias) grads
   };
-  auto norm = [&](const std::string& name) { norm_op(name, rows, d_k, norm_params, d_k); };
+  auto norm = [&](const std::string& name) { norm_op(name, boundary_rows, d_k, norm_params, d_k); };
   auto qk_norm = [&]() {
     if (!m.qk_norm)
       return;
@@ -356,7 +366,7 @@ std::vector<Op> layer_ops(const ModelConfig& m, const LayerShape& s) {
   };
   auto residual = [&](const std::string& name, bool has_bias) {
     const std::int64_t res_bias = has_bias ? d_k : 0;
-    lb.memory_op(name, OpKind::Elementwise, Pass::Forward, rows, d_k, 2, 1,
+    lb.memory_op(name, OpKind::Elementwise, Pass::Forward, boundary_rows, d_k, 2, 1,
                  kAddFlopPerElement * (has_bias ? 2.0 : 1.0), res_bias);
     record(0, res_bias);  // the join reads dy and d(branch input); writes dx and the bias grad
   };

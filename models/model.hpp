@@ -148,6 +148,9 @@ struct LayerShape {
   // Norms, residual adds and their parameters on full-width activations replicated across the
   // model axis (Megatron-style), instead of on the D / model_axis slice.
   bool replicated_activations = false;
+  // With replicated activations: the norms and residual adds split along the tokens over the
+  // model axis (Megatron sequence parallelism): rows / model_axis rows of full width each.
+  bool sequence_parallel = false;
 };
 
 struct Op {

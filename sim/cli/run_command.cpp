@@ -40,13 +40,14 @@ struct RunOptions {
 // Plan flags shared by run and compare (DESIGN §5).
 void add_plan_flags(CLI::App* cmd, RunOptions& o, bool variants = false) {
   if (variants) {
-    cmd->add_option(
-        "--mesh", o.meshes,
-        "Logical mesh DATAxMODEL, e.g. 256x4, or named axes data=8,pipeline=16,model=8; "
-        "give several (--mesh 128x8 --mesh 256x4) to compare them");
+    cmd->add_option("--mesh", o.meshes,
+                    "Logical mesh DATAxMODEL, e.g. 256x4, DATAxMODEL1xMODEL2 (2-D weight "
+                    "sharding), or named axes data=8,pipeline=16,model=8; give several "
+                    "(--mesh 128x8 --mesh 256x4) to compare them");
   } else {
     cmd->add_option("--mesh", o.flags.mesh,
-                    "Logical mesh DATAxMODEL, e.g. 256x4, or named axes data=8,pipeline=16,model=8 "
+                    "Logical mesh DATAxMODEL, e.g. 256x4, DATAxMODEL1xMODEL2 (2-D weight "
+                    "sharding), e.g. 64x4x4, or named axes data=8,pipeline=16,model=8 "
                     "(default: chips x 1)");
   }
   cmd->add_option("--mapping", o.flags.mapping,
@@ -73,6 +74,9 @@ void add_plan_flags(CLI::App* cmd, RunOptions& o, bool variants = false) {
       "Norms/residual on the model axis: sharded (D/k slice) | replicated (full width)");
   cmd->add_option("--grad-sync", o.flags.grad_sync,
                   "FSDP gradient reduce-scatter with microbatches: per-microbatch | last");
+  cmd->add_option("--sequence-parallel", o.flags.sequence_parallel,
+                  "With replicated activations: norms and residual split along the tokens, "
+                  "all-reduces as reduce-scatter + all-gather: on|off");
   cmd->add_option("--microbatches", o.flags.microbatches,
                   "Microbatches per step (gradient accumulation)");
   cmd->add_option("--schedule", o.flags.schedule,

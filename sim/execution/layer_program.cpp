@@ -66,7 +66,7 @@ class LayerEmitter {
         op_kind == CollectiveOp::ReduceScatter
             ? op_seconds(ctx_, collective_matmul_accumulate_op(op.name, block_bytes))
             : 0.0;
-    const double chunk_s = op_seconds(ctx_, matmul_chunk(op, k, move));
+    const double chunk_s = op_seconds(ctx_, matmul_chunk(op, k, move, along_tokens()));
     const double step_s = (bidi ? block_bytes / 2 : block_bytes) / ctx_.ring_step_bandwidth +
                           ctx_.ring_step_latency_s;
     // A reduce-scatter chunk's accumulator add waits for the block received, so it follows both.
@@ -91,12 +91,43 @@ class LayerEmitter {
     return 1;
   }
 
-  // Sync: the whole model-axis collective, and the compute stream waits for it.
+  // Sequence parallelism: the blocks passed around are slices of the tokens (matmul_chunk.hpp).
+  bool along_tokens() const { return ctx_.plan->sequence_parallel; }
+
+  // Sync: the whole model-axis collective (or one of two model axes'), and the compute stream
+  // waits for it.
   void model_collective(CollectiveOp op_kind, std::int64_t bytes, const std::string& name,
-                        std::int32_t row, Phase phase) {
+                        std::int32_t row, Phase phase, Axis axis = Axis::Model) {
     const auto slot = b_.new_collective_slot();
-    b_.collective(Axis::Model, op_kind, bytes, slot, row, phase, name);
-    b_.wait_collective(Axis::Model, slot, row, phase);
+    b_.collective(axis, op_kind, bytes, slot, row, phase, name);
+    b_.wait_collective(axis, slot, row, phase);
+  }
+
+  // Two model axes: each move as a synchronous collective over its own axis, all-gathers before
+  // the matmul, reduce-scatters after it (sharding.hpp's 2-D patterns).
+  void two_axis_linear(const Op& op, const std::vector<LinearMove>& moves, std::int32_t row,
+                       Phase phase) {
+    auto run = [&](const LinearMove& m) {
+      const std::int64_t size = ctx_.plan->mesh.size(m.axis);
+      const Axis axis = m.axis == MeshAxis::Model1 ? Axis::Model1 : Axis::Model2;
+      const double block = m.bytes_per_token / static_cast<double>(size - 1) *
+                           static_cast<double>(ctx_.microbatch_tokens);
+      const auto full = static_cast<std::int64_t>(std::llround(block)) * size;
+      const bool gather = m.kind == MoveKind::AllGather;
+      model_collective(
+          gather ? CollectiveOp::AllGather : CollectiveOp::ReduceScatter, full,
+          op.name + (gather ? " all-gather (" : " reduce-scatter (") + to_string(m.axis) + ")", row,
+          phase, axis);
+    };
+    for (const auto& m : moves) {
+      if (m.kind == MoveKind::AllGather)
+        run(m);
+    }
+    b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
+    for (const auto& m : moves) {
+      if (m.kind == MoveKind::ReduceScatter)
+        run(m);
+    }
   }
 
   // An all-gather of `block_bytes` per chip, overlapped with the k chunks of `op`.
@@ -108,7 +139,7 @@ class LayerEmitter {
       b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
       return;
     }
-    const Op chunk = matmul_chunk(op, k, ChunkedMove::AllGather);
+    const Op chunk = matmul_chunk(op, k, ChunkedMove::AllGather, along_tokens());
     const double chunk_s = op_seconds(ctx_, chunk);
     const auto slot = b_.new_recv_slot();
     std::int32_t expected = 0;
@@ -133,7 +164,7 @@ class LayerEmitter {
                        phase);
       return;
     }
-    const Op chunk = matmul_chunk(op, k, ChunkedMove::ReduceScatter);
+    const Op chunk = matmul_chunk(op, k, ChunkedMove::ReduceScatter, along_tokens());
     const double chunk_s = op_seconds(ctx_, chunk);
     const Op accumulate = collective_matmul_accumulate_op(op.name, block_bytes);
     const double accumulate_s = op_seconds(ctx_, accumulate);
@@ -164,6 +195,10 @@ class LayerEmitter {
       moves = &r.backward_input;
     if (op.pass == Pass::BackwardWeight)
       moves = &r.backward_weight;
+    if (ctx_.two_axes && r.name != "lm_head") {
+      two_axis_linear(op, *moves, row, phase);
+      return;
+    }
     const LinearMove* model_move = nullptr;
     for (const auto& m : *moves) {
       if (m.axis == MeshAxis::Model1)
@@ -252,7 +287,8 @@ Program build_program(const Context& ctx, const StageWork& work) {
   const auto& plan = *ctx.plan;
   const auto ops =
       layer_ops(model, LayerShape{ctx.microbatch_images, ctx.k, 2, plan.attention,
-                                  plan.activation_layout == ActivationLayout::Replicated});
+                                  plan.activation_layout == ActivationLayout::Replicated,
+                                  plan.sequence_parallel});
   std::vector<Op> forward, backward;
   for (const auto& op : ops)
     (op.pass == Pass::Forward ? forward : backward).push_back(op);

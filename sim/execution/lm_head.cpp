@@ -11,7 +11,11 @@ LmHeadWork lm_head_work(const ModelConfig& model, const Plan& plan,
     return w;
   w.enabled = true;
   const std::int64_t k = std::max<std::int64_t>(1, plan.mesh.model());
-  const bool replicated = plan.activation_layout == ActivationLayout::Replicated;
+  // With sequence parallelism the head sees what the sharded layout's does: the last layer's
+  // output split k ways (along the tokens instead of the features: the same elements), gathered
+  // for the LM head, and the embedding's output reduce-scattered (docs/plans.md).
+  const bool replicated =
+      plan.activation_layout == ActivationLayout::Replicated && !plan.sequence_parallel;
   w.ops = lm_head_ops(model, LayerShape{microbatch_images, k, 2, plan.attention, replicated});
 
   // The vocab-parallel head: row sharding of D -> vocab (padded to k x V_k), whatever the plan's
@@ -19,6 +23,11 @@ LmHeadWork lm_head_work(const ModelConfig& model, const Plan& plan,
   Plan head_plan = plan;
   head_plan.sharding = Sharding::Row;
   head_plan.sharding_overrides.clear();
+  if (plan.sequence_parallel) {
+    // The head's input is gathered along the tokens: the sharded layout's row pattern.
+    head_plan.activation_layout = ActivationLayout::Sharded;
+    head_plan.sequence_parallel = false;
+  }
   head_plan.mesh.model1 = k;
   head_plan.mesh.model2 = 1;
   head_plan.mesh.two_model_axes = false;
@@ -44,7 +53,9 @@ LmHeadWork lm_head_work(const ModelConfig& model, const Plan& plan,
     if (model.tied_embeddings) {
       w.embedding_forward = {replicated ? K::AllReduce : K::ReduceScatter, activation_bytes};
       w.embedding_backward = {K::AllGather, activation_bytes};
-    } else if (replicated) {
+    } else if (plan.activation_layout == ActivationLayout::Replicated) {
+      // The D-split lookup made whole; with sequence parallelism each chip then keeps its tokens
+      // (a plain all-gather: the all-to-all that would move 1/k of it is not modelled).
       w.embedding_forward = {K::AllGather, activation_bytes};
     }
     w.loss_statistics = {K::AllReduce, 3 * 4 * rows};

@@ -14,6 +14,8 @@ enum class ChunkedMove { AllGather, ReduceScatter };
 // features: of the contraction (op.k: x[T, D_j] W[D_j, :]), or, for a weight gradient X^T dY, of
 // its rows (op.m). A scattered block is a slice of the output features (op.n). A dimension not
 // divisible by k is rounded up (a padded last chunk).
-Op matmul_chunk(const Op& op, std::int64_t k, ChunkedMove move);
+// `along_tokens` (sequence parallelism): the block is a slice of the tokens instead, so a chunk
+// cuts the matmul's rows (op.m), or for a weight gradient X^T dY its contraction (op.k).
+Op matmul_chunk(const Op& op, std::int64_t k, ChunkedMove move, bool along_tokens = false);
 
 }  // namespace meshsim

@@ -47,11 +47,12 @@ Placement place(const Plan& plan, const network::Topology& topology) {
   Placement p;
   p.data = plan.mesh.data;
   p.model = plan.mesh.model();
+  p.model1 = std::max<std::int64_t>(1, plan.mesh.model1);
+  p.model2 = std::max<std::int64_t>(1, plan.mesh.model2);
   p.pipeline = plan.mesh.pipeline;
   const std::int64_t stages = p.pipeline;
-  if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
-    throw std::logic_error("place: two model axes are not simulated yet");
-  }
+  if (stages > 1 && p.model2 > 1)
+    throw std::logic_error("place: a pipeline with two model axes is not simulated");
   p.chip.assign(static_cast<std::size_t>(p.data * stages * p.model), 0);
   if (topology.kind() == network::TopologyKind::GpuCluster) {
     // Model-major ranks (docs/plans.md "Mapping"): rank = (s t + d) k + m, GPU id = rank: the
@@ -65,6 +66,18 @@ Placement place(const Plan& plan, const network::Topology& topology) {
       }
     }
     p.model_shape = {static_cast<int>(p.model)};
+    // model1 x model2 inside a node when k fits (model-major ranks). model1's members are
+    // consecutive ranks; model2's are k1 apart, so a node holds per_node / k1 of them.
+    p.model1_shape = {static_cast<int>(p.model1)};
+    {
+      const std::int64_t per_node = topology.shape().empty() ? 1 : topology.shape()[0];
+      const std::int64_t m2_per_node = std::max<std::int64_t>(1, per_node / p.model1);
+      if (m2_per_node > 1 && p.model2 > m2_per_node && p.model2 % m2_per_node == 0) {
+        p.model2_shape = {static_cast<int>(m2_per_node), static_cast<int>(p.model2 / m2_per_node)};
+      } else {
+        p.model2_shape = {static_cast<int>(p.model2)};
+      }
+    }
     // Data-axis members that share a node come first in the group's shape, so the hierarchical
     // algorithm's inner (NVLink) dimension is right.
     const std::int64_t per_node = topology.shape().empty() ? 1 : topology.shape()[0];
@@ -93,7 +106,8 @@ Placement place(const Plan& plan, const network::Topology& topology) {
             index /= f.size;
           }
         };
-        fill(plan.mapping.model1, m);
+        fill(plan.mapping.model1, m % p.model1);
+        fill(plan.mapping.model2, m / p.model1);
         fill(plan.mapping.data, d);
         std::int64_t id = 0;
         for (std::size_t dim = 0; dim < shape.size(); ++dim)
@@ -101,7 +115,12 @@ Placement place(const Plan& plan, const network::Topology& topology) {
         p.chip[static_cast<std::size_t>(d * p.model + m)] = static_cast<std::int32_t>(id);
       }
     }
-    p.model_shape = factor_shape(plan.mapping.model1);
+    p.model1_shape = factor_shape(plan.mapping.model1);
+    p.model2_shape = factor_shape(plan.mapping.model2);
+    // The whole model group: model1's factors inner, then model2's (mixed radix as above).
+    std::vector<TorusFactor> both = plan.mapping.model1;
+    both.insert(both.end(), plan.mapping.model2.begin(), plan.mapping.model2.end());
+    p.model_shape = factor_shape(both);
     p.data_shape = factor_shape(plan.mapping.data);
     if (stages > 1) {
       // The t members of a stage's data group: the data factors with the stages divided out of
@@ -132,6 +151,22 @@ collectives::Group Placement::model_group(std::int64_t d) const {
   for (std::int64_t m = 0; m < model; ++m)
     g.chips.push_back(chip[static_cast<std::size_t>(d * model + m)]);
   g.shape = model_shape;
+  return g;
+}
+
+collectives::Group Placement::model1_group(std::int64_t d, std::int64_t m2) const {
+  collectives::Group g;
+  for (std::int64_t m1 = 0; m1 < model1; ++m1)
+    g.chips.push_back(chip[static_cast<std::size_t>(d * model + m2 * model1 + m1)]);
+  g.shape = model1_shape;
+  return g;
+}
+
+collectives::Group Placement::model2_group(std::int64_t d, std::int64_t m1) const {
+  collectives::Group g;
+  for (std::int64_t m2 = 0; m2 < model2; ++m2)
+    g.chips.push_back(chip[static_cast<std::size_t>(d * model + m2 * model1 + m1)]);
+  g.shape = model2_shape;
   return g;
 }
 

@@ -30,7 +30,14 @@ using engine::SimTime;
 // collectives are issued without blocking it, and waits block it until the data has arrived.
 
 enum class Kind : std::uint8_t { Compute, Send, WaitRecv, Collective, WaitCollective };
-enum class Axis : std::uint8_t { None, Model, Data, Pipeline };
+// Model: the whole model group of a replica (k chips); Model1 / Model2: with two model axes, the
+// k1 chips of one model2 index, and the k2 chips of one model index (placement.hpp). Pipeline:
+// sends between neighbouring stages.
+enum class Axis : std::uint8_t { None, Model, Data, Model1, Model2, Pipeline };
+inline constexpr int kAxisCount = 6;
+inline bool is_model_axis(Axis axis) {
+  return axis == Axis::Model || axis == Axis::Model1 || axis == Axis::Model2;
+}
 enum class Phase : std::uint8_t { Forward, Backward, Recompute, Optimizer };
 
 struct Instr {
@@ -64,8 +71,11 @@ struct Context {
   const HardwareProfile* hardware = nullptr;
   const Plan* plan = nullptr;
   std::vector<ResolvedLinear> linears;
-  std::int64_t k = 1;  // model axis
+  std::int64_t k = 1;  // model axis (k1 x k2 with two model axes)
   std::int64_t t = 1;  // data axis
+  // Two model axes of more than one chip each way (model2 > 1): every linear's moves run as
+  // synchronous collectives over their own axis (docs/execution.md "Two model axes").
+  bool two_axes = false;
   std::int64_t microbatch_images = 1;
   std::int64_t microbatch_tokens = 1;
   double layer_weight_bytes = 0;    // this chip's model shard of one layer's weights (bf16)

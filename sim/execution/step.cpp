@@ -89,11 +89,6 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
     throw InputError(plan.site("mesh"), "a pipeline with two model axes is not simulated",
                      plan.mesh.text(), "data=N,pipeline=N,model=N");
   }
-  if (plan.mesh.two_model_axes && plan.mesh.model2 > 1) {
-    throw InputError(plan.site("mesh"),
-                     "two model axes (data x model1 x model2) are not simulated yet",
-                     plan.mesh.text(), "a data x model mesh");
-  }
   Context ctx;
   ctx.model = &model;
   ctx.hardware = &hardware;
@@ -101,6 +96,7 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
   ctx.linears = resolve_sharding(model, plan);
   ctx.k = plan.mesh.model();
   ctx.t = plan.mesh.data;
+  ctx.two_axes = plan.mesh.model2 > 1;
   ctx.microbatch_images = plan.global_batch / (ctx.t * plan.microbatches);
   ctx.microbatch_tokens = ctx.microbatch_images * model.tokens;
   const ParamCounts params = count_params(model);

@@ -14,11 +14,13 @@ namespace {
 // or pre-reduce over NVLink), so of a member's (p-1)/p share at least (p-G)/(p G) of the buffer
 // must cross a NIC per member (G members of the group per node); the hierarchical algorithm meets
 // this exactly. NVLink traffic is left out (a looser, still valid bound).
-double axis_comm_bound_s(const HardwareProfile& hw, const Plan& plan, MeshAxis axis, double bytes) {
+// `factors`: the axis's torus factors; `p`: its group size; `per_node`: at most this many members
+// of one group share a GPU node (overestimating it only loosens the bound).
+double axis_comm_bound_s(const HardwareProfile& hw, const std::vector<TorusFactor>& factors,
+                         std::int64_t p, std::int64_t per_node, double bytes) {
   if (bytes <= 0)
     return 0;
   if (hw.kind == InterconnectKind::Torus) {
-    const auto& factors = axis == MeshAxis::Data ? plan.mapping.data : plan.mapping.model1;
     std::vector<int> dims;
     for (const auto& f : factors) {
       if (f.size > 1 && std::find(dims.begin(), dims.end(), f.dim) == dims.end()) {
@@ -28,13 +30,6 @@ double axis_comm_bound_s(const HardwareProfile& hw, const Plan& plan, MeshAxis a
     return bytes / (2.0 * static_cast<double>(std::max<std::size_t>(1, dims.size())) *
                     hw.torus.link_bandwidth_bytes_per_s);
   }
-  const std::int64_t k = plan.mesh.model();
-  const std::int64_t g = hw.gpu.gpus_per_node;
-  const std::int64_t p = axis == MeshAxis::Model1 ? k : plan.mesh.data;
-  // Members of this axis's group that share a node (model-major ranks, docs/plans.md).
-  const std::int64_t per_node = axis == MeshAxis::Model1
-                                    ? std::min(k, g)
-                                    : std::max<std::int64_t>(1, std::min(p, g / std::min(k, g)));
   if (p <= 1)
     return 0;
   if (per_node >= p)
@@ -42,6 +37,30 @@ double axis_comm_bound_s(const HardwareProfile& hw, const Plan& plan, MeshAxis a
   const double outside = static_cast<double>(p - per_node) / static_cast<double>(p - 1) /
                          static_cast<double>(per_node);
   return bytes * outside / hw.gpu.nic_bandwidth_bytes_per_s;
+}
+
+// The bound of every axis's traffic on the chip (model-major GPU ranks, docs/plans.md): the
+// whole model group, the two model axes (model1's members consecutive, model2's k1 apart), and
+// the data axis; the largest.
+double comm_bound_s(const HardwareProfile& hw, const Plan& plan, const double* bytes_sent) {
+  const std::int64_t k = plan.mesh.model();
+  const std::int64_t k1 = std::max<std::int64_t>(1, plan.mesh.model1);
+  const std::int64_t k2 = std::max<std::int64_t>(1, plan.mesh.model2);
+  const std::int64_t g = std::max(1, hw.gpu.gpus_per_node);
+  const std::int64_t t = plan.mesh.data;
+  std::vector<TorusFactor> both = plan.mapping.model1;
+  both.insert(both.end(), plan.mapping.model2.begin(), plan.mapping.model2.end());
+  auto sent = [&](Axis axis) { return bytes_sent[static_cast<int>(axis)]; };
+  const double model = axis_comm_bound_s(hw, both, k, std::min(k, g), sent(Axis::Model));
+  const double model1 =
+      axis_comm_bound_s(hw, plan.mapping.model1, k1, std::min(k1, g), sent(Axis::Model1));
+  const double model2 = axis_comm_bound_s(
+      hw, plan.mapping.model2, k2,
+      std::max<std::int64_t>(1, std::min(k2, (g + k1 - 1) / std::min(k1, g))), sent(Axis::Model2));
+  const double data = axis_comm_bound_s(hw, plan.mapping.data, t,
+                                        std::max<std::int64_t>(1, std::min(t, g / std::min(k, g))),
+                                        sent(Axis::Data));
+  return std::max({model, model1, model2, data});
 }
 
 }  // namespace
@@ -93,7 +112,8 @@ void account_step(const Context& ctx, const std::vector<Program>& programs, cons
   double executed = 0, model_bytes = 0, data_bytes = 0, pipe_bytes = 0, compute_max = 0;
   for (const auto& s : stats) {
     executed += s.flop;
-    model_bytes += s.bytes_sent[static_cast<int>(Axis::Model)];
+    for (Axis axis : {Axis::Model, Axis::Model1, Axis::Model2})
+      model_bytes += s.bytes_sent[static_cast<int>(axis)];
     data_bytes += s.bytes_sent[static_cast<int>(Axis::Data)];
     pipe_bytes += s.bytes_sent[static_cast<int>(Axis::Pipeline)];
     compute_max = std::max(compute_max, s.compute_ps * 1e-12);
@@ -111,16 +131,15 @@ void account_step(const Context& ctx, const std::vector<Program>& programs, cons
   result.model_axis.bytes_sent_per_chip = model_bytes / n;
   result.data_axis.bytes_sent_per_chip = data_bytes / n;
   const auto& slow = stats[slowest];
-  result.model_axis.exposed_s = slow.exposed_ps[static_cast<int>(Axis::Model)] * 1e-12;
+  result.model_axis.exposed_s = (slow.exposed_ps[static_cast<int>(Axis::Model)] +
+                                 slow.exposed_ps[static_cast<int>(Axis::Model1)] +
+                                 slow.exposed_ps[static_cast<int>(Axis::Model2)]) *
+                                1e-12;
   result.data_axis.exposed_s = slow.exposed_ps[static_cast<int>(Axis::Data)] * 1e-12;
   result.pipeline.send_bytes_per_chip = pipe_bytes / n;
   result.pipeline.exposed_s = slow.exposed_ps[static_cast<int>(Axis::Pipeline)] * 1e-12;
   result.compute_lower_bound_s = slow.flop / peak;
-  result.comm_lower_bound_s =
-      std::max(axis_comm_bound_s(hardware, plan, MeshAxis::Model1,
-                                 slow.bytes_sent[static_cast<int>(Axis::Model)]),
-               axis_comm_bound_s(hardware, plan, MeshAxis::Data,
-                                 slow.bytes_sent[static_cast<int>(Axis::Data)]));
+  result.comm_lower_bound_s = comm_bound_s(hardware, plan, slow.bytes_sent);
   result.lower_bound_s = std::max(result.compute_lower_bound_s, result.comm_lower_bound_s);
 
   result.bytes_per_link_class = sim.bytes_per_link_class();

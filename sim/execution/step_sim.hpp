@@ -51,6 +51,15 @@ class StepSim {
     }
     for (std::int64_t g = 0; g < placement.data * p_; ++g)
       model_groups_.push_back(placement.model_group(g));
+    // Two model axes (p = 1): group d * k2 + m2 of model1, d * k1 + m1 of model2.
+    if (placement.model2 > 1) {
+      for (std::int64_t d = 0; d < placement.data; ++d) {
+        for (std::int64_t m2 = 0; m2 < placement.model2; ++m2)
+          model1_groups_.push_back(placement.model1_group(d, m2));
+        for (std::int64_t m1 = 0; m1 < placement.model1; ++m1)
+          model2_groups_.push_back(placement.model2_group(d, m1));
+      }
+    }
     for (std::int64_t m = 0; m < w_; ++m)
       data_groups_.push_back(placement.data_group(m));
     allow_leaf_groups_ = allow_leaf_groups;
@@ -64,11 +73,11 @@ class StepSim {
     finish_.assign(n, SimTime::zero());
     recv_.assign(n * static_cast<std::size_t>(std::max(1, max_recv_)), 0);
     coll_done_.assign(n * static_cast<std::size_t>(std::max(1, max_coll_)), 0);
-    model_arrivals_.assign(
-        static_cast<std::size_t>(replicas_ * p_) * static_cast<std::size_t>(std::max(1, max_coll_)),
-        0);
-    data_arrivals_.assign(
-        static_cast<std::size_t>(w_) * static_cast<std::size_t>(std::max(1, max_coll_)), 0);
+    for (Axis axis : {Axis::Model, Axis::Data, Axis::Model1, Axis::Model2}) {
+      const std::int64_t groups = axis == Axis::Data ? w_ : replicas_ * groups_per_replica(axis);
+      arrivals_[static_cast<std::size_t>(axis)].assign(
+          static_cast<std::size_t>(groups) * static_cast<std::size_t>(std::max(1, max_coll_)), 0);
+    }
     stats_.assign(n, ChipStats{});
     if (symmetric_) {
       batch_memo_.resize(static_cast<std::size_t>(w_));
@@ -123,8 +132,8 @@ class StepSim {
   };
   struct ChipStats {
     double compute_ps = 0, recompute_ps = 0, optimizer_ps = 0;
-    double exposed_ps[4] = {0, 0, 0, 0};  // by Axis
-    double bytes_sent[4] = {0, 0, 0, 0};  // by Axis
+    double exposed_ps[kAxisCount] = {};  // by Axis
+    double bytes_sent[kAxisCount] = {};  // by Axis
     double flop = 0;
     std::vector<RowStats> rows;
   };
@@ -158,13 +167,20 @@ class StepSim {
                 reduced_.at(std::make_tuple(m, static_cast<int>(in.op), in.bytes)).size());
           continue;
         }
-        const bool model_axis = in.axis == Axis::Model;
-        const auto& group = model_axis ? model_groups_[static_cast<std::size_t>(st)]
-                                       : data_groups_[static_cast<std::size_t>(st * k)];
+        // Per stage: its model group (the whole model axis, or with two model axes, p = 1, one
+        // group of model1 or model2), or its k data groups.
+        const bool model_axis = is_model_axis(in.axis);
+        const auto& group =
+            in.axis == Axis::Model ? model_groups_[static_cast<std::size_t>(st)]
+            : model_axis           ? groups_of(in.axis)[0]
+                                   : data_groups_[static_cast<std::size_t>(st * k)];
         const auto name =
             collectives::default_collective_algorithm(in.op, topology, group, in.bytes);
         const auto& algorithm = collectives::find_collective_algorithm(name, in.op);
-        const double groups = static_cast<double>(model_axis ? replicas_ : k);
+        const double groups = static_cast<double>(
+            in.axis == Axis::Model ? replicas_
+            : model_axis           ? replicas_ * groups_per_replica(in.axis)
+                                   : k);
         events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
       }
     }
@@ -259,7 +275,7 @@ class StepSim {
       row_of(c, in.row).exposed_ps += waited;
     if (traced(c) && waited > 0) {
       record(c, 0,
-             in.axis == Axis::Model      ? "wait model axis"
+             is_model_axis(in.axis)      ? "wait model axis"
              : in.axis == Axis::Pipeline ? "wait pipeline"
                                          : "wait data axis",
              "wait", block_start_[static_cast<std::size_t>(c)], sim_.now());
@@ -297,8 +313,7 @@ class StepSim {
     auto it = schedules_.find(key);
     if (it != schedules_.end())
       return it->second;
-    const auto& g = axis == Axis::Model ? model_groups_[static_cast<std::size_t>(group)]
-                                        : data_groups_[static_cast<std::size_t>(group)];
+    const auto& g = groups_of(axis)[static_cast<std::size_t>(group)];
     const auto name = collectives::default_collective_algorithm(op, network_.topology(), g, bytes);
     const auto& algorithm = collectives::find_collective_algorithm(name, op);
     return schedules_.emplace(key, algorithm.build(op, g, bytes, 1)).first->second;
@@ -306,7 +321,7 @@ class StepSim {
 
   // Bytes each member sends: (p-1)/p of the buffer for AG/RS, twice for AR (ring algorithms).
   void account_collective(std::int64_t c, const Instr& in) {
-    const std::int64_t size = in.axis == Axis::Model ? placement_.model : placement_.data;
+    const std::int64_t size = group_size(in.axis);
     const double share = static_cast<double>(size - 1) / static_cast<double>(size);
     const double factor = in.op == CollectiveOp::AllReduce ? 2.0 : 1.0;
     stats_of(c).bytes_sent[static_cast<int>(in.axis)] +=
@@ -317,15 +332,15 @@ class StepSim {
 
   void start_collective(std::int64_t c, const Instr& in) {
     const auto slots = static_cast<std::size_t>(max_coll_);
-    const std::int64_t group = in.axis == Axis::Model ? c / placement_.model : c % w_;
+    const std::int64_t group = group_of(in.axis, c);
     // Members that must arrive: with replica symmetry the others arrive at the same time.
-    const std::int64_t needed = in.axis == Axis::Model ? placement_.model : replicas_;
-    auto& arrivals = in.axis == Axis::Model ? model_arrivals_ : data_arrivals_;
+    const std::int64_t needed = in.axis == Axis::Data ? replicas_ : group_size(in.axis);
+    auto& arrivals = arrivals_[static_cast<std::size_t>(in.axis)];
     auto& n = arrivals[static_cast<std::size_t>(group) * slots + static_cast<std::size_t>(in.slot)];
     account_collective(c, in);
     if (++n < needed)
       return;  // the collective starts when its last member reaches it
-    const auto arg = (static_cast<std::uint64_t>(in.axis) << 62) |
+    const auto arg = (static_cast<std::uint64_t>(in.axis) << 61) |
                      (static_cast<std::uint64_t>(group) << 32) |
                      static_cast<std::uint64_t>(in.slot);
     const auto* schedule = &schedule_for(in.axis, group, in.op, in.bytes);
@@ -356,28 +371,27 @@ class StepSim {
     auto* s = static_cast<StepSim*>(self);
     auto ready = std::move(s->ready_);
     s->ready_.clear();
-    std::sort(ready.begin(), ready.end());  // axis (model < data), group, slot
+    // axis (model < data < model1 < model2), group, slot
+    std::sort(ready.begin(), ready.end());
     for (auto arg : ready)
       s->runs_.at(arg)->start();
   }
 
   void finish_collective(std::uint64_t arg) {
-    const auto axis = static_cast<Axis>(arg >> 62);
-    const auto group = static_cast<std::int64_t>((arg >> 32) & 0x3fffffff);
+    const auto axis = static_cast<Axis>(arg >> 61);
+    const auto group = static_cast<std::int64_t>((arg >> 32) & 0x1fffffff);
     const auto slot = static_cast<std::int32_t>(arg & 0xffffffff);
     auto it = runs_.find(arg);
     const SimTime start = it->second->start_time();
     const std::int32_t row = run_rows_[arg];
-    const std::int64_t first =
-        axis == Axis::Model ? group * placement_.model : group;  // a member: its stage's program
-    const std::string& name = prog(first).names[static_cast<std::size_t>(run_names_[arg])];
-    const std::int64_t size = axis == Axis::Model ? placement_.model : replicas_;
+    // A member: its stage's program has the collective's name.
+    const std::string& name =
+        prog(member(axis, group, 0)).names[static_cast<std::size_t>(run_names_[arg])];
+    const std::int64_t size = axis == Axis::Data ? replicas_ : group_size(axis);
     if (symmetric_ && axis == Axis::Data)
       --direct_in_flight_[static_cast<std::size_t>(group)];
-    for (std::int64_t i = 0; i < size; ++i) {
-      const std::int64_t c = axis == Axis::Model ? group * placement_.model + i : i * w_ + group;
-      member_done(c, axis, slot, row, name, start);
-    }
+    for (std::int64_t i = 0; i < size; ++i)
+      member_done(member(axis, group, i), axis, slot, row, name, start);
     runs_.erase(it);
     run_names_.erase(arg);
     run_rows_.erase(arg);
@@ -390,12 +404,76 @@ class StepSim {
     if (row >= 0)
       row_of(c, row).comm_ps += static_cast<double>((sim_.now() - start).ps());
     if (traced(c))
-      record(c, 2, name, axis == Axis::Model ? "model-comm" : "data-comm", start, sim_.now());
+      record(c, 2, name, is_model_axis(axis) ? "model-comm" : "data-comm", start, sim_.now());
     if (!blocked_[static_cast<std::size_t>(c)])
       return;
     const auto& in = prog(c).code[pc_[static_cast<std::size_t>(c)]];
     if (in.kind == Kind::WaitCollective && in.slot == slot)
       unblock(c);
+  }
+
+  // ---- Groups of the mesh axes ----
+  // Simulated chip c = d * k + m (m = m1 + k1 * m2 with two model axes). Model groups are
+  // numbered replica by replica: Model d, Model1 d * k2 + m2, Model2 d * k1 + m1; Data m.
+
+  std::int64_t groups_per_replica(Axis axis) const {
+    // Model: one group per pipeline stage; two model axes (p = 1): k2 groups of model1 and k1 of
+    // model2.
+    return axis == Axis::Model1   ? placement_.model2
+           : axis == Axis::Model2 ? placement_.model1
+           : axis == Axis::Model  ? p_
+                                  : 1;
+  }
+  std::int64_t group_size(Axis axis) const {
+    switch (axis) {
+      case Axis::Model:
+        return placement_.model;
+      case Axis::Model1:
+        return placement_.model1;
+      case Axis::Model2:
+        return placement_.model2;
+      default:
+        return placement_.data;
+    }
+  }
+  std::int64_t group_of(Axis axis, std::int64_t c) const {
+    const std::int64_t k = placement_.model, d = c / k, m = c % k;
+    switch (axis) {
+      case Axis::Model:
+        return d;  // d p + s with a pipeline
+      case Axis::Model1:
+        return d * placement_.model2 + m / placement_.model1;
+      case Axis::Model2:
+        return d * placement_.model1 + m % placement_.model1;
+      default:
+        return c % w_;  // the replica position s k + m
+    }
+  }
+  // The i-th member of `group` (as a simulated chip).
+  std::int64_t member(Axis axis, std::int64_t group, std::int64_t i) const {
+    const std::int64_t k = placement_.model, k1 = placement_.model1, k2 = placement_.model2;
+    switch (axis) {
+      case Axis::Model:
+        return group * k + i;
+      case Axis::Model1:
+        return group / k2 * k + group % k2 * k1 + i;
+      case Axis::Model2:
+        return group / k1 * k + i * k1 + group % k1;
+      default:
+        return i * w_ + group;  // data: replica i's chip at position `group`
+    }
+  }
+  const std::vector<collectives::Group>& groups_of(Axis axis) const {
+    switch (axis) {
+      case Axis::Model:
+        return model_groups_;
+      case Axis::Model1:
+        return model1_groups_;
+      case Axis::Model2:
+        return model2_groups_;
+      default:
+        return data_groups_;
+    }
   }
 
   // ---- Replica symmetry ----
@@ -419,15 +497,19 @@ class StepSim {
       return;
     }
     bool sends = false;
-    std::set<std::pair<int, std::int64_t>> model_ops, data_ops;
+    std::set<std::pair<int, std::int64_t>> data_ops;
+    std::set<std::tuple<int, int, std::int64_t>> model_ops;  // axis, op, bytes
     bool pipe_sends = false;
     for (const auto& program : programs_) {
       for (const auto& in : program.code) {
-        sends = sends || (in.kind == Kind::Send && in.axis == Axis::Model);
+        sends = sends || (in.kind == Kind::Send && is_model_axis(in.axis));
         pipe_sends = pipe_sends || (in.kind == Kind::Send && in.axis == Axis::Pipeline);
-        if (in.kind == Kind::Collective) {
-          (in.axis == Axis::Model ? model_ops : data_ops)
-              .insert({static_cast<int>(in.op), in.bytes});
+        if (in.kind != Kind::Collective)
+          continue;
+        if (is_model_axis(in.axis)) {
+          model_ops.insert({static_cast<int>(in.axis), static_cast<int>(in.op), in.bytes});
+        } else {
+          data_ops.insert({static_cast<int>(in.op), in.bytes});
         }
       }
     }
@@ -446,16 +528,19 @@ class StepSim {
     for (std::size_t i = 0; i < placement_.chip.size(); ++i)
       position[static_cast<std::size_t>(placement_.chip[i])] = static_cast<std::int64_t>(i);
     auto pos = [&](std::int32_t chip) { return position[static_cast<std::size_t>(chip)]; };
-    for (const auto& [op, bytes] : model_ops) {
-      for (std::int64_t st = 0; st < p_; ++st) {
-        const auto kind = static_cast<CollectiveOp>(op);
-        const auto& base = schedule_for(Axis::Model, st, kind, bytes);
+    for (const auto& [axis_id, op, bytes] : model_ops) {
+      const auto kind = static_cast<CollectiveOp>(op);
+      const auto axis = static_cast<Axis>(axis_id);
+      // Model: one group per stage; Model1 / Model2 (p = 1): k2 / k1 groups per replica.
+      const std::int64_t per_replica = groups_per_replica(axis);
+      for (std::int64_t g = 0; g < per_replica; ++g) {
+        const auto& base = schedule_for(axis, g, kind, bytes);
         for (const auto& tr : base.transfers) {
           pairs.insert({static_cast<std::int32_t>(pos(tr.src_chip)),
                         static_cast<std::int32_t>(pos(tr.dst_chip))});
         }
         for (std::int64_t d = 1; d < t; ++d) {
-          const auto& s = schedule_for(Axis::Model, d * p_ + st, kind, bytes);
+          const auto& s = schedule_for(axis, d * per_replica + g, kind, bytes);
           bool same =
               s.size() == base.size() && s.deps == base.deps && s.dep_offsets == base.dep_offsets;
           for (std::size_t i = 0; same && i < s.size(); ++i) {
@@ -787,10 +872,11 @@ class StepSim {
   std::vector<SimTime> block_start_, finish_;
   std::vector<std::int32_t> recv_;
   std::vector<std::uint8_t> coll_done_;
-  std::vector<std::int32_t> model_arrivals_, data_arrivals_;
+  std::array<std::vector<std::int32_t>, kAxisCount> arrivals_;  // by Axis: [group * slots + slot]
   std::vector<ChipStats> stats_;
   std::vector<int> ring_pos_;
   std::vector<collectives::Group> model_groups_, data_groups_;
+  std::vector<collectives::Group> model1_groups_, model2_groups_;  // two model axes
   std::map<std::tuple<int, std::int64_t, int, std::int64_t>, collectives::Schedule> schedules_;
   std::map<std::uint64_t, std::unique_ptr<collectives::CollectiveRun>> runs_;
   std::vector<std::uint64_t> ready_;  // collectives to start at the end of this picosecond

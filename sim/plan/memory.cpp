@@ -80,7 +80,11 @@ std::vector<ActivationTensor> layer_activations(const ModelConfig& model,
 
   // Boundary activations (layer input, the residual between the two segments): the D/k slice, or
   // all D when they are replicated across the model axis (docs/plans.md "Activation layout").
-  const double boundary = plan.activation_layout == ActivationLayout::Replicated ? d : d / k;
+  // With sequence parallelism they are split along the tokens instead: D per token on 1/k of
+  // the tokens, D/k per token of the microbatch (Korthikanti et al. 2022, §4.2.2).
+  const bool replicated = plan.activation_layout == ActivationLayout::Replicated;
+  const bool seq_split = replicated && plan.sequence_parallel;
+  const double boundary = replicated && !seq_split ? d : d / k;
   // Attention scores kept for the backward pass: the softmax output (heads x tokens per token),
   // or, with FlashAttention, only the fp32 log-sum-exp of every row (one per head per token, two
   // bf16 elements' worth).
@@ -88,7 +92,13 @@ std::vector<ActivationTensor> layer_activations(const ModelConfig& model,
   const double heads = static_cast<double>(model.heads);
   std::vector<ActivationTensor> t;
   auto add = [&](std::string name, ActivationSource source, double elements) {
-    t.push_back({std::move(name), source, elements, kept_by(plan.remat, source)});
+    // The tensors sequence parallelism splits along the tokens: the boundary activations and
+    // the norm outputs (the latter stored split only when the weight gradient re-gathers them).
+    const bool split =
+        seq_split && k > 1 &&
+        (source == ActivationSource::LayerInput || source == ActivationSource::Residual ||
+         (source == ActivationSource::NormOutput && elements < d));
+    t.push_back({std::move(name), source, elements, kept_by(plan.remat, source), split});
   };
   auto scores = [&]() {
     if (flash) {
@@ -192,9 +202,10 @@ MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Line
     // The LM head of one microbatch (its backward follows its forward at once): the final norm's
     // input (the D/k slice, or D replicated), the head's gathered input [R x D] and the logits
     // [R x V_k] (bf16; the loss's gradient overwrites them), docs/plans.md "Decoders".
-    const double boundary = plan.activation_layout == ActivationLayout::Replicated
-                                ? static_cast<double>(model.width)
-                                : static_cast<double>(model.width) / k;
+    const double boundary =
+        plan.activation_layout == ActivationLayout::Replicated && !plan.sequence_parallel
+            ? static_cast<double>(model.width)
+            : static_cast<double>(model.width) / k;
     const double v_k = static_cast<double>(vocab_per_chip(model, plan.mesh.model()));
     m.lm_head_activation_bytes =
         kBf16Bytes * tokens * (boundary + static_cast<double>(model.width) + v_k);
@@ -204,6 +215,14 @@ MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Line
       m.weight_gather_buffer_bytes +=
           kBf16Bytes * static_cast<double>(params.embedding + params.head) / k;
     }
+  }
+
+  if (plan.sequence_parallel && k > 1) {
+    // What the token split saves: the same plan's activations without it.
+    Plan whole = plan;
+    whole.sequence_parallel = false;
+    const MemoryBreakdown w = memory_per_chip(model, linears, params, whole, capacity_bytes);
+    m.sequence_parallel_saving_bytes = w.activations_bytes - m.activations_bytes;
   }
 
   m.total_bytes = m.weights_bytes + m.weight_gather_buffer_bytes + m.gradient_buffer_bytes +

@@ -35,6 +35,8 @@ struct ActivationTensor {
   ActivationSource source = ActivationSource::LayerInput;
   double elements_per_token = 0;  // on this chip (features split over the model axes)
   bool kept = true;               // kept from the forward pass for all layers (else recomputed)
+  // Split along the tokens by sequence parallelism (1/k of the replicated layout's tensor).
+  bool sequence_split = false;
 };
 
 struct MemoryBreakdown {
@@ -61,6 +63,8 @@ struct MemoryBreakdown {
   double kept_bytes_per_layer = 0;       // activations kept across the step, per layer
   double recompute_bytes_one_layer = 0;  // rebuilt for the layer being back-propagated
   double lm_head_activation_bytes = 0;   // decoders: final norm input, LM head input, logits
+  // Sequence parallelism: the activations the same plan without it needs, minus these.
+  double sequence_parallel_saving_bytes = 0;
   std::vector<ActivationTensor> layer_activations;
 };
 

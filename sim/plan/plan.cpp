@@ -341,6 +341,8 @@ Plan apply_plan_flags(Plan plan, const PlanFlags& flags) {
   on_off(flags.async, "--async", "async", plan.async_collective_matmul);
   on_off(flags.bidirectional, "--bidirectional", "bidirectional", plan.bidirectional);
   on_off(flags.fsdp, "--fsdp", "fsdp", plan.fsdp);
+  on_off(flags.sequence_parallel, "--sequence-parallel", "sequence_parallel",
+         plan.sequence_parallel);
   on_off(flags.master_weights, "--master-weights", "master_weights_fp32",
          plan.optimizer.master_weights_fp32);
   if (!flags.remat.empty()) {

@@ -130,6 +130,10 @@ struct Plan {
   AttentionKernel attention = AttentionKernel::Unfused;
   ActivationLayout activation_layout = ActivationLayout::Sharded;
   GradSync grad_sync = GradSync::PerMicrobatch;
+  // Megatron sequence parallelism (Korthikanti et al. 2022) on the model axis, with replicated
+  // activations only: norms, residual and element-wise ops on tokens/k rows of full width, each
+  // all-reduce replaced by a reduce-scatter and an all-gather along the tokens (docs/plans.md).
+  bool sequence_parallel = false;
   std::int64_t microbatches = 1;
   std::int64_t global_batch = 0;  // images per step; 0 = the model's train_batch
   // Pipeline (mesh.pipeline > 1, docs/plans.md "Pipeline"): the schedule, virtual stages per chip
@@ -167,6 +171,7 @@ struct PlanFlags {
   std::string attention;          // --attention unfused|flash
   std::string activation_layout;  // --activation-layout sharded|replicated
   std::string grad_sync;          // --grad-sync per-microbatch|last
+  std::string sequence_parallel;  // --sequence-parallel on|off
   std::string microbatches;       // --microbatches N
   std::string batch;              // --batch N (global batch in images)
   std::string schedule;           // --schedule gpipe|1f1b|interleaved

@@ -141,6 +141,7 @@ Plan parse_plan_json(const std::string& text, const std::string& origin) {
   flag("async", plan.async_collective_matmul);
   flag("bidirectional", plan.bidirectional);
   flag("fsdp", plan.fsdp);
+  flag("sequence_parallel", plan.sequence_parallel);
   if (root.has("remat")) {
     plan.remat =
         parse_remat(root.enumeration("remat", {"none", "full", "selective"}), root.site("remat"));

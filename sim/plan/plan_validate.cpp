@@ -343,6 +343,25 @@ Plan finalize_plan(const Plan& input, const ModelConfig& model, const std::vecto
       }
     }
   }
+  if (plan.sequence_parallel) {
+    // Sequence parallelism splits what the replicated layout keeps whole; the sharded layout
+    // already splits norms and residual (along the features), docs/plans.md.
+    if (plan.activation_layout != ActivationLayout::Replicated) {
+      throw InputError(plan.site("sequence_parallel"),
+                       "sequence parallelism needs replicated activations (the sharded layout "
+                       "already splits norms and residual along the features)",
+                       "activation_layout " + std::string(to_string(plan.activation_layout)),
+                       "sequence_parallel off, or activation_layout replicated");
+    }
+    if (model.tokens % k != 0) {
+      throw InputError(plan.site("sequence_parallel"),
+                       "the model axis (" + std::to_string(k) +
+                           " chips) does not divide the sequence (" + std::to_string(model.tokens) +
+                           " tokens)",
+                       "mesh " + plan.mesh.text(),
+                       "a model axis that divides the tokens, or sequence_parallel off");
+    }
+  }
   for (const auto& [name, unused] : plan.sharding_overrides) {
     if (names.count(name))
       continue;

@@ -90,7 +90,15 @@ std::vector<ResolvedLinear> resolve_sharding(const std::vector<Linear>& linears,
     } else {
       r.chosen = r.requested;
     }
-    if (plan.activation_layout == ActivationLayout::Replicated) {
+    const bool replicated = plan.activation_layout == ActivationLayout::Replicated;
+    if (replicated && plan.sequence_parallel) {
+      // Megatron with sequence parallelism (Korthikanti et al. 2022, §4.2.2): the boundary
+      // activations are split along the tokens, so the input-side linear all-gathers its input
+      // (the tokens) and the output-side linear reduce-scatters its output partial sums onto the
+      // token split: DESIGN §2's row and column patterns, moving along the tokens instead of the
+      // features (the same bytes per token).
+      r.chosen = reads_boundary_activations(linear.name) ? Sharding::Row : Sharding::Column;
+    } else if (replicated) {
       // Megatron: the input-side linear splits its outputs over the model axis and reads the
       // whole (replicated) input; its input gradient is a sum over the chips (all-reduce). The
       // output-side linear splits its inputs and all-reduces its output partial sums; the output
@@ -149,6 +157,8 @@ std::vector<ResolvedLinear> resolve_sharding(const std::vector<Linear>& linears,
     std::string text;
     for (const auto& move : p.forward) {
       std::string part = std::string(to_string(move.kind)) + " " + to_string(move.tensor);
+      if (replicated && plan.sequence_parallel)
+        part += " (tokens)";
       if (plan.mesh.two_model_axes)
         part += std::string(" (") + to_string(move.axis) + ")";
       text += (text.empty() ? "" : " + ") + part;

@@ -58,7 +58,11 @@ bool reads_boundary_activations(const std::string& linear_name);
 // `column` swaps the two axes' roles. With k2 = 1 these are DESIGN §2's one-axis formulas.
 // With plan.activation_layout = replicated (one model axis; finalize_plan checks the sharding):
 // input-side linears move nothing forward and all-reduce their input gradient; output-side
-// linears all-reduce their output and move nothing in the backward pass.
+// linears all-reduce their output and move nothing in the backward pass. With
+// plan.sequence_parallel as well, each all-reduce becomes its reduce-scatter and all-gather
+// along the tokens: input-side linears are `row` (all-gather input, reduce-scatter input
+// gradient), output-side ones `column` (reduce-scatter output, all-gather output gradient),
+// "(tokens)" in `communicates`; per linear the same bytes as the all-reduce.
 std::vector<ResolvedLinear> resolve_sharding(const std::vector<Linear>& linears, const Plan& plan);
 // The same for layer_linears(model).
 std::vector<ResolvedLinear> resolve_sharding(const ModelConfig& model, const Plan& plan);

@@ -43,6 +43,7 @@ json plan_json(const Plan& plan) {
   p["attention"] = to_string(plan.attention);
   p["activation_layout"] = to_string(plan.activation_layout);
   p["grad_sync"] = to_string(plan.grad_sync);
+  p["sequence_parallel"] = plan.sequence_parallel;
   p["microbatches"] = plan.microbatches;
   p["global_batch"] = plan.global_batch;
   if (plan.mesh.pipeline > 1) {
@@ -76,6 +77,7 @@ json memory_json(const MemoryBreakdown& m) {
                     {"runtime_reserve_bytes", m.runtime_reserve_bytes}};
   j["params_per_chip"] = m.params_per_chip;
   j["microbatch_images"] = m.microbatch_images;
+  j["sequence_parallel_saving_bytes"] = m.sequence_parallel_saving_bytes;
   return j;
 }
 
@@ -299,6 +301,10 @@ std::vector<Difference> compare_differences(const std::vector<RunInputs>& inputs
        }},
       {"gradient sync",
        [](const RunInputs& in, const R&) { return std::string(to_string(in.plan->grad_sync)); }},
+      {"sequence parallel",
+       [](const RunInputs& in, const R&) {
+         return std::string(on_off(in.plan->sequence_parallel));
+       }},
   };
   std::vector<Difference> out;
   for (const auto& [label, field] : fields) {
@@ -360,11 +366,11 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
   out += fmt::format(
       "  mesh {} ({}), sharding {}, async {}, bidirectional {}, fsdp {}, remat {}, optimizer {}, "
       "microbatches {}, global batch {}\n"
-      "  attention {}, activation layout {}, gradient sync {}\n\n",
+      "  attention {}, activation layout {}{}, gradient sync {}\n\n",
       p.mesh.text(), p.mapping.text(), to_string(p.sharding), on_off(p.async_collective_matmul),
       on_off(p.bidirectional), on_off(p.fsdp), to_string(p.remat), to_string(p.optimizer.kind),
       p.microbatches, p.global_batch, to_string(p.attention), to_string(p.activation_layout),
-      to_string(p.grad_sync));
+      p.sequence_parallel ? " + sequence parallel" : "", to_string(p.grad_sync));
   const execution::StepBand band = execution::step_band(r, *in.hardware);
   out +=
       fmt::format("  step time            {}   band {}\n", seconds(r.step_time_s), band_text(band));
@@ -430,6 +436,11 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
           st.stage, st.layers, st.in_flight, bytes(st.memory.total_bytes),
           bytes(st.memory.activations_bytes), seconds(st.compute_s), seconds(st.bubble_s));
     }
+  }
+  if (p.sequence_parallel) {
+    out += fmt::format(
+        "    sequence parallel saves {} of activations (norm and residual tensors stored 1/{})\n",
+        bytes(m.sequence_parallel_saving_bytes), p.mesh.model());
   }
   out += "\n  per layer (slowest chip, averaged over layers and microbatches)\n";
   out += fmt::format("    {:<16} {:<8} {:<24} {:>11} {:>11} {:>11}\n", "linear", "sharding",

@@ -49,6 +49,7 @@ json plan_entry(const ModelConfig& model, const HardwareProfile& hardware,
   j["grad_sync"] = to_string(p.grad_sync);
   j["attention"] = to_string(p.attention);
   j["activation_layout"] = to_string(p.activation_layout);
+  j["sequence_parallel"] = p.sequence_parallel;
   j["global_batch"] = p.global_batch;
   if (p.mesh.pipeline > 1) {
     j["pipeline"] = {{"stages", p.mesh.pipeline},
@@ -194,8 +195,10 @@ std::string plan_table(const ModelConfig& model, const sweep::SweepResult& s) {
         "{:>10} "
         " "
         "{}\n",
-        i + 1, mesh_text(p), width, to_string(p.sharding), p.async_collective_matmul ? "on" : "off",
-        p.fsdp ? "on" : "off", to_string(p.remat), to_string(p.optimizer.kind), p.microbatches,
+        // Megatron's layout with sequence parallelism fixes the sharding: "seq" (docs/sweep.md).
+        i + 1, mesh_text(p), width, p.sequence_parallel ? "seq" : to_string(p.sharding),
+        p.async_collective_matmul ? "on" : "off", p.fsdp ? "on" : "off", to_string(p.remat),
+        to_string(p.optimizer.kind), p.microbatches,
         // The gradient sync only differs with FSDP and microbatches (docs/plans.md).
         !p.fsdp || p.microbatches == 1  ? "-"
         : p.grad_sync == GradSync::Last ? "last"
@@ -392,12 +395,13 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
   }
   const auto& b = rep.sweep.top.front();
   out += fmt::format(
-      "Best plan: {} sharding={} async={} fsdp={} remat={} {} microbatches={}{}\n"
+      "Best plan: {} sharding={}{} async={} fsdp={} remat={} {} microbatches={}{}\n"
       "  step {:.4f} s, {:.4g} tokens/s, {:.4g} images/s, MFU {:.1f}%, headroom {} per chip, "
       "bottleneck {}\n",
-      b.plan.mesh.text(), to_string(b.plan.sharding), b.plan.async_collective_matmul ? "on" : "off",
-      b.plan.fsdp ? "on" : "off", to_string(b.plan.remat), to_string(b.plan.optimizer.kind),
-      b.plan.microbatches,
+      b.plan.mesh.text(), to_string(b.plan.sharding),
+      b.plan.sequence_parallel ? " activations=replicated sequence-parallel" : "",
+      b.plan.async_collective_matmul ? "on" : "off", b.plan.fsdp ? "on" : "off",
+      to_string(b.plan.remat), to_string(b.plan.optimizer.kind), b.plan.microbatches,
       b.plan.fsdp && b.plan.microbatches > 1
           ? std::string(" grad_sync=") + to_string(b.plan.grad_sync)
           : std::string(),

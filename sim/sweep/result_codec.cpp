@@ -161,6 +161,7 @@ constexpr auto activation_fields = [](auto& v, auto& x) {
   v(x.source);
   v(x.elements_per_token);
   v(x.kept);
+  v(x.sequence_split);
 };
 
 constexpr auto memory_fields = [](auto& v, auto& x) {
@@ -183,6 +184,7 @@ constexpr auto memory_fields = [](auto& v, auto& x) {
   v(x.kept_bytes_per_layer);
   v(x.recompute_bytes_one_layer);
   v(x.lm_head_activation_bytes);
+  v(x.sequence_parallel_saving_bytes);
   v.list(x.layer_activations, activation_fields);
 };
 

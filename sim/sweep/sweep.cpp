@@ -106,6 +106,8 @@ std::string plan_summary(const Plan& plan) {
     s += std::string(" attention=") + to_string(plan.attention);
   if (plan.activation_layout != ActivationLayout::Sharded)
     s += std::string(" activations=") + to_string(plan.activation_layout);
+  if (plan.sequence_parallel)
+    s += " sequence-parallel";
   s += " batch=" + std::to_string(plan.global_batch);
   return s;
 }
@@ -135,7 +137,12 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   const auto linears = resolve_sharding(model, plan);
   const auto ops =
       layer_ops(model, LayerShape{mb_images, k, 2, plan.attention,
-                                  plan.activation_layout == ActivationLayout::Replicated});
+                                  plan.activation_layout == ActivationLayout::Replicated,
+                                  plan.sequence_parallel});
+  // Two model axes: every move runs as a synchronous collective over its own axis (the step
+  // decomposes no matmul there, docs/execution.md).
+  const bool two_axes = plan.mesh.model2 > 1;
+  const bool along_tokens = plan.sequence_parallel;
   auto op_s = [&](const Op& op) { return op_time_s(hardware.cost, hardware.chip, op); };
   auto linear_of = [&](const std::string& name) -> const ResolvedLinear& {
     for (const auto& r : linears) {
@@ -156,9 +163,24 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
     double s = 0, n = 1;
     double block_s = 0, send = 0;
     const LinearMove* move = nullptr;
-    if (op.kind == OpKind::Matmul && !op.linear.empty() && k > 1)
+    if (op.kind == OpKind::Matmul && !op.linear.empty() && k > 1 && !two_axes)
       move = model_move(linear_of(op.linear), op.pass);
-    if (move != nullptr) {
+    if (op.kind == OpKind::Matmul && !op.linear.empty() && two_axes) {
+      // Each move blocks the compute stream until its collective is done: an all-gather delivers
+      // `moved` bytes into this chip (its own block leaves at least once), a reduce-scatter
+      // sends `moved` bytes of partial sums out.
+      s = op_s(op);
+      const auto& r = linear_of(op.linear);
+      const auto& moves = op.pass == Pass::Forward         ? r.forward
+                          : op.pass == Pass::BackwardInput ? r.backward_input
+                                                           : r.backward_weight;
+      for (const auto& m : moves) {
+        const double moved = m.bytes_per_token * tokens;
+        const double size = static_cast<double>(plan.mesh.size(m.axis));
+        block_s += moved / link_bw;
+        send += m.kind == MoveKind::AllGather ? moved / (size - 1) : moved;
+      }
+    } else if (move != nullptr) {
       // Per chip and step of the move: bytes_per_token x tokens = (k-1) blocks.
       const double moved = move->bytes_per_token * tokens;
       if (async) {
@@ -171,7 +193,8 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
         // Each chunk is priced at its own shape, as the step does (matmul_chunk.hpp).
         const ChunkedMove chunk_move =
             move->kind == MoveKind::AllGather ? ChunkedMove::AllGather : ChunkedMove::ReduceScatter;
-        double chunked = static_cast<double>(k) * op_s(matmul_chunk(op, k, chunk_move));
+        double chunked =
+            static_cast<double>(k) * op_s(matmul_chunk(op, k, chunk_move, along_tokens));
         n = static_cast<double>(k);
         if (move->kind != MoveKind::AllGather) {
           const double block =
@@ -340,12 +363,26 @@ std::vector<Enumerated> enumerate_plans(const ModelConfig& model, const Hardware
   }
   const auto linears = layer_linears(model);
   std::vector<Enumerated> out;
+  // Meshes: t x k for every divisor k, and with two model axes t x k1 x k2 (k1 >= k2 >= 2).
+  std::vector<MeshShape> meshes;
+  for (const auto k : divisors(chips)) {
+    meshes.push_back(MeshShape{chips / k, k, 1, false});
+    if (!space.two_model_axes)
+      continue;
+    for (std::int64_t k2 = 2; k2 * k2 <= k; ++k2) {
+      if (k % k2 == 0)
+        meshes.push_back(MeshShape{chips / k, k / k2, k2, true});
+    }
+  }
   for (const auto gb : space.global_batches) {
-    for (const auto k : divisors(chips)) {
+    for (const auto& mesh : meshes) {
+      const std::int64_t k = mesh.model();
+      const bool two_axes = mesh.two_model_axes;
       for (const auto& pc : pipes) {
-        if ((chips / k) % pc.p != 0)
+        // A pipeline takes its stages out of the data axis; not with two model axes.
+        if (mesh.data % pc.p != 0 || (two_axes && pc.p > 1))
           continue;
-        const std::int64_t t = chips / k / pc.p;
+        const std::int64_t t = mesh.data / pc.p;
         for (std::int64_t mb = 1; mb <= std::max<std::int64_t>(1, space.max_microbatches);
              mb *= 2) {
           // The interleaved schedule needs the microbatches in multiples of p.
@@ -356,55 +393,77 @@ std::vector<Enumerated> enumerate_plans(const ModelConfig& model, const Hardware
           }
           Plan base;
           base.name = "sweep";
-          base.mesh = MeshShape{t, k, 1, false, pc.p};
+          base.mesh = mesh;
+          base.mesh.data = t;
+          base.mesh.pipeline = pc.p;
           base.global_batch = gb;
           base.microbatches = mb;
           base.schedule = pc.schedule;
           base.virtual_stages = pc.v;
           base.origins["microbatches"] = ErrorSite{"sweep", "", "microbatches"};
-          Enumerated proto;
+          Enumerated first;
           try {
-            proto.plan = finalize_plan(base, model, linears, hardware, chips);
+            first.plan = finalize_plan(base, model, linears, hardware, chips);
           } catch (const InputError& e) {
-            proto.plan = base;
-            proto.reason = classify(e);
-            proto.detail = e.problem();
+            first.plan = base;
+            first.reason = classify(e);
+            first.detail = e.problem();
           }
-          for (const auto sharding : space.shardings) {
-            Plan sp = proto.plan;
-            sp.sharding = sharding;
-            if (sharding != Sharding::Auto) {
-              // Row/column variants only where they differ from auto (and never without a model
-              // axis).
-              if (k == 1)
-                continue;
-              Plan autop = proto.plan;
-              autop.sharding = Sharding::Auto;
-              if (proto.reason.empty() && same_resolution(model, sp, autop))
-                continue;
+          // Layouts: sharded; with k > 1 on one model axis also replicated with sequence
+          // parallelism (checked by finalize_plan: the model axis must divide the tokens).
+          std::vector<Enumerated> layouts = {first};
+          if (space.sequence_parallel && first.reason.empty() && k > 1 && !two_axes) {
+            Enumerated seq = first;
+            seq.plan.activation_layout = ActivationLayout::Replicated;
+            seq.plan.sequence_parallel = true;
+            try {
+              seq.plan = finalize_plan(seq.plan, model, linears, hardware, chips);
+              layouts.push_back(std::move(seq));
+            } catch (const InputError&) {
             }
-            for (const bool async : {true, false}) {
-              if (!async && k == 1)
-                continue;  // nothing moves on the model axis: async has no effect
-              for (const bool fsdp : {false, true}) {
-                if (fsdp && t == 1)
-                  continue;  // no data axis to shard over
-                // With FSDP and microbatches, both gradient reductions (docs/sweep.md): every
-                // microbatch (data-axis traffic) or after the last (accumulated gradients).
-                std::vector<GradSync> syncs = {GradSync::PerMicrobatch};
-                if (fsdp && mb > 1)
-                  syncs.push_back(GradSync::Last);
-                for (const auto remat : space.remats) {
-                  for (const auto opt : space.optimizers) {
-                    for (const auto sync : syncs) {
-                      Enumerated e = proto;
-                      e.plan.sharding = sharding;
-                      e.plan.async_collective_matmul = async;
-                      e.plan.fsdp = fsdp;
-                      e.plan.remat = remat;
-                      e.plan.optimizer.kind = opt;
-                      e.plan.grad_sync = sync;
-                      out.push_back(std::move(e));
+          }
+          for (const auto& proto : layouts) {
+            for (const auto sharding : space.shardings) {
+              // Replicated activations fix every linear's sharding: auto only.
+              if (proto.plan.sequence_parallel && sharding != Sharding::Auto)
+                continue;
+              Plan sp = proto.plan;
+              sp.sharding = sharding;
+              if (sharding != Sharding::Auto) {
+                // Row/column variants only where they differ from auto (and never without a
+                // model axis).
+                if (k == 1)
+                  continue;
+                Plan autop = proto.plan;
+                autop.sharding = Sharding::Auto;
+                if (proto.reason.empty() && same_resolution(model, sp, autop))
+                  continue;
+              }
+              for (const bool async : {true, false}) {
+                if (!async && k == 1)
+                  continue;  // nothing moves on the model axis: async has no effect
+                if (async && two_axes)
+                  continue;  // two model axes run synchronous collectives (docs/execution.md)
+                for (const bool fsdp : {false, true}) {
+                  if (fsdp && t == 1)
+                    continue;  // no data axis to shard over
+                  // With FSDP and microbatches, both gradient reductions (docs/sweep.md): every
+                  // microbatch (data-axis traffic) or after the last (accumulated gradients).
+                  std::vector<GradSync> syncs = {GradSync::PerMicrobatch};
+                  if (fsdp && mb > 1)
+                    syncs.push_back(GradSync::Last);
+                  for (const auto remat : space.remats) {
+                    for (const auto opt : space.optimizers) {
+                      for (const auto sync : syncs) {
+                        Enumerated e = proto;
+                        e.plan.sharding = sharding;
+                        e.plan.async_collective_matmul = async;
+                        e.plan.fsdp = fsdp;
+                        e.plan.remat = remat;
+                        e.plan.optimizer.kind = opt;
+                        e.plan.grad_sync = sync;
+                        out.push_back(std::move(e));
+                      }
                     }
                   }
                 }

@@ -27,11 +27,16 @@ struct SweepSpace {
   std::vector<Remat> remats;                 // default: {None, Selective, Full}
   std::int64_t max_microbatches = 64;        // microbatches 1, 2, 4, ... up to this
   // Pipeline sizes p (default: for decoders 1 and the powers of two up to the model's depth that
-  // divide the chips, for encoders 1) and, for p > 1, the schedules (default 1f1b, gpipe, interleaved) with interleaved's
-  // virtual stages (default {2}).
+  // divide the chips, for encoders 1) and, for p > 1, the schedules (default 1f1b, gpipe,
+  // interleaved) with interleaved's virtual stages (default {2}).
   std::vector<std::int64_t> pipelines;
   std::vector<PipelineSchedule> schedules;
   std::vector<std::int64_t> virtual_stages;
+  // Two model axes: every k1 x k2 = k with k1 >= k2 >= 2 beside each t x k (docs/sweep.md).
+  bool two_model_axes = true;
+  // Megatron's layout with sequence parallelism (replicated activations, sequence parallel on)
+  // beside the sharded layout, on one-model-axis meshes with k > 1 and auto sharding.
+  bool sequence_parallel = true;
 };
 
 struct SweepProgress {

@@ -45,7 +45,9 @@ TEST_CASE("result codec: a simulated step comes back field for field", "[sweep][
                        Case{"vit-b16", "h100-sxm", "8x4", "256", "none"},
                        Case{"llama3-8b", "h100-sxm", "2x8", "16", "full"},
                        // A pipeline: per-stage results and their memory.
-                       Case{"llama3-8b", "tpu-v4", "data=2,pipeline=2,model=4", "16", "full"}}) {
+                       Case{"llama3-8b", "tpu-v4", "data=2,pipeline=2,model=4", "16", "full"},
+                       // Two model axes.
+                       Case{"vit-b16", "tpu-v4", "8x2x2", "256", "none"}}) {
     INFO(c.model << " on " << c.hardware << " " << c.mesh);
     const auto m = load_model(c.model);
     const auto hw = load_hardware(c.hardware);
@@ -77,13 +79,13 @@ TEST_CASE("result codec: the structs it lists field by field have not grown", "[
   // A field added to any of these must be added to sim/sweep/result_codec.cpp (step_fields and
   // the lists it calls), or MPI sweeps would drop it; then update the sizes here. (x86-64, GCC
   // and Clang on Debian 12.)
-  CHECK(sizeof(execution::StepResult) == 880);
+  CHECK(sizeof(execution::StepResult) == 888);
   CHECK(sizeof(execution::PipelineResult) == 120);
-  CHECK(sizeof(execution::PipelineStage) == 216);
+  CHECK(sizeof(execution::PipelineStage) == 224);
   CHECK(sizeof(execution::LinearTiming) == 152);
   CHECK(sizeof(execution::AxisTraffic) == 16);
   CHECK(sizeof(execution::ChipBreakdown) == 72);
-  CHECK(sizeof(MemoryBreakdown) == 176);
+  CHECK(sizeof(MemoryBreakdown) == 184);
   CHECK(sizeof(ActivationTensor) == 56);
 }
 
