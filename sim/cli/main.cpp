@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
   hold_closed_standard_descriptors();
   CLI::App app{
       "meshsim: discrete-event simulator and performance model of ViT-22B-class training on TPU "
-      "and GPU meshes.\nExit codes: 0 success, 2 bad input, 1 internal error.",
+      "and GPU meshes.\nExit codes: 0 success, 2 bad input, 1 internal error (diff: 1 when the "
+      "outputs differ).",
       "meshsim"};
   app.set_version_flag("--version", std::string("meshsim ") + meshsim::kVersion);
   app.require_subcommand(1);
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   meshsim::cli::add_validate_commands(app);
   meshsim::cli::add_sweep_commands(app);
   meshsim::cli::add_html_command(app);
+  meshsim::cli::add_diff_command(app);
   refuse_empty_values(app);
   try {
     app.parse(argc, argv);
@@ -105,5 +107,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "meshsim: internal error: %s\n", e.what());
     return 1;
   }
-  return finish(0);
+  return finish(meshsim::cli::command_exit_status());
 }
