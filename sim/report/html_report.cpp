@@ -308,10 +308,14 @@ Answer report_answer(const Doc& doc) {
                               "not simulated: " + pt.text_or("reason", "?")});
       continue;
     }
-    const auto cost = pt.optional_number("cost_usd");
-    a.table_rows.push_back({grouped(pt.number("chips")), pt.string("mesh"),
-                            seconds(pt.number("step_time_s")),
-                            fmt::format("{:.1f}", pt.number("time_to_train_days")),
+    // Saved reports from before these columns: the same arithmetic on their fields.
+    const double step = pt.number("step_time_s");
+    const double days = pt.optional_number("time_to_train_days").value_or(steps * step / 86400);
+    std::optional<double> cost = pt.optional_number("cost_usd");
+    if (!cost && !pt.has("cost_usd") && doc.optional_number("price_per_chip_hour_usd"))
+      cost = pt.number("chips") * steps * step / 3600 * doc.number("price_per_chip_hour_usd");
+    a.table_rows.push_back({grouped(pt.number("chips")), pt.string("mesh"), seconds(step),
+                            fmt::format("{:.1f}", days),
                             cost ? "$" + grouped(*cost) : std::string("no price"),
                             rate(pt.number("tokens_per_s")), percent(pt.number("efficiency"))});
   }
