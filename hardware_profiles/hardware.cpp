@@ -14,6 +14,7 @@
 #include "common/data_dir.hpp"
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "common/json_override_apply.hpp"
 #include "common/units.hpp"
 #include "hardware_profiles/cost_model_json.hpp"
 
@@ -400,9 +401,26 @@ std::vector<std::string> zoo_hardware_names() {
   return names;
 }
 
-HardwareProfile load_hardware(const std::string& name_or_path) {
+namespace {
+
+// A `hardware show --json` output loads back: its "input" member is the profile document.
+const nlohmann::json& profile_document(const nlohmann::json& document) {
+  if (document.is_object() && document.contains("input") && document.at("input").is_object() &&
+      document.contains("schema") && document.at("schema") == kHardwareSchema)
+    return document.at("input");
+  return document;
+}
+
+HardwareProfile finish(HardwareProfile profile, const nlohmann::json& document) {
+  profile.base_name = profile.name;
+  profile.input = document.dump();
+  return profile;
+}
+
+// The document and file of a profile name or path; a zoo file's name must match its file name.
+std::pair<nlohmann::json, std::string> profile_source(const std::string& name_or_path) {
   if (looks_like_path(name_or_path))
-    return parse_profile(read_json_file(name_or_path), name_or_path);
+    return {profile_document(read_json_file(name_or_path)), name_or_path};
 
   const std::vector<std::string> names = zoo_hardware_names();
   if (std::find(names.begin(), names.end(), name_or_path) == names.end()) {
@@ -416,17 +434,103 @@ HardwareProfile load_hardware(const std::string& name_or_path) {
                      "'" + name_or_path + "'", allowed + "; or a path to a profile file (*.json)");
   }
   const std::string file = (zoo_dir() / (name_or_path + ".json")).string();
-  HardwareProfile profile = parse_profile(read_json_file(file), file);
+  nlohmann::json document = read_json_file(file);
   // A zoo file's name must match its file name, or `hardware show X` would show a profile named Y.
-  if (profile.name != name_or_path) {
+  if (document.is_object() && document.contains("name") && document.at("name").is_string() &&
+      document.at("name").get<std::string>() != name_or_path) {
     throw InputError(ErrorSite{file, "/name", "name"}, "differs from the file name",
-                     "'" + profile.name + "'", "'" + name_or_path + "'");
+                     "'" + document.at("name").get<std::string>() + "'", "'" + name_or_path + "'");
   }
+  return {std::move(document), file};
+}
+
+}  // namespace
+
+HardwareProfile load_hardware(const std::string& name_or_path) {
+  auto [document, file] = profile_source(name_or_path);
+  return finish(parse_profile(document, file), document);
+}
+
+HardwareProfile load_hardware(const std::string& name_or_path, std::vector<JsonOverride> overrides,
+                              const std::string& flag) {
+  if (overrides.empty())
+    return load_hardware(name_or_path);
+  auto [document, file] = profile_source(name_or_path);
+  const std::string what =
+      "hardware profile " +
+      (document.is_object() && document.contains("name") && document.at("name").is_string()
+           ? document.at("name").get<std::string>()
+           : name_or_path);
+  HardwareProfile profile;
+  nlohmann::json parsed_from;
+  apply_overrides(document, overrides, flag, what, [&](const nlohmann::json& doc) {
+    // Each overridden figure's source says where the value came from.
+    nlohmann::json copy = doc;
+    std::vector<std::size_t> added;
+    if (copy.is_object() && copy.contains("sources") && copy.at("sources").is_array()) {
+      auto& sources = copy["sources"];
+      for (const auto& o : overrides) {
+        const std::string source = "--set on the command line (" + o.path + "=" + o.value +
+                                   (o.added ? "; absent from the file" : "; was " + o.was) + ")";
+        bool found = false;
+        for (auto& note : sources) {
+          if (note.is_object() && note.contains("field") && note.at("field") == o.pointer) {
+            note["source"] = source;
+            found = true;
+          }
+        }
+        if (!found) {
+          added.push_back(sources.size());
+          sources.push_back({{"field", o.pointer}, {"source", source}});
+        }
+      }
+    }
+    try {
+      profile = parse_profile(copy, file);
+      parsed_from = copy;
+    } catch (const InputError& e) {
+      // A new field that is not a figure (no source needed): parse without its source entry.
+      bool ours = false;
+      for (const std::size_t i : added)
+        ours = ours || e.site().pointer.rfind("/sources/" + std::to_string(i), 0) == 0;
+      if (!ours)
+        throw;
+      for (auto it = added.rbegin(); it != added.rend(); ++it)
+        copy["sources"].erase(*it);
+      profile = parse_profile(copy, file);
+      parsed_from = copy;
+    }
+  });
+  profile = finish(std::move(profile), parsed_from);
+  profile.overrides = overrides;
+  profile.name = profile.base_name + "+set(" + overrides_text(overrides) + ")";
+  profile.display_name += " (what-if: " + overrides_text(overrides) + ")";
   return profile;
 }
 
 HardwareProfile parse_hardware_json(const std::string& text, const std::string& origin) {
-  return parse_profile(parse_json_text(text, origin), origin);
+  const nlohmann::json document = profile_document(parse_json_text(text, origin));
+  return finish(parse_profile(document, origin), document);
+}
+
+void set_price(HardwareProfile& profile, double usd_per_chip_hour, const std::string& source) {
+  profile.price_per_chip_hour_usd = usd_per_chip_hour;
+  const std::string pointer = "/price_per_chip_hour_usd";
+  for (auto& note : profile.sources) {
+    if (note.field == pointer) {
+      note.source = source;
+      return;
+    }
+  }
+  profile.sources.push_back({pointer, source});
+}
+
+std::string source_of(const HardwareProfile& profile, const std::string& pointer) {
+  for (const auto& note : profile.sources) {
+    if (note.field == pointer)
+      return note.source;
+  }
+  return "";
 }
 
 std::string torus_shape_text(const std::vector<int>& shape) {

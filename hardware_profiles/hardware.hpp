@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json_override.hpp"
 #include "hardware_profiles/cost_model.hpp"
 #include "hardware_profiles/fidelity.hpp"
 
@@ -82,6 +83,11 @@ struct HardwareProfile {
   std::optional<double> price_per_chip_hour_usd;
   Fidelity fidelity;  // the optional "fidelity" section
   std::vector<SourceNote> sources;
+  // What-if overrides applied (`--set`, docs/whatif.md); then `name` is "BASE+set(...)" and
+  // `display_name` ends in " (what-if: ...)", and `input` is the document as overridden.
+  std::vector<JsonOverride> overrides;
+  std::string base_name;  // the name in the file
+  std::string input;      // the input document (JSON text) the profile was parsed from
 };
 
 // Loads a profile by name ("tpu-v4") or a user file by path (anything containing '/' or ending in
@@ -89,8 +95,19 @@ struct HardwareProfile {
 // $MESHSIM_DATA_DIR/hardware_profiles/ when that variable is set, else in the source tree's.
 // Throws InputError for an unknown name (listing the profiles) or any invalid field.
 HardwareProfile load_hardware(const std::string& name_or_path);
+// The same with what-if overrides (dotted paths into the profile's JSON, set before it is parsed;
+// each overridden figure's source becomes "--set on the command line"). Errors about an override
+// name `flag`.
+HardwareProfile load_hardware(const std::string& name_or_path, std::vector<JsonOverride> overrides,
+                              const std::string& flag = "--set");
 // The same from JSON text (no file access; for tests and fuzzing); `origin` names it in errors.
 HardwareProfile parse_hardware_json(const std::string& text, const std::string& origin);
+// Replaces the profile's price per chip-hour (`--price`); its source becomes `source`.
+void set_price(HardwareProfile& profile, double usd_per_chip_hour,
+               const std::string& source = "--price on the command line");
+// The source of a figure by JSON pointer ("" when it has none).
+std::string source_of(const HardwareProfile& profile, const std::string& pointer);
+
 // Names of the zoo profiles, sorted.
 std::vector<std::string> zoo_hardware_names();
 

@@ -12,6 +12,7 @@
 #include "common/data_dir.hpp"
 #include "common/error.hpp"
 #include "common/json_fields.hpp"
+#include "common/json_override_apply.hpp"
 
 namespace meshsim {
 namespace {
@@ -224,14 +225,35 @@ std::vector<std::string> zoo_model_names() {
   return names;
 }
 
-ModelConfig load_model(const std::string& name_or_path) {
+namespace {
+
+// A `model show --json` output loads back: its "input" member is the model document.
+const nlohmann::json& model_document(const nlohmann::json& document) {
+  if (document.is_object() && document.contains("input") && document.at("input").is_object() &&
+      document.contains("schema") && document.at("schema") == kSchema)
+    return document.at("input");
+  return document;
+}
+
+ModelConfig finish(ModelConfig model, const nlohmann::json& document) {
+  model.base_name = model.name;
+  model.input = document.dump();
+  return model;
+}
+
+struct ModelSource {
+  nlohmann::json document;
+  std::string file, stem;
+};
+
+ModelSource model_source(const std::string& name_or_path) {
   if (name_or_path.empty()) {
     throw InputError({"", "", "model"}, "empty model name", "\"\"",
                      "a zoo name (see 'meshsim models') or a path to a JSON file");
   }
   if (looks_like_path(name_or_path)) {
-    nlohmann::json root = read_json_file(name_or_path);
-    return parse_model(root, name_or_path, fs::path(name_or_path).stem().string());
+    return {model_document(read_json_file(name_or_path)), name_or_path,
+            fs::path(name_or_path).stem().string()};
   }
   const std::vector<std::string> names = zoo_model_names();
   if (std::find(names.begin(), names.end(), name_or_path) == names.end()) {
@@ -246,11 +268,40 @@ ModelConfig load_model(const std::string& name_or_path) {
                      allowed + ", or a path to a JSON file (containing '/' or ending in .json)");
   }
   const std::string path = (zoo_dir() / (name_or_path + ".json")).string();
-  return parse_model(read_json_file(path), path, name_or_path);
+  return {read_json_file(path), path, name_or_path};
+}
+
+}  // namespace
+
+ModelConfig load_model(const std::string& name_or_path) {
+  const ModelSource src = model_source(name_or_path);
+  return finish(parse_model(src.document, src.file, src.stem), src.document);
+}
+
+ModelConfig load_model(const std::string& name_or_path, std::vector<JsonOverride> overrides,
+                       const std::string& flag) {
+  if (overrides.empty())
+    return load_model(name_or_path);
+  ModelSource src = model_source(name_or_path);
+  const std::string what = "model " + (src.document.is_object() && src.document.contains("name") &&
+                                               src.document.at("name").is_string()
+                                           ? src.document.at("name").get<std::string>()
+                                           : src.stem);
+  ModelConfig model;
+  apply_overrides(src.document, overrides, flag, what,
+                  [&](const nlohmann::json& doc) { model = parse_model(doc, src.file, src.stem); });
+  model = finish(std::move(model), src.document);
+  model.overrides = overrides;
+  for (auto& o : model.overrides)
+    o.path = "model." + o.path;  // as written on the command line
+  model.name = model.base_name + "+set(" + overrides_text(model.overrides) + ")";
+  model.display_name += " (what-if: " + overrides_text(model.overrides) + ")";
+  return model;
 }
 
 ModelConfig parse_model_json(const std::string& text, const std::string& origin) {
-  return parse_model(parse_json_text(text, origin), origin, fs::path(origin).stem().string());
+  const nlohmann::json document = model_document(parse_json_text(text, origin));
+  return finish(parse_model(document, origin, fs::path(origin).stem().string()), document);
 }
 
 }  // namespace meshsim

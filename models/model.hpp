@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+#include "common/json_override.hpp"
 
 namespace meshsim {
 
@@ -65,6 +66,11 @@ struct ModelConfig {
   std::int64_t train_steps = 0;       // published pre-training steps; 0 = unknown
   std::int64_t published_params = 0;  // total parameter count as published; 0 = unknown
   std::string published_params_source;
+  // What-if overrides applied (`--set model.PATH=VALUE`, docs/whatif.md): then `name` is
+  // "BASE+set(...)" and `display_name` ends in " (what-if: ...)".
+  std::vector<JsonOverride> overrides;
+  std::string base_name;  // the name before overrides
+  std::string input;      // the input document (JSON text) the model was parsed from
 };
 
 struct ParamCounts {
@@ -92,6 +98,10 @@ struct FlopPerToken {
 
 // Loads a zoo model by name ("vit-22b") or a user file by path; validates every field.
 ModelConfig load_model(const std::string& name_or_path);
+// The same with what-if overrides (paths without the "model." prefix), set in the JSON before it
+// is parsed; errors about an override name `flag`.
+ModelConfig load_model(const std::string& name_or_path, std::vector<JsonOverride> overrides,
+                       const std::string& flag = "--set");
 // The same from JSON text (no file access; for tests and fuzzing). `origin` names the text in
 // errors and gives the default name (its stem).
 ModelConfig parse_model_json(const std::string& text, const std::string& origin);

@@ -15,12 +15,14 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/json_override_apply.hpp"
 #include "common/json_text.hpp"
 #include "common/units.hpp"
 #include "common/version.hpp"
 #include "hardware_profiles/hardware.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/flag_checks.hpp"
+#include "sim/cli/what_if.hpp"
 #include "sim/collectives/executor.hpp"
 #include "sim/collectives/nvls.hpp"
 #include "sim/collectives/registry.hpp"
@@ -36,7 +38,8 @@ struct CollectiveOptions {
   std::int64_t group = 0;
   int chunks = 1;
   bool json = false;
-  bool all_chips = false;  // every member's transfers, no rotation symmetry
+  bool all_chips = false;         // every member's transfers, no rotation symmetry
+  std::vector<std::string> sets;  // --set PATH=VALUE into the profile
 };
 
 // nccl-tests (doc/PERFORMANCE.md): algbw = S / t; busbw = algbw x (p-1)/p for all-gather,
@@ -188,18 +191,19 @@ void print_size_sweep(const CollectiveOptions& o, collectives::CollectiveOp op,
                       {"algbw_bytes_per_s", algbw},
                       {"busbw_bytes_per_s", algbw * factor}});
     }
-    const nlohmann::json out = {{"schema", "meshsim.collective-sweep/v1"},
-                                {"version", kVersion},
-                                {"op", collectives::to_string(op)},
-                                {"hardware", profile.name},
-                                {"group_size", o.group},
-                                {"topology", topology.description()},
-                                {"chunks", o.chunks},
-                                {"type", "float"},
-                                {"redop", reduces ? "sum" : "none"},
-                                {"bus_factor", factor},
-                                {"call_overhead_s", topology.collective_costs().call_overhead_s},
-                                {"rows", list}};
+    nlohmann::json out = {{"schema", "meshsim.collective-sweep/v1"},
+                          {"version", kVersion},
+                          {"op", collectives::to_string(op)},
+                          {"hardware", profile.name},
+                          {"group_size", o.group},
+                          {"topology", topology.description()},
+                          {"chunks", o.chunks},
+                          {"type", "float"},
+                          {"redop", reduces ? "sum" : "none"},
+                          {"bus_factor", factor},
+                          {"call_overhead_s", topology.collective_costs().call_overhead_s},
+                          {"rows", list}};
+    add_overrides(out, profile.overrides);
     std::puts(out.dump(2).c_str());
     return;
   }
@@ -250,7 +254,8 @@ void run_collective_unchecked(const CollectiveOptions& o) {
                      std::to_string(o.chunks),
                      "1 to " + std::to_string(limits::kMaxCollectiveChunks) + " (docs/limits.md)");
   }
-  const HardwareProfile profile = load_hardware(o.hardware);
+  const HardwareProfile profile =
+      load_hardware(o.hardware, split_sets(o.sets, true, false).hardware);
   limits::check_simulated_chips(o.group, {"--group", "", "group"});
   const network::Topology topology = network::make_topology(profile, o.group);
   collectives::Group group;
@@ -306,6 +311,7 @@ void run_collective_unchecked(const CollectiveOptions& o) {
       }
     }
     out["link_bytes_by_class"] = per_class;
+    add_overrides(out, profile.overrides);
     std::puts(json_text(out).c_str());
     return;
   }
@@ -365,6 +371,7 @@ void add_collective_command(CLI::App& app) {
       ->required();
   cmd->add_option("--hardware", options->hardware, "hardware profile name or JSON file")
       ->required();
+  add_set_option(cmd, options->sets, true, false);
   cmd->add_option("--group", options->group,
                   "chips in the group; the machine is a slice of exactly this many")
       ->required()

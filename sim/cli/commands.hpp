@@ -23,6 +23,11 @@ void add_validate_commands(CLI::App& app);   // validate, calibrate (CUDA measur
 // MPI job, of which only rank 0 writes).
 void add_sweep_commands(CLI::App& app, sweep::Distribution& distribution);
 void add_html_command(CLI::App& app);  // html (HTML report of a saved JSON)
+void add_diff_command(CLI::App& app);  // diff (two saved JSON outputs)
+
+// The exit status of a verb that completed without error: 0, except `diff` (1 when the two
+// outputs differ, as diff(1)).
+int command_exit_status();
 
 // The one-line message for a command-line parse error: CLI11's own, except that a missing or
 // unknown verb lists the verbs that exist (with a did-you-mean). `app` is the root app.

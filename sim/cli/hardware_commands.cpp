@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "common/json_override_apply.hpp"
 #include "common/json_text.hpp"
 #include "common/units.hpp"
 #include "common/version.hpp"
 #include "hardware_profiles/hardware.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/cli/what_if.hpp"
 
 namespace meshsim::cli {
 namespace {
@@ -268,7 +270,19 @@ struct Options {
   bool list_json = false;
   bool show_json = false;
   std::string profile;
+  std::vector<std::string> sets;  // --set PATH=VALUE
 };
+
+// The input document of a profile, as `--hardware FILE` reads it back (docs/whatif.md): the file's
+// JSON after any --set, a what-if one renamed so that it cannot be taken for the stock profile.
+nlohmann::json input_document(const HardwareProfile& p) {
+  nlohmann::json input = nlohmann::json::parse(p.input);
+  if (!p.overrides.empty()) {
+    input["name"] = p.base_name + "-whatif";
+    input["display_name"] = p.display_name;
+  }
+  return input;
+}
 
 }  // namespace
 
@@ -285,18 +299,23 @@ void add_hardware_commands(CLI::App& app) {
                    "A zoo profile name (see 'meshsim hardware') or a path to a profile .json file")
       ->required();
   show->add_flag("--json", options->show_json,
-                 "Print one JSON object (schema meshsim.hardware/v1), SI units in the keys");
+                 "Print one JSON object (schema meshsim.hardware/v1), SI units in the keys; its "
+                 "\"input\" is the profile as a file (the output loads back: --hardware FILE)");
 
   hardware->callback([hardware, options] {
     if (!hardware->get_subcommands().empty())
       return;  // `show` did the work
     print_list(options->list_json);
   });
+  add_set_option(show, options->sets, true, false);
   show->callback([options] {
-    HardwareProfile profile = load_hardware(options->profile);
+    HardwareProfile profile =
+        load_hardware(options->profile, split_sets(options->sets, true, false).hardware);
     if (options->show_json) {
       nlohmann::json out = {{"schema", kHardwareSchema}, {"version", kVersion}};
       out.update(profile_json(profile));
+      add_overrides(out, profile.overrides);
+      out["input"] = input_document(profile);
       std::puts(json_text(out).c_str());
     } else {
       print_profile(profile);

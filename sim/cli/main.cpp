@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   const bool root = distribution->is_root();
   CLI::App app{
       "meshsim: discrete-event simulator and performance model of ViT-22B-class training on TPU "
-      "and GPU meshes.\nExit codes: 0 success, 2 bad input, 1 internal error.",
+      "and GPU meshes.\nExit codes: 0 success, 2 bad input, 1 internal error (diff: 1 when the "
+      "outputs differ).",
       "meshsim"};
   app.set_version_flag("--version", std::string("meshsim ") + meshsim::kVersion);
   app.require_subcommand(1);
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
   meshsim::cli::add_validate_commands(app);
   meshsim::cli::add_sweep_commands(app, *distribution);
   meshsim::cli::add_html_command(app);
+  meshsim::cli::add_diff_command(app);
   refuse_empty_values(app);
   if (distribution->size() > 1)
     refuse_other_verbs_under_mpi(app, distribution->size());
@@ -114,7 +116,7 @@ int main(int argc, char** argv) {
   std::string message;
   try {
     app.parse(argc, argv);
-    code = finish(0, message);
+    code = finish(meshsim::cli::command_exit_status(), message);
   } catch (const CLI::CallForHelp& e) {
     code = root ? finish(app.exit(e), message) : e.get_exit_code();
   } catch (const CLI::CallForAllHelp& e) {

@@ -10,11 +10,13 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/json_override_apply.hpp"
 #include "common/json_text.hpp"
 #include "common/version.hpp"
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/flag_checks.hpp"
+#include "sim/cli/what_if.hpp"
 
 namespace meshsim::cli {
 namespace {
@@ -95,6 +97,14 @@ nlohmann::json show_json(const ModelConfig& m, const LayerShape& shape,
   nlohmann::json j;
   j["schema"] = "meshsim.model/v1";
   j["version"] = kVersion;
+  add_overrides(j, m.overrides);
+  // The model as a file: this output loads back with --model FILE (docs/whatif.md); a what-if
+  // model is renamed so that it cannot be taken for the stock one.
+  j["input"] = nlohmann::json::parse(m.input);
+  if (!m.overrides.empty()) {
+    j["input"]["name"] = m.base_name + "-whatif";
+    j["input"]["display_name"] = m.display_name;
+  }
   j["name"] = m.name;
   j["display_name"] = m.display_name;
   j["source"] = m.source;
@@ -308,6 +318,7 @@ void add_model_commands(CLI::App& app) {
     bool json = false;
     std::int64_t batch = 1;
     std::int64_t model_axis = 1;
+    std::vector<std::string> sets;
   };
   auto opt = std::make_shared<ShowOptions>();
   CLI::App* model = app.add_subcommand("model", "Inspect one model");
@@ -318,7 +329,9 @@ void add_model_commands(CLI::App& app) {
                    "Zoo name (see 'meshsim models') or path to a model JSON file (containing '/' "
                    "or ending in .json)")
       ->required();
-  show->add_flag("--json", opt->json, "Print one JSON object (schema meshsim.model/v1)");
+  show->add_flag("--json", opt->json,
+                 "Print one JSON object (schema meshsim.model/v1); its \"input\" is the model as "
+                 "a file (the output loads back: --model FILE)");
   show->add_option("--batch", opt->batch, "Images per chip for the per-layer op table")
       ->check(count_flag(1, 1'000'000'000))
       ->capture_default_str();
@@ -326,8 +339,9 @@ void add_model_commands(CLI::App& app) {
                    "Model-axis size k: each chip holds 1/k of heads, MLP features and activations")
       ->check(count_flag(1, 1'000'000))
       ->capture_default_str();
+  add_set_option(show, opt->sets, false, true);
   show->callback([opt] {
-    const ModelConfig m = load_model(opt->model);
+    const ModelConfig m = load_model(opt->model, split_sets(opt->sets, false, true).model);
     LayerShape shape;
     shape.batch_images = opt->batch;
     shape.model_axis = opt->model_axis;

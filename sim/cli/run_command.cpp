@@ -12,6 +12,7 @@
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/flag_checks.hpp"
+#include "sim/cli/what_if.hpp"
 #include "sim/execution/step.hpp"
 #include "sim/limits.hpp"
 #include "sim/plan/plan.hpp"
@@ -35,6 +36,7 @@ struct RunOptions {
   std::string csv_path;
   // compare: several --mesh and --hardware values, each column one combination.
   std::vector<std::string> meshes, hardwares;
+  std::vector<std::string> sets;  // --set PATH=VALUE (what-if overrides)
 };
 
 // Plan flags shared by run and compare (DESIGN §5).
@@ -103,6 +105,7 @@ void add_common(CLI::App* cmd, RunOptions& o, bool variants = false) {
   cmd->add_option("--chips", o.chips, "Chip count (default: the mesh's product)")
       ->check(count_flag(1));
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
+  add_set_option(cmd, o.sets, true, true);
   cmd->add_option("-o,--output", o.output_path,
                   "Also write the JSON report to FILE (atomically; - for standard output)");
 }
@@ -162,8 +165,9 @@ void check_flags(const RunOptions& o) {
 Prepared prepare(const RunOptions& o) {
   check_flags(o);
   Prepared p;
-  p.model = load_model(o.model);
-  p.hardware = load_hardware(o.hardware);
+  const WhatIfSets sets = split_sets(o.sets, true, true);
+  p.model = load_model(o.model, sets.model);
+  p.hardware = load_hardware(o.hardware, sets.hardware);
   const std::vector<Plan> bases = plan_bases(o);
   for (const auto& base : bases) {
     p.plans.push_back(finalize_plan(apply_plan_flags(base, o.flags), p.model, p.hardware, o.chips));
@@ -233,11 +237,12 @@ void compare_command(const RunOptions& o) {
     }
   }
   check_flags(o);
-  const ModelConfig model = load_model(o.model);
+  const WhatIfSets sets = split_sets(o.sets, true, true);
+  const ModelConfig model = load_model(o.model, sets.model);
   std::vector<HardwareProfile> profiles;
   profiles.reserve(hardware_names.size());
   for (const auto& name : hardware_names)
-    profiles.push_back(load_hardware(name));
+    profiles.push_back(load_hardware(name, sets.hardware));
   const std::vector<Plan> bases = plan_bases(o);
   std::vector<Column> columns;
   for (const auto& base : bases) {

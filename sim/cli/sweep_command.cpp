@@ -3,10 +3,14 @@
 #include <unistd.h>
 #include <charconv>
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +21,7 @@
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/flag_checks.hpp"
+#include "sim/cli/what_if.hpp"
 #include "sim/limits.hpp"
 #include "sim/report/csv_tables.hpp"
 #include "sim/report/html_report.hpp"
@@ -103,7 +108,63 @@ struct SweepCliOptions {
   std::string html_path;
   std::string csv_path;
   double max_seconds = 0;
+  // report: capacity questions (docs/report.md "Capacity questions") and the price
+  std::string days, budget, price;
+  std::vector<std::string> sets;  // --set PATH=VALUE
+  std::int64_t max_chips = 0;
 };
+
+// A positive amount (days, dollars): digits with an optional fraction and an optional suffix
+// k/M/G/T (powers of 1000, as counts), within [lo, hi]. One line naming the flag otherwise.
+double parse_amount(const std::string& text, const char* flag, double lo, double hi,
+                    const char* what) {
+  const std::string name = std::string(flag).substr(2);
+  std::size_t digits = 0;
+  bool dot = false, ok = !text.empty();
+  std::size_t i = 0;
+  for (; ok && i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9')
+      ++digits;
+    else if (c == '.' && !dot)
+      dot = true;
+    else
+      break;
+  }
+  double scale = 1;
+  if (i + 1 == text.size()) {
+    switch (text[i]) {
+      case 'k':
+        scale = 1e3;
+        break;
+      case 'M':
+        scale = 1e6;
+        break;
+      case 'G':
+        scale = 1e9;
+        break;
+      case 'T':
+        scale = 1e12;
+        break;
+      default:
+        ok = false;
+    }
+  } else if (i != text.size()) {
+    ok = false;
+  }
+  if (digits == 0)
+    ok = false;
+  const double value = ok ? std::strtod(text.substr(0, i).c_str(), nullptr) * scale : 0;
+  const std::string allowed = fmt::format(
+      "{} from {:g} to {:g} ({}digits with an optional "
+      "fraction and suffix k, M, G or T)",
+      what, lo, hi, "");
+  if (!ok)
+    throw InputError({flag, "", name}, "not a number", "'" + text + "'", allowed);
+  if (!(value >= lo && value <= hi))
+    throw InputError({flag, "", name}, "out of range", "'" + text + "'", allowed);
+  return value;
+}
 
 // "done/total, rate, ETA" on one line, only when stderr is a terminal.
 std::function<void(const sweep::SweepProgress&)> progress_line(const char* what) {
@@ -121,8 +182,8 @@ std::function<void(const sweep::SweepProgress&)> progress_line(const char* what)
   };
 }
 
-void check_common(const SweepCliOptions& o) {
-  if (o.chips < 1) {
+void check_common(const SweepCliOptions& o, bool chips_optional = false) {
+  if (o.chips < 1 && !(chips_optional && o.chips == 0)) {
     throw InputError({"--chips", "", "chips"}, "must be positive", std::to_string(o.chips),
                      "1 or more");
   }
@@ -163,8 +224,9 @@ void sweep_command(const SweepCliOptions& o, sweep::Distribution& dist) {
     throw InputError({"--max-microbatches", "", "max-microbatches"}, "must be positive",
                      std::to_string(o.max_microbatches), "1 or more");
   }
-  const ModelConfig model = load_model(o.model);
-  const HardwareProfile hardware = load_hardware(o.hardware);
+  const WhatIfSets sets = split_sets(o.sets, true, true);
+  const ModelConfig model = load_model(o.model, sets.model);
+  const HardwareProfile hardware = load_hardware(o.hardware, sets.hardware);
   if (dist.is_root())
     check_output(o, model, hardware);
   sweep::SweepOptions so;
@@ -216,7 +278,28 @@ void sweep_command(const SweepCliOptions& o, sweep::Distribution& dist) {
 void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
   if (dist.is_root())
     check_outputs(outputs_of(o), {});
-  check_common(o);
+  sweep::CapacityGoal goal;
+  if (!o.days.empty())
+    goal.max_days = parse_amount(o.days, "--days", 1e-3, 1e5, "days");
+  if (!o.budget.empty())
+    goal.max_cost_usd = parse_amount(o.budget, "--budget", 1e-2, 1e13, "US dollars");
+  std::optional<double> price;
+  if (!o.price.empty())
+    price = parse_amount(o.price, "--price", 1e-4, 1e4, "US dollars per chip-hour");
+  check_common(o, goal.active());
+  if (o.chips == 0 && !goal.active()) {
+    throw InputError({"--chips", "", "chips"}, "required", "no --chips",
+                     "--chips N, or --days N and/or --budget USD to find the chip count");
+  }
+  if (o.chips > 0 && goal.active()) {
+    throw InputError({"--chips", "", "chips"}, "--days and --budget find the chip count",
+                     "--chips " + std::to_string(o.chips),
+                     "either --chips N, or --days/--budget without --chips");
+  }
+  if (o.max_chips > 0 && !goal.active()) {
+    throw InputError({"--max-chips", "", "max-chips"}, "only bounds a capacity question",
+                     std::to_string(o.max_chips), "--max-chips with --days or --budget");
+  }
   const int given =
       (o.steps.empty() ? 0 : 1) + (o.tokens.empty() ? 0 : 1) + (o.images.empty() ? 0 : 1);
   if (given > 1) {
@@ -229,6 +312,7 @@ void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
   co.top = o.top;
   co.global_batch = o.global_batch;
   co.max_scaling_chips = o.max_scaling_chips;
+  co.max_search_chips = o.max_chips;
   // A count of the one count grammar (common/count.hpp): 177000, 177k, 3T, 11.6G.
   auto target = [](const std::string& text, const std::string& flag) {
     try {
@@ -247,14 +331,18 @@ void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
     co.target_kind = sweep::TargetKind::Images;
     co.target_value = target(o.images, "--images");
   }
-  const ModelConfig model = load_model(o.model);
-  const HardwareProfile hardware = load_hardware(o.hardware);
+  const WhatIfSets sets = split_sets(o.sets, true, true);
+  const ModelConfig model = load_model(o.model, sets.model);
+  HardwareProfile hardware = load_hardware(o.hardware, sets.hardware);
+  if (price)
+    set_price(hardware, *price);
   if (dist.is_root()) {
     check_output(o, model, hardware);
     co.progress = progress_line("report");
   }
   co.distribution = &dist;
-  const auto rep = sweep::build_capacity_report(model, hardware, co);
+  const auto rep = goal.active() ? sweep::answer_capacity_question(model, hardware, co, goal)
+                                 : sweep::build_capacity_report(model, hardware, co);
   if (!dist.is_root())
     return;
   const std::string json = report::capacity_json(rep);
@@ -270,19 +358,26 @@ void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
     std::fputs(o.json ? json.c_str() : report::capacity_text(rep).c_str(), stdout);
 }
 
-void add_model_hardware(CLI::App* cmd, SweepCliOptions& o) {
+void add_model_hardware(CLI::App* cmd, SweepCliOptions& o, bool chips_required = true) {
   cmd->add_option("--model", o.model, "Model: zoo name (see 'meshsim models') or JSON file")
       ->capture_default_str();
   cmd->add_option("--hardware", o.hardware,
                   "Hardware profile: name (see 'meshsim hardware') or JSON file")
       ->capture_default_str();
-  cmd->add_option("--chips", o.chips, "Chip count")->required()->check(count_flag(1));
+  auto* chips =
+      cmd->add_option(
+             "--chips", o.chips,
+             chips_required ? "Chip count" : "Chip count (not with --days/--budget, which find it)")
+          ->check(count_flag(1));
+  if (chips_required)
+    chips->required();
   cmd->add_option("-j,--threads", o.threads,
                   "Simulation threads (results do not depend on it); under mpirun, per rank: the "
                   "ranks share the simulations and rank 0 writes (docs/sweep.md)")
       ->check(count_flag(1, 256))
       ->capture_default_str();
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
+  add_set_option(cmd, o.sets, true, true);
 }
 
 }  // namespace
@@ -336,7 +431,7 @@ void add_sweep_commands(CLI::App& app, sweep::Distribution& distribution) {
       "Capacity report (docs/report.md): plans that fit, the best plan, time, chip-hours and cost "
       "to train, the largest batch that fits, and scaling with the chip count. Writes JSON "
       "(meshsim.report/v1) to FILE and a summary to stdout.");
-  add_model_hardware(rp, *ro);
+  add_model_hardware(rp, *ro, false);
   rp->add_option("--steps", ro->steps,
                  "Training steps (default: the model's published count, e.g. 177k for ViT-22B)");
   rp->add_option("--tokens", ro->tokens, "Training target in tokens (e.g. 3T)");
@@ -351,6 +446,19 @@ void add_sweep_commands(CLI::App& app, sweep::Distribution& distribution) {
                  "Largest chip count of the scaling curve (default: 4 x chips, within the "
                  "profile)")
       ->check(count_flag(1));
+  rp->add_option("--days", ro->days,
+                 "Capacity question: the smallest chip count (and its plan) that trains the target "
+                 "within this many days (replaces --chips; docs/report.md \"Capacity questions\")");
+  rp->add_option("--budget", ro->budget,
+                 "Capacity question: the smallest chip count that trains the target within this "
+                 "many US dollars (e.g. 2.5M; with --days: both)");
+  rp->add_option("--max-chips", ro->max_chips,
+                 "Largest chip count a capacity question searches (default: the profile's "
+                 "largest system)")
+      ->check(count_flag(1));
+  rp->add_option("--price", ro->price,
+                 "Price in US dollars per chip-hour, replacing the profile's (recorded in the "
+                 "JSON as price_source)");
   rp->add_option("-o,--output", ro->output_path,
                  "Also write the JSON report to FILE (atomically; - for standard output; --json "
                  "prints it instead of the summary)");

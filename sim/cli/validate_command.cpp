@@ -23,6 +23,7 @@
 #include "sim/cli/calibrate_runs.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/flag_checks.hpp"
+#include "sim/cli/what_if.hpp"
 #include "sim/limits.hpp"
 #include "sim/validate/calibration.hpp"
 #include "sim/validate/collective_validation.hpp"
@@ -46,6 +47,7 @@ struct ValidateOptions {
   // Collectives (issue 12): --collectives FILE | --allreduce-busbw FILE --gpus N [--algorithm].
   std::string collectives, allreduce_busbw, algorithm = "auto";
   int gpus = 0;
+  std::vector<std::string> sets;  // validate: --set PATH=VALUE into the profile
 };
 
 // The profile of the measured GPU when --hardware is not given.
@@ -197,6 +199,10 @@ nlohmann::json table_json(const std::string& mode) {
 }
 
 void run_validate_runs(const ValidateOptions& o) {
+  if (!o.sets.empty()) {
+    throw InputError({"--set", "", "set"}, "not supported with --runs (each run names its profile)",
+                     o.sets.front(), "--set with --measurements, --matmuls or --collectives");
+  }
   const MeasuredRunSet set = load_measured_runs(o.runs);
   const auto rows = predict_measured_runs(set, o.hardware);
   const RelErrorSummary sum = summary_of(rows);
@@ -259,7 +265,8 @@ MatmulDtype parse_dtype(const std::string& text, const HardwareProfile& profile)
 
 void run_validate_matmuls(const ValidateOptions& o) {
   const GemmTable table = load_gemm_table(o.matmuls);
-  const HardwareProfile profile = load_hardware(o.hardware);
+  const HardwareProfile profile =
+      load_hardware(o.hardware, split_sets(o.sets, true, false).hardware);
   const MatmulDtype dtype = parse_dtype(o.dtype, profile);
   const MatmulValidation v = validate_matmuls(table.rows, profile.cost, profile.chip, dtype);
   if (o.json) {
@@ -309,7 +316,8 @@ void run_calibrate_matmuls(const ValidateOptions& o) {
   if (!o.output.empty())
     check_outputs({{"-o", o.output}}, {});
   const GemmTable table = load_gemm_table(o.matmuls);
-  const HardwareProfile profile = load_hardware(o.hardware);
+  const HardwareProfile profile =
+      load_hardware(o.hardware, split_sets(o.sets, true, false).hardware);
   if (!o.output.empty())
     check_outputs({{"-o", o.output}}, {{"--matmuls", o.matmuls}, {"--hardware", profile.file}});
   // With -o - the profile is the standard output; the summary goes to stderr.
@@ -369,7 +377,8 @@ void run_validate(const ValidateOptions& o) {
     return run_validate_runs(o);
   const MeasurementSet m = load_measurements(o.measurements);
   const HardwareProfile profile =
-      load_hardware(o.hardware.empty() ? profile_for_device(m) : o.hardware);
+      load_hardware(o.hardware.empty() ? profile_for_device(m) : o.hardware,
+                    split_sets(o.sets, true, false).hardware);
   const ValidationReport report = validate_measurements(m, profile, parse_model(o.model));
   if (o.json) {
     std::printf("%s\n", json_text(report_json(report)).c_str());
@@ -400,7 +409,8 @@ void run_calibrate(const ValidateOptions& o) {
                      "synthetic measurements cannot calibrate a profile", "true",
                      "a file measured by cuda_validation/run_sweep.sh");
   }
-  const HardwareProfile profile = load_hardware(o.hardware);
+  const HardwareProfile profile =
+      load_hardware(o.hardware, split_sets(o.sets, true, false).hardware);
   check_outputs({{"-o", o.output}},
                 {{"--measurements", o.measurements}, {"--hardware", profile.file}});
   const CalibratedCost fit = fit_cost_model(m, profile.chip);
@@ -425,7 +435,8 @@ void print_abs_summary(const RelErrorSummary& s, const char* on) {
 
 void run_validate_collectives(const ValidateOptions& o) {
   require_hardware(o, "--collectives");
-  const HardwareProfile profile = load_hardware(o.hardware);
+  const HardwareProfile profile =
+      load_hardware(o.hardware, split_sets(o.sets, true, false).hardware);
   validate::require_gpu_cluster(profile);
   const auto rows =
       validate::load_collective_measurements(o.collectives, profile.gpu.gpus_per_node);
@@ -467,7 +478,8 @@ void run_validate_collectives(const ValidateOptions& o) {
 
 void run_validate_busbw(const ValidateOptions& o) {
   require_hardware(o, "--allreduce-busbw");
-  const HardwareProfile profile = load_hardware(o.hardware);
+  const HardwareProfile profile =
+      load_hardware(o.hardware, split_sets(o.sets, true, false).hardware);
   validate::require_gpu_cluster(profile);
   // Simulated GPUs are bounded by the simulation limits, not only by the profile's cluster.
   const int max_gpus =
@@ -580,6 +592,7 @@ void add_validate_commands(CLI::App& app) {
                    "model as is; roofline: the uncalibrated roofline")
       ->check(CLI::IsMember({"fit", "profile", "roofline"}));
   validate->add_flag("--json", options->json, "print one JSON object (meshsim.validation/v1)");
+  add_set_option(validate, options->sets, true, false);
   validate->callback([options] { dispatch_validate(*options); });
 
   auto cal = std::make_shared<ValidateOptions>();

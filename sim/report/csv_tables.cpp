@@ -93,7 +93,8 @@ std::string sweep_plans_csv(const std::string& sweep_json) {
 
 std::string scaling_points_csv(const std::string& report_json) {
   return json_rows_csv(report_json, "/scaling/points",
-                       {"chips", "simulated", "mesh", "step_time_s", "tokens_per_s", "efficiency"});
+                       {"chips", "simulated", "mesh", "step_time_s", "time_to_train_days",
+                        "cost_usd", "tokens_per_s", "efficiency"});
 }
 
 }  // namespace meshsim::report

@@ -166,6 +166,10 @@ struct Answer {
   std::string title;                                      // <title> and <h1>
   std::string headline;                                   // the answer in one line
   std::vector<std::pair<std::string, std::string>> rows;  // label, value (plain text)
+  // A table after the answer: a caption, the header cells and rows of plain-text cells.
+  std::string table_caption;
+  std::vector<std::string> table_header;
+  std::vector<std::vector<std::string>> table_rows;
 };
 
 std::string plan_summary(const Doc& p) {
@@ -208,21 +212,45 @@ Answer report_answer(const Doc& doc) {
                         grouped(chips), hardware.string("display_name"));
   a.rows.push_back({"Target", fmt::format("{} steps at a global batch of {} images", grouped(steps),
                                           grouped(inputs.number("global_batch")))});
+  std::string question_headline;
+  if (doc.has("capacity_question") && doc.value().at("capacity_question").is_object()) {
+    const Doc q = doc.object("capacity_question");
+    std::string ask;
+    if (q.optional_number("max_days"))
+      ask = fmt::format("within {:g} days", q.number("max_days"));
+    if (q.optional_number("max_cost_usd"))
+      ask += (ask.empty() ? "within $" : " and $") + grouped(q.number("max_cost_usd"));
+    if (q.optional_number("answer_chips")) {
+      question_headline = fmt::format("{} chips is the smallest count that trains {}. ",
+                                      grouped(q.number("answer_chips")), ask);
+    } else {
+      question_headline =
+          fmt::format("No chip count trains {}; the report is for {} chips. ", ask, grouped(chips));
+    }
+    a.rows.push_back(
+        {"Capacity question",
+         question_headline + fmt::format("{} chip counts simulated of {} candidates ({})",
+                                         q.text_or("counts_simulated", "?"),
+                                         q.array("candidates").size(), q.text_or("method", "?"))});
+  }
   if (!doc.has("best_plan") || doc.value().at("best_plan").is_null()) {
-    a.headline = fmt::format("No plan fits on {} chips.", grouped(chips));
+    a.headline = question_headline + fmt::format("No plan fits on {} chips.", grouped(chips));
   } else {
     const Doc best = doc.object("best_plan");
     const double days = doc.number("time_to_train_days");
     std::string cost = "no price in the hardware profile";
     if (doc.optional_number("cost_usd")) {
-      cost = fmt::format("${} at ${:.2f} per chip-hour", grouped(doc.number("cost_usd")),
-                         doc.number("price_per_chip_hour_usd"));
+      cost = fmt::format("${} at ${:.2f} per chip-hour ({})", grouped(doc.number("cost_usd")),
+                         doc.number("price_per_chip_hour_usd"),
+                         doc.text_or("price_source", "the profile's price"));
     }
-    a.headline = fmt::format(
-        "Best plan: mesh {}: {:.1f} days{}, {} chip-hours, {}", best.string("mesh"), days,
-        band(best, steps / 86400, "days", "{:.1f}"), grouped(doc.number("chip_hours")),
-        doc.optional_number("cost_usd") ? fmt::format("${}", grouped(doc.number("cost_usd")))
-                                        : std::string("cost unknown (no price)"));
+    a.headline = question_headline +
+                 fmt::format("Best plan: mesh {}: {:.1f} days{}, {} chip-hours, {}",
+                             best.string("mesh"), days, band(best, steps / 86400, "days", "{:.1f}"),
+                             grouped(doc.number("chip_hours")),
+                             doc.optional_number("cost_usd")
+                                 ? fmt::format("${}", grouped(doc.number("cost_usd")))
+                                 : std::string("cost unknown (no price)"));
     a.rows.push_back({"Best plan", plan_summary(best)});
     a.rows.push_back({"Step time", seconds(best.number("step_time_s")) +
                                        band(best, 1, "s", "{:.4g}") + ", bottleneck " +
@@ -269,6 +297,28 @@ Answer report_answer(const Doc& doc) {
                       ? fmt::format("stops at {} chips: {}",
                                     scaling.text_or("stops_scaling_at_chips", "?"), why)
                       : std::string("scales to the end of the curve")});
+  // The scaling table: step time, days and cost per chip count (the plots show the same points).
+  const Doc points = scaling.array("points");
+  a.table_caption = "Scaling: the best plan's choices with the data axis scaled";
+  a.table_header = {"chips", "mesh", "step time", "days", "cost", "tokens/s", "efficiency"};
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const Doc pt = points.element(i);
+    if (pt.text_or("simulated", "off") != "on") {
+      a.table_rows.push_back({pt.text_or("chips", "?"), "-", "-", "-", "-", "-",
+                              "not simulated: " + pt.text_or("reason", "?")});
+      continue;
+    }
+    // Saved reports from before these columns: the same arithmetic on their fields.
+    const double step = pt.number("step_time_s");
+    const double days = pt.optional_number("time_to_train_days").value_or(steps * step / 86400);
+    std::optional<double> cost = pt.optional_number("cost_usd");
+    if (!cost && !pt.has("cost_usd") && doc.optional_number("price_per_chip_hour_usd"))
+      cost = pt.number("chips") * steps * step / 3600 * doc.number("price_per_chip_hour_usd");
+    a.table_rows.push_back({grouped(pt.number("chips")), pt.string("mesh"), seconds(step),
+                            fmt::format("{:.1f}", days),
+                            cost ? "$" + grouped(*cost) : std::string("no price"),
+                            rate(pt.number("tokens_per_s")), percent(pt.number("efficiency"))});
+  }
   return a;
 }
 
@@ -395,6 +445,22 @@ std::string html_page(const std::string& json_text, const std::string& origin) {
   for (const auto& [label, value] : a.rows) {
     rows += "<tr><td>" + escape_html(label) + "</td><td>" + escape_html(value) + "</td></tr>\n";
   }
+  std::string table;
+  if (!a.table_header.empty()) {
+    table = "<table class=\"scaling\" id=\"scaling-table\" data-rows=\"" +
+            std::to_string(a.table_rows.size()) + "\">\n<caption>" + escape_html(a.table_caption) +
+            "</caption>\n<tr>";
+    for (const auto& cell : a.table_header)
+      table += "<th>" + escape_html(cell) + "</th>";
+    table += "</tr>\n";
+    for (const auto& row : a.table_rows) {
+      table += "<tr>";
+      for (const auto& cell : row)
+        table += "<td>" + escape_html(cell) + "</td>";
+      table += "</tr>\n";
+    }
+    table += "</table>\n";
+  }
   std::string page;
   page.reserve(html_assets::chart_js.size() + json_text.size() + 16384);
   page += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
@@ -419,7 +485,8 @@ std::string html_page(const std::string& json_text, const std::string& origin) {
   page +=
       "<p class=\"subtitle\">" + escape_html(schema) + " from " + escape_html(origin) + "</p>\n";
   page += "<section class=\"answer\" id=\"answer\">\n<p class=\"headline\">" +
-          escape_html(a.headline) + "</p>\n<table>\n" + rows + "</table>\n</section>\n";
+          escape_html(a.headline) + "</p>\n<table>\n" + rows + "</table>\n" + table +
+          "</section>\n";
   page += "<pre id=\"errors\" hidden></pre>\n<section id=\"charts\"></section>\n";
   page += "<footer>meshsim " + std::string(kVersion) +
           ". Charts drawn with Chart.js 3.9.1 (MIT licence), embedded in this file. The data is "

@@ -6,6 +6,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "common/json_override_apply.hpp"
 #include "common/json_text.hpp"
 #include "common/units.hpp"
 #include "common/version.hpp"
@@ -110,6 +111,7 @@ json result_json(const RunInputs& in, const execution::StepResult& r) {
   json j;
   j["model"] = in.model->name;
   j["hardware"] = in.hardware->name;
+  add_overrides(j, in.hardware->overrides, in.model->overrides);
   j["chips"] = r.chips;
   j["topology"] = r.topology;
   j["plan"] = plan_json(*in.plan);

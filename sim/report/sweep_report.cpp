@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "common/json_override_apply.hpp"
 #include "common/json_text.hpp"
 #include "common/version.hpp"
 #include "sim/execution/uncertainty.hpp"
@@ -154,11 +156,14 @@ std::string runner_up_text(const HardwareProfile& hardware, const sweep::SweepRe
 }
 
 json model_json(const ModelConfig& m) {
-  return json{
-      {"name", m.name}, {"display_name", m.display_name}, {"params", count_params(m).total}};
+  json j{{"name", m.name}, {"display_name", m.display_name}, {"params", count_params(m).total}};
+  add_overrides(j, m.overrides);
+  return j;
 }
 json hardware_json(const HardwareProfile& h) {
-  return json{{"name", h.name}, {"display_name", h.display_name}};
+  json j{{"name", h.name}, {"display_name", h.display_name}};
+  add_overrides(j, h.overrides);
+  return j;
 }
 
 std::string gb(double bytes) {
@@ -233,6 +238,7 @@ std::string sweep_json(const ModelConfig& model, const HardwareProfile& hardware
   j["version"] = kVersion;
   j["model"] = model_json(model);
   j["hardware"] = hardware_json(hardware);
+  add_overrides(j, hardware.overrides, model.overrides);
   j["chips"] = options.chips;
   j["top_k"] = options.top;
   json space;
@@ -288,6 +294,57 @@ std::string sweep_text(const ModelConfig& model, const HardwareProfile& hardware
   return out;
 }
 
+namespace {
+// The cost to train at a scaling point: chips x steps x step time / 3600 x price.
+std::optional<double> scaling_cost(const sweep::CapacityReport& rep,
+                                   const sweep::ScalingPoint& pt) {
+  if (!rep.hardware->price_per_chip_hour_usd)
+    return std::nullopt;
+  return static_cast<double>(pt.chips) * rep.steps * pt.result.step_time_s / 3600.0 *
+         *rep.hardware->price_per_chip_hour_usd;
+}
+
+// The answer to a capacity question, first in the text.
+std::string question_text(const sweep::CapacityReport& rep) {
+  const auto& q = *rep.search;
+  std::string ask;
+  if (q.goal.max_days)
+    ask += fmt::format("within {:g} days", *q.goal.max_days);
+  if (q.goal.max_cost_usd)
+    ask += fmt::format("{}within ${:.4g}", ask.empty() ? "" : " and ", *q.goal.max_cost_usd);
+  std::string out;
+  if (q.answer_chips > 0) {
+    out =
+        fmt::format("Answer: {} chips is the smallest count that trains {}\n", q.answer_chips, ask);
+  } else {
+    out = fmt::format(
+        "Answer: no chip count up to {} trains {}; best reachable:", q.candidates.back(), ask);
+    if (q.fastest_chips > 0)
+      out += fmt::format(" {:.2f} days on {} chips", q.fastest_days, q.fastest_chips);
+    if (q.cheapest_cost_usd)
+      out += fmt::format("{} ${:.4g} on {} chips", q.fastest_chips > 0 ? "," : "",
+                         *q.cheapest_cost_usd, q.cheapest_chips);
+    if (q.fastest_chips == 0)
+      out += " no plan fits in memory on any count simulated";
+    out += fmt::format("; the report below is for {} chips\n", rep.options.chips);
+  }
+  out += fmt::format("  searched {} candidate counts, simulated {}:", q.candidates.size(),
+                     q.simulated.size());
+  for (const auto& p : q.simulated) {
+    if (!p.has_plan)
+      out += fmt::format(" {} (nothing fits)", p.chips);
+    else if (p.cost_usd)
+      out += fmt::format(" {} ({:.2f} d, ${:.4g}{})", p.chips, p.days, *p.cost_usd,
+                         p.meets ? ", meets" : "");
+    else
+      out += fmt::format(" {} ({:.2f} d{})", p.chips, p.days, p.meets ? ", meets" : "");
+    out += p.chips == q.simulated.back().chips ? "" : ";";
+  }
+  out += fmt::format("\n  ({})\n", q.method);
+  return out;
+}
+}  // namespace
+
 std::string capacity_json(const sweep::CapacityReport& rep) {
   const auto& model = *rep.model;
   const auto& hw = *rep.hardware;
@@ -297,6 +354,7 @@ std::string capacity_json(const sweep::CapacityReport& rep) {
   json inputs;
   inputs["model"] = model_json(model);
   inputs["hardware"] = hardware_json(hw);
+  add_overrides(j, hw.overrides, model.overrides);
   inputs["chips"] = rep.options.chips;
   inputs["global_batch"] = rep.global_batch;
   inputs["tokens_per_image"] = model.tokens;
@@ -330,8 +388,38 @@ std::string capacity_json(const sweep::CapacityReport& rep) {
     j["cost_usd"] = rep.cost_usd ? json(*rep.cost_usd) : json(nullptr);
     j["cost_usd_low"] = rep.cost_usd ? json(*rep.cost_usd * lo) : json(nullptr);
     j["cost_usd_high"] = rep.cost_usd ? json(*rep.cost_usd * hi) : json(nullptr);
-    j["price_per_chip_hour_usd"] =
-        hw.price_per_chip_hour_usd ? json(*hw.price_per_chip_hour_usd) : json(nullptr);
+  }
+  j["price_per_chip_hour_usd"] =
+      hw.price_per_chip_hour_usd ? json(*hw.price_per_chip_hour_usd) : json(nullptr);
+  j["price_source"] =
+      hw.price_per_chip_hour_usd ? json(source_of(hw, "/price_per_chip_hour_usd")) : json(nullptr);
+  if (rep.search) {
+    const auto& q = *rep.search;
+    json question;
+    question["max_days"] = q.goal.max_days ? json(*q.goal.max_days) : json(nullptr);
+    question["max_cost_usd"] = q.goal.max_cost_usd ? json(*q.goal.max_cost_usd) : json(nullptr);
+    question["answer_chips"] = q.answer_chips > 0 ? json(q.answer_chips) : json(nullptr);
+    question["met"] = q.answer_chips > 0;
+    question["report_chips"] = rep.options.chips;
+    question["candidates"] = q.candidates;
+    question["counts_simulated"] = q.simulated.size();
+    json sims = json::array();
+    for (const auto& p : q.simulated) {
+      json e{{"chips", p.chips}, {"fits", p.has_plan}, {"meets", p.meets}};
+      e["step_time_s"] = p.has_plan ? json(p.step_time_s) : json(nullptr);
+      e["time_to_train_days"] = p.has_plan ? json(p.days) : json(nullptr);
+      e["cost_usd"] = p.has_plan && p.cost_usd ? json(*p.cost_usd) : json(nullptr);
+      sims.push_back(e);
+    }
+    question["simulated"] = sims;
+    question["fastest"] = q.fastest_chips > 0 ? json{{"chips", q.fastest_chips},
+                                                     {"time_to_train_days", q.fastest_days}}
+                                              : json(nullptr);
+    question["cheapest"] =
+        q.cheapest_cost_usd ? json{{"chips", q.cheapest_chips}, {"cost_usd", *q.cheapest_cost_usd}}
+                            : json(nullptr);
+    question["method"] = q.method;
+    j["capacity_question"] = question;
   }
   json lb = json::array();
   for (const auto& l : rep.largest_batch) {
@@ -357,6 +445,8 @@ std::string capacity_json(const sweep::CapacityReport& rep) {
     p["microbatches"] = pt.plan.microbatches;
     p["microbatch_images"] = r.microbatch_images;
     p["step_time_s"] = r.step_time_s;
+    p["time_to_train_days"] = rep.steps * r.step_time_s / 86400.0;
+    p["cost_usd"] = scaling_cost(rep, pt) ? json(*scaling_cost(rep, pt)) : json(nullptr);
     p["tokens_per_s"] = r.tokens_per_s;
     p["tokens_per_s_per_chip"] = r.tokens_per_s_per_chip;
     p["mfu"] = r.mfu;
@@ -388,6 +478,8 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
       "Capacity report: {} on {} x {}, global batch {}, target {:.0f} {} = {:.0f} steps\n",
       model.display_name, rep.options.chips, hw.display_name, rep.global_batch,
       rep.options.target_value, sweep::to_string(rep.options.target_kind), rep.steps);
+  if (rep.search)
+    out += question_text(rep);
   out += counts_text(rep.sweep);
   if (!rep.has_best) {
     out += "No plan fits in memory on this many chips.\n";
@@ -417,8 +509,11 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
       rep.time_to_train_s, rep.time_to_train_s / 86400.0, lo * rep.time_to_train_s / 86400.0,
       hi * rep.time_to_train_s / 86400.0, rep.chip_hours, lo * rep.chip_hours, hi * rep.chip_hours);
   if (rep.cost_usd)
-    out += fmt::format(", ${:.4g} (${:.4g} .. ${:.4g}) at ${}/chip-hour", *rep.cost_usd,
-                       lo * *rep.cost_usd, hi * *rep.cost_usd, *hw.price_per_chip_hour_usd);
+    out += fmt::format(", ${:.4g} (${:.4g} .. ${:.4g}) at ${}/chip-hour{}", *rep.cost_usd,
+                       lo * *rep.cost_usd, hi * *rep.cost_usd, *hw.price_per_chip_hour_usd,
+                       source_of(hw, "/price_per_chip_hour_usd") == "--price on the command line"
+                           ? " (--price)"
+                           : "");
   out += "\n";
   if (rep.sweep.top.size() >= 2)
     out += runner_up_text(hw, rep.sweep, "Runner-up lost: ");
@@ -426,17 +521,21 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
   for (const auto& l : rep.largest_batch)
     out += fmt::format(" remat={} {} images;", to_string(l.remat), l.images_per_replica);
   out += "\nScaling (best plan's choices, data axis scaled):\n";
-  out += fmt::format("  {:>6}  {:<9} {:>3}  {:>13}  {:>10}  {:>8}  {}\n", "chips", "mesh", "mb",
-                     "tokens/s", "efficiency", "link use", "bottleneck");
+  out += fmt::format("  {:>6}  {:<9} {:>3}  {:>10}  {:>8}  {:>10}  {:>13}  {:>10}  {:>8}  {}\n",
+                     "chips", "mesh", "mb", "step (s)", "days", "cost ($)", "tokens/s",
+                     "efficiency", "link use", "bottleneck");
   for (const auto& pt : rep.scaling) {
     if (!pt.simulated) {
       out += fmt::format("  {:>6}  {}\n", pt.chips, pt.reason);
       continue;
     }
-    out +=
-        fmt::format("  {:>6}  {:<9} {:>3}  {:>13.4g}  {:>9.1f}%  {:>7.0f}%  {}\n", pt.chips,
-                    pt.plan.mesh.text(), pt.plan.microbatches, pt.result.tokens_per_s,
-                    100.0 * pt.efficiency, 100.0 * pt.max_link_utilization, pt.result.bottleneck);
+    const auto cost = scaling_cost(rep, pt);
+    out += fmt::format(
+        "  {:>6}  {:<9} {:>3}  {:>10.4f}  {:>8.2f}  {:>10}  {:>13.4g}  {:>9.1f}%  {:>7.0f}%  {}\n",
+        pt.chips, pt.plan.mesh.text(), pt.plan.microbatches, pt.result.step_time_s,
+        rep.steps * pt.result.step_time_s / 86400.0,
+        cost ? fmt::format("{:.4g}", *cost) : std::string("-"), pt.result.tokens_per_s,
+        100.0 * pt.efficiency, 100.0 * pt.max_link_utilization, pt.result.bottleneck);
   }
   if (rep.stops_scaling_at > 0)
     out += fmt::format("Stops scaling at {} chips: {}\n", rep.stops_scaling_at,

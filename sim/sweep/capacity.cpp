@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "sim/execution/pipeline_memory.hpp"
 #include "sim/plan/memory.hpp"
@@ -94,11 +97,10 @@ const char* to_string(TargetKind kind) {
   return "steps";
 }
 
-CapacityReport build_capacity_report(const ModelConfig& model, const HardwareProfile& hardware,
-                                     const CapacityOptions& options) {
-  CapacityReport rep;
-  rep.model = &model;
-  rep.hardware = &hardware;
+namespace {
+
+// The report's global batch and target in steps (docs/report.md step 2).
+void resolve_target(const ModelConfig& model, const CapacityOptions& options, CapacityReport& rep) {
   rep.options = options;
   rep.global_batch = options.global_batch > 0 ? options.global_batch : model.train_batch;
   if (rep.global_batch <= 0) {
@@ -128,15 +130,31 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
       rep.steps = std::ceil(target / images_per_step);
       break;
   }
+}
 
+// The sweep of a report at `chips` chips.
+SweepOptions report_sweep_options(const CapacityOptions& options, std::int64_t global_batch,
+                                  std::int64_t chips) {
   SweepOptions so;
-  so.chips = options.chips;
+  so.chips = chips;
   so.top = std::max<std::int64_t>(2, options.top);
   so.threads = options.threads;
-  so.space.global_batches = {rep.global_batch};
+  so.space.global_batches = {global_batch};
   so.progress = options.progress;
   so.distribution = options.distribution;
-  rep.sweep = run_sweep(model, hardware, so);
+  return so;
+}
+
+}  // namespace
+
+CapacityReport build_capacity_report(const ModelConfig& model, const HardwareProfile& hardware,
+                                     const CapacityOptions& options, const SweepResult* presweep) {
+  CapacityReport rep;
+  rep.model = &model;
+  rep.hardware = &hardware;
+  resolve_target(model, options, rep);
+  const SweepOptions so = report_sweep_options(options, rep.global_batch, options.chips);
+  rep.sweep = presweep != nullptr ? *presweep : run_sweep(model, hardware, so);
   if (rep.sweep.top.empty())
     return rep;
   rep.has_best = true;
@@ -293,6 +311,185 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
     }
     prev = &pt;
   }
+  return rep;
+}
+
+std::vector<std::int64_t> capacity_candidates(const HardwareProfile& hardware) {
+  const std::int64_t max_chips = profile_max_chips(hardware);
+  std::set<std::int64_t> counts;
+  for (std::int64_t c = 1; c <= max_chips; c *= 2)
+    counts.insert(c);
+  if (hardware.kind == InterconnectKind::Torus) {
+    // Slices of whole wrap-around units: every side a multiple of wraparound_multiple, within
+    // the largest slice (sorted sides, as torus_slice_shape fits them).
+    const TorusInterconnect& t = hardware.torus;
+    const std::int64_t w = std::max(1, t.wraparound_multiple);
+    std::vector<int> max_shape = t.max_shape;
+    std::sort(max_shape.begin(), max_shape.end());
+    auto walk = [&](auto&& self, std::size_t d, std::int64_t lo, std::int64_t product) -> void {
+      if (d == max_shape.size()) {
+        if (product <= max_chips)
+          counts.insert(product);
+        return;
+      }
+      for (std::int64_t n = lo; n <= max_shape[d]; n += w)
+        self(self, d + 1, n, product * n);
+    };
+    if (!max_shape.empty())
+      walk(walk, 0, w, 1);
+  }
+  return {counts.begin(), counts.end()};
+}
+
+CapacityReport answer_capacity_question(const ModelConfig& model, const HardwareProfile& hardware,
+                                        const CapacityOptions& options, const CapacityGoal& goal) {
+  CapacityReport shape;  // the batch and steps only
+  resolve_target(model, options, shape);
+  if (goal.max_cost_usd && !hardware.price_per_chip_hour_usd) {
+    throw InputError({"--budget", "", "budget"},
+                     "the hardware profile " + hardware.name + " has no price per chip-hour",
+                     "no price", "--price USD (per chip-hour) with --budget");
+  }
+  CapacitySearch search;
+  search.goal = goal;
+  search.candidates = capacity_candidates(hardware);
+  if (options.max_search_chips > 0) {
+    std::erase_if(search.candidates, [&](std::int64_t c) { return c > options.max_search_chips; });
+  }
+  if (search.candidates.empty()) {
+    throw InputError({"--max-chips", "", "max-chips"}, "leaves no chip count to search",
+                     std::to_string(options.max_search_chips), "1 or more");
+  }
+  const auto& cand = search.candidates;
+  const std::size_t m = cand.size();
+  std::map<std::int64_t, SweepResult> sweeps;
+  std::map<std::size_t, SearchPoint> seen;  // by candidate index
+  auto eval = [&](std::size_t i) -> const SearchPoint& {
+    auto it = seen.find(i);
+    if (it != seen.end())
+      return it->second;
+    SearchPoint pt;
+    pt.chips = cand[i];
+    SweepResult sr =
+        run_sweep(model, hardware, report_sweep_options(options, shape.global_batch, pt.chips));
+    if (!sr.top.empty()) {
+      pt.has_plan = true;
+      pt.step_time_s = sr.top.front().result.step_time_s;
+      const double seconds = shape.steps * pt.step_time_s;
+      pt.days = seconds / 86400.0;
+      if (hardware.price_per_chip_hour_usd) {
+        pt.cost_usd =
+            static_cast<double>(pt.chips) * seconds / 3600.0 * *hardware.price_per_chip_hour_usd;
+      }
+      pt.meets = (!goal.max_days || pt.days <= *goal.max_days) &&
+                 (!goal.max_cost_usd || *pt.cost_usd <= *goal.max_cost_usd);
+    }
+    sweeps.emplace(pt.chips, std::move(sr));
+    return seen.emplace(i, pt).first->second;
+  };
+  // The first index in [lo, hi] where `pred` holds, assuming it is false then true over the
+  // range (bisection); hi + 1 when it holds nowhere that was looked at.
+  auto first_true = [&](std::size_t lo, std::size_t hi, auto pred) {
+    if (!pred(eval(hi)))
+      return hi + 1;
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (pred(eval(mid)))
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    return lo;
+  };
+  std::size_t answer = m;  // none
+  if (goal.max_days) {
+    // Time to train falls as chips grow: bisection for the smallest count within the days, then
+    // its two smaller neighbours are checked (time is not always monotone in chips: a count whose
+    // batch splits badly, or that needs more microbatches, can be slower than a smaller one).
+    const auto within_days = [&](const SearchPoint& p) {
+      return p.has_plan && p.days <= *goal.max_days;
+    };
+    std::size_t i = first_true(0, m - 1, within_days);
+    for (bool moved = i < m; moved;) {
+      moved = false;
+      for (std::size_t back = 1; back <= 2 && back <= i; ++back) {
+        if (within_days(eval(i - back))) {
+          i -= back;
+          moved = true;
+          break;
+        }
+      }
+    }
+    answer = i;
+    search.method =
+        "bisection on the time to train over the candidate counts, then the two "
+        "smaller neighbours of the answer checked";
+  } else {
+    // Budget only: the smallest count where a plan fits (memory per chip falls as chips grow).
+    answer = first_true(0, m - 1, [](const SearchPoint& p) { return p.has_plan; });
+    for (bool moved = answer < m; moved;) {
+      moved = false;
+      for (std::size_t back = 1; back <= 2 && back <= answer; ++back) {
+        if (eval(answer - back).has_plan) {
+          answer -= back;
+          moved = true;
+          break;
+        }
+      }
+    }
+    search.method =
+        "bisection on fitting in memory over the candidate counts, then the two "
+        "smaller neighbours checked";
+  }
+  if (goal.max_cost_usd && answer < m) {
+    // Cost grows with chips where scaling is below linear: walk up from the smallest count that
+    // meets the days (or fits), and stop after two counts in a row that miss the budget.
+    int misses = 0;
+    std::size_t i = answer;
+    answer = m;
+    for (; i < m && misses < 2; ++i) {
+      const SearchPoint& p = eval(i);
+      if (p.meets) {
+        answer = i;
+        break;
+      }
+      if (p.has_plan)
+        ++misses;
+    }
+    search.method +=
+        "; then upward to the first count within the budget (two misses in a row "
+        "end it)";
+  }
+  for (const auto& [i, p] : seen) {
+    search.simulated.push_back(p);
+    if (!p.has_plan)
+      continue;
+    if (search.fastest_chips == 0 || p.days < search.fastest_days) {
+      search.fastest_chips = p.chips;
+      search.fastest_days = p.days;
+    }
+    if (p.cost_usd && (!search.cheapest_cost_usd || *p.cost_usd < *search.cheapest_cost_usd)) {
+      search.cheapest_chips = p.chips;
+      search.cheapest_cost_usd = p.cost_usd;
+    }
+  }
+  std::int64_t at = 0;
+  if (answer < m) {
+    search.answer_chips = cand[answer];
+    at = cand[answer];
+  } else {
+    at = goal.max_days ? search.fastest_chips : search.cheapest_chips;
+  }
+  CapacityOptions o = options;
+  if (at == 0) {
+    // Nothing fits anywhere: the report at the largest count says so.
+    at = cand.back();
+    if (sweeps.count(at) == 0)
+      eval(m - 1);
+  }
+  o.chips = at;
+  CapacityReport rep = build_capacity_report(model, hardware, o, &sweeps.at(at));
+  rep.search = std::move(search);
   return rep;
 }
 

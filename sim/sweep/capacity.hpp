@@ -26,8 +26,39 @@ struct CapacityOptions {
   int threads = 1;
   std::int64_t top = 3;                // plans listed (the ranking is exact for these)
   std::int64_t max_scaling_chips = 0;  // 0: 4 x chips, capped by the profile's largest system
+  std::int64_t max_search_chips = 0;   // capacity questions: 0 = the profile's largest system
   std::function<void(const SweepProgress&)> progress;
   Distribution* distribution = nullptr;  // where the simulations run (SweepOptions)
+};
+
+// A capacity question (`report --days N`, `--budget USD`, docs/report.md "Capacity questions"):
+// the smallest chip count whose best plan trains the target within the days and/or the budget.
+struct CapacityGoal {
+  std::optional<double> max_days;
+  std::optional<double> max_cost_usd;
+  bool active() const { return max_days.has_value() || max_cost_usd.has_value(); }
+};
+
+// One chip count the search simulated (a whole sweep at that count).
+struct SearchPoint {
+  std::int64_t chips = 0;
+  bool has_plan = false;   // some plan fits in memory
+  double step_time_s = 0;  // the best plan's
+  double days = 0;         // steps x step time / 86400
+  std::optional<double> cost_usd;
+  bool meets = false;  // has a plan and meets every given limit
+};
+
+struct CapacitySearch {
+  CapacityGoal goal;
+  std::vector<std::int64_t> candidates;  // the chip counts searched over, ascending
+  std::vector<SearchPoint> simulated;    // the counts swept, ascending
+  std::int64_t answer_chips = 0;         // 0: no count meets the goal
+  // When none meets: the best reachable days and cost among the counts simulated (0 chips: none).
+  std::int64_t fastest_chips = 0, cheapest_chips = 0;
+  double fastest_days = 0;
+  std::optional<double> cheapest_cost_usd;
+  std::string method;  // how the answer was found, one line
 };
 
 // Largest images per data-parallel replica (per microbatch, one microbatch) that fit in memory
@@ -66,9 +97,24 @@ struct CapacityReport {
   std::vector<ScalingPoint> scaling;
   std::int64_t stops_scaling_at = 0;  // first chip count where doubling gives < 80%; 0: none
   std::string stops_scaling_reason;
+  std::optional<CapacitySearch> search;  // set when the report answers a capacity question
 };
 
+// `presweep`: the sweep at options.chips with the report's sweep options, when already done.
 CapacityReport build_capacity_report(const ModelConfig& model, const HardwareProfile& hardware,
-                                     const CapacityOptions& options);
+                                     const CapacityOptions& options,
+                                     const SweepResult* presweep = nullptr);
+
+// The chip counts a capacity question searches (docs/report.md): powers of two up to the
+// profile's largest system, and on a torus every slice whose sides are all multiples of the
+// wrap-around multiple (whole cubes on TPU v4/v5p), ascending.
+std::vector<std::int64_t> capacity_candidates(const HardwareProfile& hardware);
+
+// Answers a capacity question: finds the smallest candidate chip count that meets `goal`
+// (options.chips is ignored) and builds the report there; when none meets it, the report is at
+// the fastest count found (days) or the cheapest (budget only), and `search->answer_chips` is 0.
+// Throws InputError when a budget is given and the profile has no price.
+CapacityReport answer_capacity_question(const ModelConfig& model, const HardwareProfile& hardware,
+                                        const CapacityOptions& options, const CapacityGoal& goal);
 
 }  // namespace meshsim::sweep

@@ -97,7 +97,14 @@ TEST_CASE("cli hardware show --json: figures in SI base units with sources", "[c
   CHECK(h100["interconnect"]["gpus_per_node"] == 8);
   CHECK(h100["interconnect"]["nvlink_bandwidth_bytes_per_s"].get<double>() == Approx(450e9));
   CHECK(h100["chip"]["peak_bf16_flop_per_s"].get<double>() == Approx(989e12));
-  CHECK(h100["price_per_chip_hour_usd"].is_null());
+  // A public on-demand list price per GPU-hour (instance price / 8), with its source.
+  CHECK(h100["price_per_chip_hour_usd"].get<double>() == Approx(98.32 / 8).epsilon(1e-3));
+  bool cited = false;
+  for (const auto& note : h100["sources"]) {
+    if (note["field"] == "/price_per_chip_hour_usd")
+      cited = note["source"].get<std::string>().find("not re-checked") != std::string::npos;
+  }
+  CHECK(cited);
 }
 
 TEST_CASE("cli hardware show --json: the collectives section is the profile's", "[cli]") {

@@ -187,7 +187,10 @@ TEST_CASE("hardware: GPU profiles match the published figures", "[hardware]") {
     // "a few us" inside a node, "tens of us" across nodes: the network is the slower.
     CHECK(p.gpu.nvlink_latency_s < p.gpu.network_latency_s);
     CHECK(p.chip.peak_fp32_flop_per_s < p.chip.peak_bf16_flop_per_s);
-    CHECK_FALSE(p.price_per_chip_hour_usd.has_value());  // no single public GPU list price
+    // A cloud on-demand list price per GPU-hour, within what clouds charged for these GPUs.
+    REQUIRE(p.price_per_chip_hour_usd.has_value());
+    CHECK(*p.price_per_chip_hour_usd > 1.0);
+    CHECK(*p.price_per_chip_hour_usd < 20.0);
   }
   // The line rate is an upper bound of the 46-48 GB/s nccl-tests achieve per NDR NIC.
   CHECK(load_hardware("h100-sxm").gpu.nic_bandwidth_bytes_per_s >= 48e9);

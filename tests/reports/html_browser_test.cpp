@@ -105,6 +105,10 @@ TEST_CASE("html reports render in headless chromium", "[.browser]") {
     CHECK(attribute(dom, "id=\"chart-memory\"", "data-points") ==
           std::to_string(doc.at("top_plans").size() + simulated));
     CHECK(dom.find("id=\"errors\" hidden") != std::string::npos);
+    // The scaling table: one row per scaling point, with step time, days and cost columns.
+    CHECK(attribute(dom, "id=\"scaling-table\"", "data-rows") ==
+          std::to_string(doc.at("scaling").at("points").size()));
+    CHECK(dom.find("<th>days</th><th>cost</th>") != std::string::npos);
 
     const std::string png = dir + "/" + name + ".png";
     capture(chromium + chromium_flags() + "--window-size=1200,2600 --screenshot=" + png +

@@ -75,6 +75,16 @@ TEST_CASE("html page of each reference report is self-contained and carries the 
       CHECK(contains(page, fmt::format("${:.2f} per chip-hour",
                                        doc.at("price_per_chip_hour_usd").get<double>())));
     }
+    // The scaling table: one row per point, each simulated one with its days and cost.
+    const auto& points = doc.at("scaling").at("points");
+    CHECK(
+        contains(page, "id=\"scaling-table\" data-rows=\"" + std::to_string(points.size()) + "\""));
+    for (const auto& p : points) {
+      if (!p.at("simulated").get<bool>())
+        continue;
+      CHECK(
+          contains(page, fmt::format("<td>{:.1f}</td>", p.at("time_to_train_days").get<double>())));
+    }
     // The uncertainty band exactly when the document has one (the reports carry it, issue 13).
     CHECK(contains(page, "(band ") == doc.at("best_plan").contains("step_time_low_s"));
     // A runner-up inside the winner's band is called a tie, not a loser.
