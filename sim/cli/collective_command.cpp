@@ -123,7 +123,7 @@ SizeResult simulate_size(const CollectiveOptions& o, collectives::CollectiveOp o
   limits::check_schedule_size(transfers, o.group,
                               fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
                                           collectives::to_string(op), o.group, o.chunks),
-                              {"--group", "", "group"}, algorithm.name == "direct" ? transfers : 0);
+                              {"--chips", "", "chips"}, algorithm.name == "direct" ? transfers : 0);
   // Refuse a buffer whose time cannot be counted (issue 17 item 6): chip 0 must receive at least
   // bytes / p (its reduced share) through its incoming links, whatever the algorithm.
   const ErrorSite bytes_site{"--bytes", "", "bytes"};
@@ -231,7 +231,7 @@ void run_collective_unchecked(const CollectiveOptions& o) {
                                  9.0e18 / 64.0 / static_cast<double>(o.group)));
   }
   if (o.group < 2) {
-    throw InputError({"--group", "", "group"}, "a collective needs at least two chips",
+    throw InputError({"--chips", "", "chips"}, "a collective needs at least two chips",
                      std::to_string(o.group), "2 or more");
   }
   if (o.chunks < 1 || o.chunks > limits::kMaxCollectiveChunks) {
@@ -240,7 +240,7 @@ void run_collective_unchecked(const CollectiveOptions& o) {
                      "1 to " + std::to_string(limits::kMaxCollectiveChunks) + " (docs/limits.md)");
   }
   const HardwareProfile profile = load_hardware(o.hardware);
-  limits::check_simulated_chips(o.group, {"--group", "", "group"});
+  limits::check_simulated_chips(o.group, {"--chips", "", "chips"});
   const network::Topology topology = network::make_topology(profile, o.group);
   collectives::Group group;
   group.chips.resize(static_cast<std::size_t>(o.group));
@@ -354,8 +354,9 @@ void add_collective_command(CLI::App& app) {
       ->required();
   cmd->add_option("--hardware", options->hardware, "hardware profile name or JSON file")
       ->required();
-  cmd->add_option("--group", options->group,
-                  "chips in the group; the machine is a slice of exactly this many")
+  cmd->add_option("--chips,--group", options->group,
+                  "chips in the group; the machine is a slice of exactly this many (--group: the "
+                  "same, the older name)")
       ->required()
       ->check(count_flag(0));
   cmd->add_option(

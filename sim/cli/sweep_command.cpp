@@ -1,7 +1,6 @@
 // `meshsim sweep` (rank every valid plan of a chip count, schema meshsim.sweep/v1, docs/sweep.md)
 // and `meshsim report` (the capacity report, schema meshsim.report/v1, docs/report.md).
-#include <unistd.h>
-
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
@@ -16,11 +15,13 @@
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/flag_checks.hpp"
+#include "sim/cli/progress.hpp"
 #include "sim/limits.hpp"
 #include "sim/report/csv_tables.hpp"
 #include "sim/report/html_report.hpp"
 #include "sim/report/sweep_report.hpp"
 #include "sim/sweep/capacity.hpp"
+#include "sim/sweep/no_plan.hpp"
 #include "sim/sweep/sweep.hpp"
 
 namespace meshsim::cli {
@@ -101,23 +102,8 @@ struct SweepCliOptions {
   std::string html_path;
   std::string csv_path;
   double max_seconds = 0;
+  bool quiet = false;
 };
-
-// "done/total, rate, ETA" on one line, only when stderr is a terminal.
-std::function<void(const sweep::SweepProgress&)> progress_line(const char* what) {
-  if (!isatty(fileno(stderr)))
-    return {};
-  return [what](const sweep::SweepProgress& p) {
-    const double rate = p.elapsed_s > 0 ? static_cast<double>(p.done) / p.elapsed_s : 0;
-    const double eta = rate > 0 ? static_cast<double>(p.total - p.done) / rate : 0;
-    std::fprintf(stderr, "\r%s: %lld/%lld candidates, %lld simulated, %.1f/s, ETA %.0f s   ", what,
-                 static_cast<long long>(p.done), static_cast<long long>(p.total),
-                 static_cast<long long>(p.simulated), rate, eta);
-    if (p.done == p.total)
-      std::fputs("\n", stderr);
-    std::fflush(stderr);
-  };
-}
 
 void check_common(const SweepCliOptions& o) {
   if (o.chips < 1) {
@@ -176,8 +162,15 @@ void sweep_command(const SweepCliOptions& o) {
                                       {Remat::None, Remat::Selective, Remat::Full}, parse_remat);
   so.space.max_microbatches = o.max_microbatches;
   so.max_seconds = o.max_seconds;
-  so.progress = progress_line("sweep");
-  const auto result = sweep::run_sweep(model, hardware, so);
+  const auto progress = Progress::to_stderr("sweep", o.quiet);
+  progress->phase(
+      fmt::format("enumerating, bounding and simulating the plans of {} chips", o.chips));
+  so.progress = [progress](const sweep::SweepProgress& p) { progress->sweep(p); };
+  auto result = sweep::run_sweep(model, hardware, so);
+  if (result.top.empty() && !result.partial)
+    progress->phase("no plan: searching the nearest chip counts where one fits");
+  sweep::find_nearest_chips(model, hardware, so.space, result);
+  progress->finish();
   const std::string json = report::sweep_json(model, hardware, so, result);
   if (!o.output_path.empty())
     write_output({"--output", o.output_path}, json);
@@ -224,8 +217,33 @@ void report_command(const SweepCliOptions& o) {
   const ModelConfig model = load_model(o.model);
   const HardwareProfile hardware = load_hardware(o.hardware);
   check_output(o, model, hardware);
-  co.progress = progress_line("report");
-  const auto rep = sweep::build_capacity_report(model, hardware, co);
+  const auto progress = Progress::to_stderr("report", o.quiet);
+  progress->phase(fmt::format("phase 1/3: sweep of the plans of {} chips", o.chips));
+  co.progress = [progress](const sweep::SweepProgress& p) { progress->sweep(p); };
+  // Phases 2 and 3 (sim/sweep/capacity.hpp); a heartbeat while a scaling point simulates.
+  std::unique_ptr<Heartbeat> heartbeat;
+  co.phase = [progress, &heartbeat](const std::string& phase, std::int64_t done,
+                                    std::int64_t total) {
+    if (done == 0) {
+      const bool scaling = phase == "scaling curve";
+      progress->phase(fmt::format("phase {}/3: {} ({} {})", scaling ? 3 : 2, phase, total,
+                                  scaling ? "chip counts to simulate" : "remat policies"));
+      if (scaling)
+        heartbeat = std::make_unique<Heartbeat>(progress, "scaling curve");
+    } else {
+      progress->steps(phase, done, total);
+    }
+  };
+  auto rep = sweep::build_capacity_report(model, hardware, co);
+  heartbeat.reset();
+  if (!rep.has_best)
+    progress->phase("no plan: searching the nearest chip counts where one fits");
+  {
+    sweep::SweepSpace space;
+    space.global_batches = {rep.global_batch};
+    sweep::find_nearest_chips(model, hardware, space, rep.sweep);
+  }
+  progress->finish();
   const std::string json = report::capacity_json(rep);
   if (!o.output_path.empty())
     write_output({"--output", o.output_path}, json);
@@ -250,6 +268,9 @@ void add_model_hardware(CLI::App* cmd, SweepCliOptions& o) {
       ->check(count_flag(1, 256))
       ->capture_default_str();
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
+  cmd->add_flag("--quiet", o.quiet,
+                "No progress on standard error (by default: in place on a terminal, else a line "
+                "every 5 s and at each phase)");
 }
 
 }  // namespace
@@ -302,8 +323,9 @@ void add_sweep_commands(CLI::App& app) {
                  "Training steps (default: the model's published count, e.g. 177k for ViT-22B)");
   rp->add_option("--tokens", ro->tokens, "Training target in tokens (e.g. 3T)");
   rp->add_option("--images", ro->images, "Training target in images seen (e.g. 11.6G)");
-  rp->add_option("--global-batch", ro->global_batch,
-                 "Global batch in images (default: the model's published batch)")
+  rp->add_option("--batch,--global-batch", ro->global_batch,
+                 "Global batch in images, as run --batch (default: the model's published batch; "
+                 "--global-batch: the same, the older name)")
       ->check(count_flag(1, limits::kMaxGlobalBatch));
   rp->add_option("--top", ro->top, "Plans listed in the report")
       ->check(count_flag(1))

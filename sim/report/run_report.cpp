@@ -319,6 +319,85 @@ std::string compare_json(const std::vector<RunInputs>& inputs,
   return dump(j);
 }
 
+// Where a plan value came from: the flag or file that set it (Plan::origins), else the plan file.
+std::string origin_of(const Plan& p, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    const auto it = p.origins.find(key);
+    if (it != p.origins.end() && !it->second.file.empty())
+      return it->second.file;
+  }
+  return p.source.empty() ? "default" : p.source;
+}
+
+// Every plan value that differs from the defaults (Plan{} and the model's published batch), each
+// with where it was set: "gradient dtype fp32 (plans/x.json), remat none (--remat)".
+std::string non_defaults_text(const RunInputs& in) {
+  const Plan& p = *in.plan;
+  const Plan d;
+  std::vector<std::string> items;
+  auto add = [&](bool differs, const std::string& what, std::initializer_list<const char*> keys) {
+    if (differs)
+      items.push_back(what + " (" + origin_of(p, keys) + ")");
+  };
+  add(p.sharding != d.sharding, fmt::format("sharding {}", to_string(p.sharding)), {"sharding"});
+  for (const auto& [linear, sh] : p.sharding_overrides)
+    items.push_back(
+        fmt::format("{} sharding {} ({})", linear, to_string(sh), origin_of(p, {"sharding"})));
+  add(p.async_collective_matmul != d.async_collective_matmul,
+      fmt::format("async {}", on_off(p.async_collective_matmul)), {"async"});
+  add(p.bidirectional != d.bidirectional, fmt::format("bidirectional {}", on_off(p.bidirectional)),
+      {"bidirectional"});
+  add(p.fsdp != d.fsdp, fmt::format("fsdp {}", on_off(p.fsdp)), {"fsdp"});
+  add(p.remat != d.remat, fmt::format("remat {}", to_string(p.remat)), {"remat"});
+  add(p.optimizer.kind != d.optimizer.kind,
+      fmt::format("optimizer {}", to_string(p.optimizer.kind)), {"optimizer"});
+  add(p.optimizer.master_weights_fp32 != d.optimizer.master_weights_fp32,
+      fmt::format("fp32 master weights {}", on_off(p.optimizer.master_weights_fp32)),
+      {"master_weights_fp32", "optimizer"});
+  add(p.optimizer.adafactor_momentum != d.optimizer.adafactor_momentum,
+      fmt::format("adafactor momentum {}", on_off(p.optimizer.adafactor_momentum)), {"optimizer"});
+  add(p.gradient_dtype != d.gradient_dtype,
+      fmt::format("gradient dtype {}", to_string(p.gradient_dtype)), {"gradient_dtype"});
+  add(p.weight_grad_input != d.weight_grad_input,
+      fmt::format("weight-grad input {}", to_string(p.weight_grad_input)), {"weight_grad_input"});
+  add(p.attention != d.attention, fmt::format("attention {}", to_string(p.attention)),
+      {"attention"});
+  add(p.activation_layout != d.activation_layout,
+      fmt::format("activation layout {}", to_string(p.activation_layout)), {"activation_layout"});
+  add(p.grad_sync != d.grad_sync, fmt::format("gradient sync {}", to_string(p.grad_sync)),
+      {"grad_sync"});
+  add(p.microbatches != d.microbatches, fmt::format("microbatches {}", p.microbatches),
+      {"microbatches"});
+  add(p.global_batch != in.model->train_batch, fmt::format("global batch {}", p.global_batch),
+      {"global_batch"});
+  if (items.empty())
+    return "  not default: nothing (every plan value is the default)\n";
+  std::string out = "  not default:";
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out += (i == 0 ? " " : ", ") + items[i];
+  return out + "\n";
+}
+
+// The mesh and its placement on the machine, and who chose it.
+std::string placement_text(const RunInputs& in, const execution::StepResult& r) {
+  const Plan& p = *in.plan;
+  const std::string mesh_from = origin_of(p, {"mesh"});
+  std::string out =
+      fmt::format("  placement: mesh {} ({}) on {}; ", p.mesh.text(),
+                  mesh_from == "default" ? "default: chips x 1" : mesh_from, r.topology);
+  if (in.hardware->kind != InterconnectKind::Torus) {
+    out += fmt::format("ranks numbered model axis fastest ({})\n", p.mapping.text());
+  } else if (p.mapping.given) {
+    out += fmt::format("mapping {} from {}\n", p.mapping.text(), origin_of(p, {"mapping"}));
+  } else {
+    out += fmt::format(
+        "mapping {}: the default for this mesh (docs/plans.md \"Mapping\"); choose another "
+        "torus shape or mapping with --mapping JSON or a plan file's \"mapping\"\n",
+        p.mapping.text());
+  }
+  return out;
+}
+
 std::string run_text(const RunInputs& in, const execution::StepResult& r) {
   const Plan& p = *in.plan;
   std::string out;
@@ -327,11 +406,15 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
   out += fmt::format(
       "  mesh {} ({}), sharding {}, async {}, bidirectional {}, fsdp {}, remat {}, optimizer {}, "
       "microbatches {}, global batch {}\n"
-      "  attention {}, activation layout {}, gradient sync {}\n\n",
+      "  attention {}, activation layout {}, gradient sync {}, gradient dtype {}, fp32 master "
+      "weights {}, weight-grad input {}\n",
       p.mesh.text(), p.mapping.text(), to_string(p.sharding), on_off(p.async_collective_matmul),
       on_off(p.bidirectional), on_off(p.fsdp), to_string(p.remat), to_string(p.optimizer.kind),
       p.microbatches, p.global_batch, to_string(p.attention), to_string(p.activation_layout),
-      to_string(p.grad_sync));
+      to_string(p.grad_sync), to_string(p.gradient_dtype), on_off(p.optimizer.master_weights_fp32),
+      to_string(p.weight_grad_input));
+  out += non_defaults_text(in);
+  out += placement_text(in, r) + "\n";
   const execution::StepBand band = execution::step_band(r, *in.hardware);
   out +=
       fmt::format("  step time            {}   band {}\n", seconds(r.step_time_s), band_text(band));

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "sim/plan/memory.hpp"
@@ -140,6 +141,8 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
   // Largest batch per replica: memory grows with the microbatch, so bisect on it.
   const auto linears = layer_linears(model);
   const ParamCounts params = count_params(model);
+  if (options.phase)
+    options.phase("largest batch that fits", 0, 3);
   for (const auto remat : {Remat::None, Remat::Selective, Remat::Full}) {
     LargestBatch lb;
     lb.remat = remat;
@@ -188,6 +191,17 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
   std::sort(counts.begin(), counts.end());
   for (const auto c : counts)
     rep.scaling.push_back(scaled_plan(model, hardware, best.plan, c));
+  std::mutex phase_mutex;
+  std::int64_t points_done = 0;
+  const auto points = static_cast<std::int64_t>(rep.scaling.size());
+  if (options.phase)
+    options.phase("scaling curve", 0, points);
+  auto point_done = [&] {
+    if (!options.phase)
+      return;
+    std::lock_guard<std::mutex> lock(phase_mutex);
+    options.phase("scaling curve", ++points_done, points);
+  };
 
   // Simulate the points in parallel; each result goes to its own slot.
   std::atomic<std::size_t> next{0};
@@ -197,8 +211,10 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
       if (i >= rep.scaling.size())
         return;
       auto& pt = rep.scaling[i];
-      if (!pt.reason.empty())
+      if (!pt.reason.empty()) {
+        point_done();
         continue;
+      }
       if (pt.chips == options.chips && pt.plan.remat == best.plan.remat &&
           pt.plan.microbatches == best.plan.microbatches) {
         pt.result = best.result;  // the same plan: reuse its simulation
@@ -208,11 +224,13 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
           pt.result = execution::simulate_step(model, hardware, pt.plan);
         } catch (const InputError& e) {
           pt.reason = e.what();  // e.g. beyond the event limit: a point without a simulation
+          point_done();
           continue;
         }
         pt.result.trace.clear();
       }
       pt.simulated = true;
+      point_done();
     }
   };
   std::vector<std::thread> pool;

@@ -27,6 +27,9 @@ struct CapacityOptions {
   std::int64_t top = 3;                // plans listed (the ranking is exact for these)
   std::int64_t max_scaling_chips = 0;  // 0: 4 x chips, capped by the profile's largest system
   std::function<void(const SweepProgress&)> progress;
+  // Called (serialized) as each phase after the sweep starts (done 0) and as its steps finish:
+  // "largest batch that fits" (3 remat policies), "scaling curve" (chip counts). May be empty.
+  std::function<void(const std::string& phase, std::int64_t done, std::int64_t total)> phase;
 };
 
 // Largest images per data-parallel replica (per microbatch, one microbatch) that fit in memory

@@ -364,6 +364,35 @@ double kth_best(std::vector<double> values, std::int64_t k) {
   return values[static_cast<std::size_t>(k - 1)];
 }
 
+// The simulations a sweep will still run, estimated (docs/sweep.md "Progress"): each undecided
+// candidate is predicted to reach its bound times the best ratio of simulated throughput to bound
+// seen so far (the tightest bound: pruning is fast once plans that reach their bounds appear); the
+// K-th best of the simulated and predicted throughputs is the predicted final pruning threshold,
+// and the undecided candidates whose bound reaches it are the work left. Before any simulation:
+// the expected count of the work bound.
+std::int64_t expected_remaining(const std::vector<Candidate>& candidates,
+                                const std::vector<std::pair<std::size_t, double>>& completed,
+                                std::int64_t top, std::size_t from,
+                                std::int64_t expected_simulations, std::int64_t simulated) {
+  if (completed.empty())
+    return std::max<std::int64_t>(0, expected_simulations - simulated);
+  std::vector<double> ratios, tps;
+  for (const auto& [pos, t] : completed) {
+    ratios.push_back(t / candidates[pos].max_tokens_per_s);
+    tps.push_back(t);
+  }
+  const double ratio = *std::max_element(ratios.begin(), ratios.end());
+  for (std::size_t i = from; i < candidates.size(); ++i)
+    tps.push_back(candidates[i].max_tokens_per_s * ratio);
+  const double kth = kth_best(std::move(tps), top);
+  std::int64_t left = 0;
+  for (std::size_t i = from; i < candidates.size(); ++i) {
+    if (kth < 0 || candidates[i].max_tokens_per_s >= kth)
+      ++left;
+  }
+  return left;
+}
+
 }  // namespace
 
 SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
@@ -532,6 +561,9 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
         p.done = done;
         p.total = static_cast<std::int64_t>(n);
         p.simulated = simulated_any;
+        p.remaining_simulations =
+            expected_remaining(candidates, completed, options.top, std::min(next.load(), n),
+                               result.expected_simulations, simulated_any);
         p.elapsed_s =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         options.progress(p);
