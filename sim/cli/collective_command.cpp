@@ -33,7 +33,9 @@ namespace {
 
 struct CollectiveOptions {
   std::string op, bytes, hardware, algorithm;
-  std::int64_t group = 0;
+  std::int64_t group = 0;         // --chips (or --group)
+  std::int64_t group_alias = -1;  // --group when given
+  std::string group_flag = "--chips";
   int chunks = 1;
   bool json = false;
 };
@@ -123,7 +125,8 @@ SizeResult simulate_size(const CollectiveOptions& o, collectives::CollectiveOp o
   limits::check_schedule_size(transfers, o.group,
                               fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
                                           collectives::to_string(op), o.group, o.chunks),
-                              {"--chips", "", "chips"}, algorithm.name == "direct" ? transfers : 0);
+                              {o.group_flag, "", "chips"},
+                              algorithm.name == "direct" ? transfers : 0);
   // Refuse a buffer whose time cannot be counted (issue 17 item 6): chip 0 must receive at least
   // bytes / p (its reduced share) through its incoming links, whatever the algorithm.
   const ErrorSite bytes_site{"--bytes", "", "bytes"};
@@ -231,7 +234,7 @@ void run_collective_unchecked(const CollectiveOptions& o) {
                                  9.0e18 / 64.0 / static_cast<double>(o.group)));
   }
   if (o.group < 2) {
-    throw InputError({"--chips", "", "chips"}, "a collective needs at least two chips",
+    throw InputError({o.group_flag, "", "chips"}, "a collective needs at least two chips",
                      std::to_string(o.group), "2 or more");
   }
   if (o.chunks < 1 || o.chunks > limits::kMaxCollectiveChunks) {
@@ -240,7 +243,7 @@ void run_collective_unchecked(const CollectiveOptions& o) {
                      "1 to " + std::to_string(limits::kMaxCollectiveChunks) + " (docs/limits.md)");
   }
   const HardwareProfile profile = load_hardware(o.hardware);
-  limits::check_simulated_chips(o.group, {"--chips", "", "chips"});
+  limits::check_simulated_chips(o.group, {o.group_flag, "", "chips"});
   const network::Topology topology = network::make_topology(profile, o.group);
   collectives::Group group;
   group.chips.resize(static_cast<std::size_t>(o.group));
@@ -328,7 +331,11 @@ void run_collective_unchecked(const CollectiveOptions& o) {
 
 // Simulated time that leaves SimTime's range anywhere (choosing the default algorithm simulates
 // candidates too) is bad input: the buffer is too big for the profile (issue 17 item 6).
-void run_collective_command(const CollectiveOptions& o) {
+void run_collective_command(CollectiveOptions o) {
+  if (o.group_alias >= 0) {
+    o.group = o.group_alias;
+    o.group_flag = "--group";
+  }
   try {
     run_collective_unchecked(o);
   } catch (const engine::SimTimeOverflow&) {
@@ -354,11 +361,15 @@ void add_collective_command(CLI::App& app) {
       ->required();
   cmd->add_option("--hardware", options->hardware, "hardware profile name or JSON file")
       ->required();
-  cmd->add_option("--chips,--group", options->group,
-                  "chips in the group; the machine is a slice of exactly this many (--group: the "
-                  "same, the older name)")
-      ->required()
-      ->check(count_flag(0));
+  // --chips as in every other verb; --group, its older name, is the same flag (errors name the
+  // one given).
+  auto* chips = cmd->add_option("--chips", options->group,
+                                "chips in the group; the machine is a slice of exactly this many")
+                    ->check(count_flag(0));
+  auto* group = cmd->add_option("--group", options->group_alias, "the same as --chips (older name)")
+                    ->check(count_flag(0));
+  chips->excludes(group);
+  group->excludes(chips);
   cmd->add_option(
       "--algorithm", options->algorithm,
       "ring | bidirectional-ring | torus | hierarchical | nvls (all-reduce in one NVSwitch node) "
@@ -369,7 +380,13 @@ void add_collective_command(CLI::App& app) {
                       std::to_string(limits::kMaxCollectiveChunks) + ")")
       ->check(count_flag(1, limits::kMaxCollectiveChunks));
   cmd->add_flag("--json", options->json, "print one JSON object (schema meshsim.collective/v1)");
-  cmd->callback([options] { run_collective_command(*options); });
+  cmd->callback([options, chips, group] {
+    if (chips->count() == 0 && group->count() == 0) {
+      throw InputError({"--chips", "", "chips"}, "is required", "",
+                       "--chips N (or --group N, its older name)");
+    }
+    run_collective_command(*options);
+  });
 }
 
 }  // namespace meshsim::cli

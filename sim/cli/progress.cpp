@@ -46,6 +46,11 @@ std::shared_ptr<Progress> Progress::to_stderr(std::string verb, bool quiet) {
 }
 
 void Progress::emit(const std::string& line, bool force) {
+  if (!pending_.empty()) {
+    const std::string phase = std::move(pending_);
+    pending_.clear();
+    emit(phase, true);
+  }
   const double now = clock_();
   if (terminal_) {
     // In place; a forced line (a phase) is kept on its own line.
@@ -70,6 +75,15 @@ void Progress::phase(const std::string& text) {
     open_line_ = false;
   }
   emit(text, true);
+}
+
+void Progress::pending_phase(const std::string& text) {
+  if (!enabled_)
+    return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  current_phase_ = text;
+  phase_start_s_ = clock_();
+  pending_ = text;
 }
 
 void Progress::sweep(const sweep::SweepProgress& p) {

@@ -163,7 +163,7 @@ void sweep_command(const SweepCliOptions& o) {
   so.space.max_microbatches = o.max_microbatches;
   so.max_seconds = o.max_seconds;
   const auto progress = Progress::to_stderr("sweep", o.quiet);
-  progress->phase(
+  progress->pending_phase(
       fmt::format("enumerating, bounding and simulating the plans of {} chips", o.chips));
   so.progress = [progress](const sweep::SweepProgress& p) { progress->sweep(p); };
   auto result = sweep::run_sweep(model, hardware, so);
@@ -218,7 +218,7 @@ void report_command(const SweepCliOptions& o) {
   const HardwareProfile hardware = load_hardware(o.hardware);
   check_output(o, model, hardware);
   const auto progress = Progress::to_stderr("report", o.quiet);
-  progress->phase(fmt::format("phase 1/3: sweep of the plans of {} chips", o.chips));
+  progress->pending_phase(fmt::format("phase 1/3: sweep of the plans of {} chips", o.chips));
   co.progress = [progress](const sweep::SweepProgress& p) { progress->sweep(p); };
   // Phases 2 and 3 (sim/sweep/capacity.hpp); a heartbeat while a scaling point simulates.
   std::unique_ptr<Heartbeat> heartbeat;
@@ -323,10 +323,15 @@ void add_sweep_commands(CLI::App& app) {
                  "Training steps (default: the model's published count, e.g. 177k for ViT-22B)");
   rp->add_option("--tokens", ro->tokens, "Training target in tokens (e.g. 3T)");
   rp->add_option("--images", ro->images, "Training target in images seen (e.g. 11.6G)");
-  rp->add_option("--batch,--global-batch", ro->global_batch,
-                 "Global batch in images, as run --batch (default: the model's published batch; "
-                 "--global-batch: the same, the older name)")
-      ->check(count_flag(1, limits::kMaxGlobalBatch));
+  // --batch as in run and sweep; --global-batch, its older name, is the same flag.
+  auto* batch = rp->add_option("--batch", ro->global_batch,
+                               "Global batch in images (default: the model's published batch)")
+                    ->check(count_flag(1, limits::kMaxGlobalBatch));
+  auto* global_batch =
+      rp->add_option("--global-batch", ro->global_batch, "The same as --batch (older name)")
+          ->check(count_flag(1, limits::kMaxGlobalBatch));
+  batch->excludes(global_batch);
+  global_batch->excludes(batch);
   rp->add_option("--top", ro->top, "Plans listed in the report")
       ->check(count_flag(1))
       ->capture_default_str();

@@ -478,7 +478,8 @@ void run_validate_busbw(const ValidateOptions& o) {
   if (!per_row_gpus && (o.gpus < 2 || o.gpus > max_gpus)) {
     throw InputError({"--chips", "", "chips"}, "the GPU count of the measurement is needed",
                      std::to_string(o.gpus),
-                     "2 to " + std::to_string(max_gpus) + " (the file has no gpus column)");
+                     "--chips N (or --gpus N, its older name), 2 to " + std::to_string(max_gpus) +
+                         " (the file has no gpus column)");
   }
   const auto results = validate::predict_allreduce_busbw(rows, profile, o.gpus, o.algorithm);
   const auto summary = summary_of(results);
@@ -573,10 +574,13 @@ void add_validate_commands(CLI::App& app) {
       "--allreduce-busbw", options->allreduce_busbw,
       "nccl-tests all-reduce busbw CSV (cuda_validation/published/"
       "nccl_allreduce_*.csv); needs --hardware and, without a gpus column, --chips");
-  validate
-      ->add_option("--chips,--gpus", options->gpus,
-                   "GPUs of the --allreduce-busbw measurement (--gpus: the same, the older name)")
-      ->check(count_flag(1));
+  auto* chips =
+      validate->add_option("--chips", options->gpus, "GPUs of the --allreduce-busbw measurement")
+          ->check(count_flag(1));
+  auto* gpus = validate->add_option("--gpus", options->gpus, "The same as --chips (older name)")
+                   ->check(count_flag(1));
+  chips->excludes(gpus);
+  gpus->excludes(chips);
   validate
       ->add_option("--algorithm", options->algorithm,
                    "--allreduce-busbw: ring | nvls | auto (default: auto, NCCL's choice)")
