@@ -331,6 +331,7 @@ Program build_program(const Context& ctx) {
       check_step_events(plan, instructions * static_cast<double>(ctx.k));
     }
     const bool last_mb = mb == plan.microbatches - 1;
+    b.at(-1, mb);
     std::int32_t head_gather = -1;
     if (lm.enabled) {
       if (fsdp) {
@@ -352,22 +353,29 @@ Program build_program(const Context& ctx) {
       b.collective(Axis::Data, CollectiveOp::AllGather, weight_bytes,
                    gather[static_cast<std::size_t>(l)], -1, phase, "weights all-gather");
     };
+    b.at(0, mb);
     issue_gather(0, Phase::Forward);
     for (std::int64_t l = 0; l < layers; ++l) {
+      b.at(l + 1, mb);
       issue_gather(l + 1, Phase::Forward);
+      b.at(l, mb);
       if (fsdp)
         b.wait_collective(Axis::Data, gather[static_cast<std::size_t>(l)], -1, Phase::Forward);
       emitter.emit(forward, Phase::Forward);
     }
+    b.at(-1, mb);
     if (lm.enabled) {
       emit_head(lm.ops.head_forward, Phase::Forward);
       head_collective(lm.loss_statistics, "cross_entropy statistics all-reduce", Phase::Forward);
       emit_head(lm.ops.head_backward, Phase::Backward);
       head_gradients(lm.head_params_per_chip, "LM head gradients", last_mb);
     }
+    b.at(layers - 1, mb);
     issue_gather(layers - 1, Phase::Backward);
     for (std::int64_t l = layers - 1; l >= 0; --l) {
+      b.at(l - 1, mb);
       issue_gather(l - 1, Phase::Backward);
+      b.at(l, mb);
       if (fsdp) {
         b.wait_collective(Axis::Data, gather[static_cast<std::size_t>(l)], -1, Phase::Backward);
       }
@@ -391,6 +399,7 @@ Program build_program(const Context& ctx) {
           ++deferred;
       }
     }
+    b.at(-1, mb);
     if (lm.enabled) {
       head_collective(lm.embedding_backward, "embedding gradient", Phase::Backward);
       emit_head(lm.ops.embedding_backward, Phase::Backward);

@@ -165,6 +165,13 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
 
   account_step(ctx, program, sim, result);
   result.trace = std::move(sim.trace_events());
+  if (trace.enabled) {
+    const auto k = std::max<std::int64_t>(1, placement.model);
+    const auto traced =
+        std::min<std::int64_t>(trace.chips, static_cast<std::int64_t>(placement.chip.size()));
+    for (std::int64_t c = 0; c < traced; ++c)
+      result.trace_chips.push_back({placement.chip[static_cast<std::size_t>(c)], c / k, c % k});
+  }
   return result;
 }
 

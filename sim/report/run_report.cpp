@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/json_text.hpp"
 #include "common/units.hpp"
@@ -590,48 +592,121 @@ std::string compare_text(const std::vector<RunInputs>& inputs,
 }
 
 std::string trace_json(const RunInputs& inputs, const execution::StepResult& result) {
+  // Chrome Trace Event Format (docs/execution.md "Trace"): one process per traced chip, labelled
+  // with its mesh coordinates, a thread per track that has events, one process for the link
+  // classes that carried traced sends; slices with args; a flow from each send to its receive.
   json events = json::array();
-  std::vector<std::int32_t> chips;
-  for (const auto& e : result.trace) {
-    if (e.chip >= 0 && std::find(chips.begin(), chips.end(), e.chip) == chips.end())
-      chips.push_back(e.chip);
-  }
-  std::sort(chips.begin(), chips.end());
-  const char* tracks[] = {"compute stream", "model-axis sends", "data-axis collectives"};
-  for (auto chip : chips) {
-    events.push_back({{"ph", "M"},
-                      {"pid", chip},
-                      {"name", "process_name"},
-                      {"args", {{"name", "chip " + std::to_string(chip)}}}});
-    for (int t = 0; t < 3; ++t) {
-      events.push_back({{"ph", "M"},
-                        {"pid", chip},
-                        {"tid", t},
-                        {"name", "thread_name"},
-                        {"args", {{"name", tracks[t]}}}});
+  const char* tracks[] = {"compute stream", "model-axis sends", "model-axis collectives",
+                          "model-axis receives", "data-axis collectives"};
+  const int links_pid = 1 << 30;  // after every chip id
+  auto pid_of = [&](const execution::TraceEvent& e) { return e.chip >= 0 ? e.chip : links_pid; };
+  // Slices of one track that overlap without nesting (two sends in flight, a prefetched gather
+  // beside a gradient reduction) go to lanes of their own: thread id 1000 x track + lane, so
+  // every thread's slices are disjoint, as the format requires of complete events.
+  std::vector<int> tid(result.trace.size(), 0);
+  std::map<std::pair<int, int>, std::vector<std::size_t>> by_track;
+  for (std::size_t i = 0; i < result.trace.size(); ++i)
+    by_track[{pid_of(result.trace[i]), result.trace[i].track}].push_back(i);
+  std::map<int, std::set<int>> threads;  // pid -> thread ids in use
+  for (auto& [key, indices] : by_track) {
+    std::stable_sort(indices.begin(), indices.end(), [&](std::size_t a, std::size_t b) {
+      return result.trace[a].start_s < result.trace[b].start_s;
+    });
+    std::vector<double> lane_end;
+    for (const auto i : indices) {
+      const auto& e = result.trace[i];
+      std::size_t lane = 0;
+      // Half a picosecond of slack: start + duration may round one ulp past the next start.
+      while (lane < lane_end.size() && lane_end[lane] > e.start_s + 0.5e-12)
+        ++lane;
+      if (lane == lane_end.size())
+        lane_end.push_back(0);
+      lane_end[lane] = e.start_s + e.duration_s;
+      tid[i] = 1000 * key.second + static_cast<int>(lane);
+      threads[key.first].insert(tid[i]);
     }
   }
-  const int links_pid = 1 << 30;  // after every chip id
-  events.push_back({{"ph", "M"},
-                    {"pid", links_pid},
-                    {"name", "process_name"},
-                    {"args", {{"name", "links (first hop of traced chips' sends)"}}}});
-  for (int c = 0; c < network::kLinkClassCount; ++c) {
+  auto thread_name = [&](int pid, int t) {
+    const int track = t / 1000, lane = t % 1000;
+    const std::string base = pid == links_pid
+                                 ? network::to_string(static_cast<network::LinkClass>(track))
+                                 : std::string(tracks[track]);
+    return lane == 0 ? base : base + " #" + std::to_string(lane + 1);
+  };
+  auto name_threads = [&](int pid) {
+    for (const int t : threads[pid]) {
+      events.push_back({{"ph", "M"},
+                        {"pid", pid},
+                        {"tid", t},
+                        {"name", "thread_name"},
+                        {"args", {{"name", thread_name(pid, t)}}}});
+      events.push_back({{"ph", "M"},
+                        {"pid", pid},
+                        {"tid", t},
+                        {"name", "thread_sort_index"},
+                        {"args", {{"sort_index", t}}}});
+    }
+  };
+  for (const auto& c : result.trace_chips) {
+    if (threads.count(c.chip) == 0)
+      continue;  // a chip without events gets no track
     events.push_back(
         {{"ph", "M"},
-         {"pid", links_pid},
-         {"tid", c},
-         {"name", "thread_name"},
-         {"args", {{"name", network::to_string(static_cast<network::LinkClass>(c))}}}});
+         {"pid", c.chip},
+         {"tid", 0},
+         {"name", "process_name"},
+         {"args",
+          {{"name", fmt::format("chip {} (data {}, model {})", c.chip, c.data, c.model)}}}});
+    events.push_back({{"ph", "M"},
+                      {"pid", c.chip},
+                      {"tid", 0},
+                      {"name", "process_sort_index"},
+                      {"args", {{"sort_index", c.data * 1'000'000 + c.model}}}});
+    name_threads(c.chip);
   }
-  for (const auto& e : result.trace) {
+  if (threads.count(links_pid) > 0) {  // only the link classes that carried traced sends
+    events.push_back({{"ph", "M"},
+                      {"pid", links_pid},
+                      {"tid", 0},
+                      {"name", "process_name"},
+                      {"args", {{"name", "links (first hop of traced chips' sends)"}}}});
+    name_threads(links_pid);
+  }
+  for (std::size_t i = 0; i < result.trace.size(); ++i) {
+    const auto& e = result.trace[i];
+    const int pid = pid_of(e);
+    json args = {{"layer", e.layer >= 0 ? json(e.layer) : json("none")},
+                 {"pass", e.pass},
+                 {"microbatch", e.microbatch}};
+    if (e.category == "compute")
+      args["flop"] = e.flop;  // 0 for memory-bound ops counted as none
+    if (e.bytes > 0)
+      args["bytes"] = e.bytes;
+    if (e.peer >= 0)
+      args["peer_chip"] = e.peer;
     events.push_back({{"ph", "X"},
                       {"name", e.name},
                       {"cat", e.category},
-                      {"pid", e.chip >= 0 ? e.chip : links_pid},
-                      {"tid", e.track},
+                      {"pid", pid},
+                      {"tid", tid[i]},
                       {"ts", e.start_s * 1e6},
-                      {"dur", e.duration_s * 1e6}});
+                      {"dur", e.duration_s * 1e6},
+                      {"args", args}});
+    if (e.flow == 0)
+      continue;
+    // The flow starts where the send starts (inside its slice) and finishes inside the receive
+    // slice (its middle; "bp": "e" binds it to the enclosing slice), so the arrow joins the two.
+    const bool send = e.track == 1;
+    json flow = {{"ph", send ? "s" : "f"},
+                 {"name", "send"},
+                 {"cat", "flow"},
+                 {"id", e.flow},
+                 {"pid", pid},
+                 {"tid", tid[i]},
+                 {"ts", (e.start_s + (send ? 0.0 : 0.5 * e.duration_s)) * 1e6}};
+    if (!send)
+      flow["bp"] = "e";
+    events.push_back(flow);
   }
   json j;
   j["traceEvents"] = events;
