@@ -519,6 +519,7 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
   std::mutex mutex;
   std::atomic<std::size_t> next{0};
   std::int64_t done = 0, simulated_any = 0;
+  std::atomic<std::int64_t> running{0};  // simulations started and not finished (progress only)
   std::atomic<bool> out_of_time{false};
   const auto elapsed_s = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -546,8 +547,10 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
         return;
       }
       if (!prune) {
+        ++running;
         auto r = execution::simulate_step(model, hardware, candidates[pos].plan);
         r.trace.clear();
+        --running;
         std::lock_guard<std::mutex> lock(mutex);
         completed.emplace_back(pos, r.tokens_per_s);
         results[pos] = std::move(r);
@@ -563,7 +566,8 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
         p.simulated = simulated_any;
         p.remaining_simulations =
             expected_remaining(candidates, completed, options.top, std::min(next.load(), n),
-                               result.expected_simulations, simulated_any);
+                               result.expected_simulations, simulated_any) +
+            running.load();  // in flight on other threads
         p.elapsed_s =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         options.progress(p);

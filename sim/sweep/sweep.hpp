@@ -31,8 +31,8 @@ struct SweepProgress {
   std::int64_t total = 0;  // candidates that fit in memory
   std::int64_t simulated = 0;
   // Simulations still to run, estimated from the simulated work so far (pruning included): the
-  // undecided candidates whose bound reaches the predicted final K-th best throughput. For an
-  // ETA (docs/sweep.md "Progress"); 0 when the last candidate is decided.
+  // undecided candidates whose bound reaches the predicted final K-th best throughput, plus those
+  // simulating on other threads. For an ETA (docs/sweep.md "Progress"); 0 at the end.
   std::int64_t remaining_simulations = 0;
   double elapsed_s = 0;
 };
