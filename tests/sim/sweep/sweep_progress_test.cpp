@@ -1,5 +1,6 @@
 // Issue 16 items 1 and 6: a sweep that finds no plan says why and where plans exist (nearest chip
 // counts), and its progress estimates the work left from the simulations, pruning included.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -133,4 +134,32 @@ TEST_CASE("progress: a line every interval and at each phase when not a terminal
   off.steps("y", 1, 2);
   off.finish();
   CHECK(quiet.empty());
+}
+
+TEST_CASE("progress: on a terminal one line rewritten in place, phases kept", "[ux]") {
+  double now = 0;
+  std::string written;
+  cli::Progress progress(
+      "report", true, true, [&](const std::string& s) { written += s; }, [&] { return now; }, 5.0);
+  progress.pending_phase("phase 1/3: sweep");  // not written until work reports
+  CHECK(written.empty());
+  sweep::SweepProgress p;
+  p.total = 4;
+  for (int i = 1; i <= 4; ++i) {
+    now = i;
+    p.done = i;
+    p.simulated = i;
+    p.remaining_simulations = 4 - i;
+    p.elapsed_s = now;
+    progress.sweep(p);  // every update, no interval on a terminal
+  }
+  progress.finish();
+  // The phase on its own line, then four updates each starting with a carriage return, then the
+  // newline that finish() adds.
+  CHECK(written.rfind("\rreport: phase 1/3: sweep   \n", 0) == 0);
+  CHECK(std::count(written.begin(), written.end(), '\r') == 5);
+  CHECK(std::count(written.begin(), written.end(), '\n') == 2);
+  CHECK(written.find("4/4 candidates decided, 4 simulated, about 0 more to simulate, 4 s elapsed, "
+                     "ETA 0 s") != std::string::npos);
+  CHECK(written.back() == '\n');
 }
