@@ -52,13 +52,15 @@ void Progress::emit(const std::string& line, bool force) {
     emit(phase, true);
   }
   const double now = clock_();
+  last_any_s_ = now;
   if (terminal_) {
     // In place; a forced line (a phase) is kept on its own line.
     sink_("\r" + verb_ + ": " + line + "   " + (force ? "\n" : ""));
     open_line_ = !force;
     return;
   }
-  if (!force && now - last_line_s_ < interval_s_)
+  if (!force &&
+      now - last_line_s_ < interval_s_ - 0.05)  // slack: heartbeats run on their own clock
     return;
   last_line_s_ = now;
   sink_(verb_ + ": " + line + "\n");
@@ -126,6 +128,8 @@ void Progress::still(const std::string& what, double elapsed_s) {
   if (!enabled_)
     return;
   std::lock_guard<std::mutex> lock(mutex_);
+  if (clock_() - last_any_s_ < 0.9 * interval_s_)
+    return;  // other updates are coming: a heartbeat only fills silences
   emit(fmt::format("{}: {} elapsed", what, duration_text(elapsed_s)), false);
 }
 

@@ -55,6 +55,7 @@ class Progress {
   Clock clock_;
   double interval_s_;
   double last_line_s_ = -1e300;  // when the last full line (not a terminal) was written
+  double last_any_s_ = -1e300;   // when anything was last written
   double phase_start_s_ = 0;
   bool open_line_ = false;  // a terminal line without its newline yet
   std::string current_phase_;

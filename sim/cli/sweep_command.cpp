@@ -166,7 +166,9 @@ void sweep_command(const SweepCliOptions& o) {
   progress->pending_phase(
       fmt::format("enumerating, bounding and simulating the plans of {} chips", o.chips));
   so.progress = [progress](const sweep::SweepProgress& p) { progress->sweep(p); };
+  auto heartbeat = std::make_unique<Heartbeat>(progress, "simulating the plans");
   auto result = sweep::run_sweep(model, hardware, so);
+  heartbeat.reset();
   if (result.top.empty() && !result.partial)
     progress->phase("no plan: searching the nearest chip counts where one fits");
   sweep::find_nearest_chips(model, hardware, so.space, result);
@@ -220,11 +222,12 @@ void report_command(const SweepCliOptions& o) {
   const auto progress = Progress::to_stderr("report", o.quiet);
   progress->pending_phase(fmt::format("phase 1/3: sweep of the plans of {} chips", o.chips));
   co.progress = [progress](const sweep::SweepProgress& p) { progress->sweep(p); };
-  // Phases 2 and 3 (sim/sweep/capacity.hpp); a heartbeat while a scaling point simulates.
-  std::unique_ptr<Heartbeat> heartbeat;
+  // Phases 2 and 3 (sim/sweep/capacity.hpp); a heartbeat fills silences (a long simulation).
+  auto heartbeat = std::make_unique<Heartbeat>(progress, "simulating the plans");
   co.phase = [progress, &heartbeat](const std::string& phase, std::int64_t done,
                                     std::int64_t total) {
     if (done == 0) {
+      heartbeat.reset();
       const bool scaling = phase == "scaling curve";
       progress->phase(fmt::format("phase {}/3: {} ({} {})", scaling ? 3 : 2, phase, total,
                                   scaling ? "chip counts to simulate" : "remat policies"));
