@@ -35,7 +35,9 @@ namespace {
 
 struct CollectiveOptions {
   std::string op, bytes, hardware, algorithm;
-  std::int64_t group = 0;
+  std::int64_t group = 0;         // --chips (or --group)
+  std::int64_t group_alias = -1;  // --group when given
+  std::string group_flag = "--chips";
   int chunks = 1;
   bool json = false;
   bool all_chips = false;         // every member's transfers, no rotation symmetry
@@ -133,7 +135,8 @@ SizeResult simulate_size(const CollectiveOptions& o, collectives::CollectiveOp o
   limits::check_schedule_size(transfers, o.group,
                               fmt::format("{} {} over {} chips, {} chunks", algorithm.name,
                                           collectives::to_string(op), o.group, o.chunks),
-                              {"--group", "", "group"}, algorithm.name == "direct" ? transfers : 0);
+                              {o.group_flag, "", "chips"},
+                              algorithm.name == "direct" ? transfers : 0);
   // Refuse a buffer whose time cannot be counted (issue 17 item 6): chip 0 must receive at least
   // bytes / p (its reduced share) through its incoming links, whatever the algorithm.
   const ErrorSite bytes_site{"--bytes", "", "bytes"};
@@ -246,7 +249,7 @@ void run_collective_unchecked(const CollectiveOptions& o) {
                                  9.0e18 / 64.0 / static_cast<double>(o.group)));
   }
   if (o.group < 2) {
-    throw InputError({"--group", "", "group"}, "a collective needs at least two chips",
+    throw InputError({o.group_flag, "", "chips"}, "a collective needs at least two chips",
                      std::to_string(o.group), "2 or more");
   }
   if (o.chunks < 1 || o.chunks > limits::kMaxCollectiveChunks) {
@@ -256,7 +259,7 @@ void run_collective_unchecked(const CollectiveOptions& o) {
   }
   const HardwareProfile profile =
       load_hardware(o.hardware, split_sets(o.sets, true, false).hardware);
-  limits::check_simulated_chips(o.group, {"--group", "", "group"});
+  limits::check_simulated_chips(o.group, {o.group_flag, "", "chips"});
   const network::Topology topology = network::make_topology(profile, o.group);
   collectives::Group group;
   group.chips.resize(static_cast<std::size_t>(o.group));
@@ -345,7 +348,11 @@ void run_collective_unchecked(const CollectiveOptions& o) {
 
 // Simulated time that leaves SimTime's range anywhere (choosing the default algorithm simulates
 // candidates too) is bad input: the buffer is too big for the profile (issue 17 item 6).
-void run_collective_command(const CollectiveOptions& o) {
+void run_collective_command(CollectiveOptions o) {
+  if (o.group_alias >= 0) {
+    o.group = o.group_alias;
+    o.group_flag = "--group";
+  }
   try {
     run_collective_unchecked(o);
   } catch (const engine::SimTimeOverflow&) {
@@ -372,10 +379,15 @@ void add_collective_command(CLI::App& app) {
   cmd->add_option("--hardware", options->hardware, "hardware profile name or JSON file")
       ->required();
   add_set_option(cmd, options->sets, true, false);
-  cmd->add_option("--group", options->group,
-                  "chips in the group; the machine is a slice of exactly this many")
-      ->required()
-      ->check(count_flag(0));
+  // --chips as in every other verb; --group, its older name, is the same flag (errors name the
+  // one given).
+  auto* chips = cmd->add_option("--chips", options->group,
+                                "chips in the group; the machine is a slice of exactly this many")
+                    ->check(count_flag(0));
+  auto* group = cmd->add_option("--group", options->group_alias, "the same as --chips (older name)")
+                    ->check(count_flag(0));
+  chips->excludes(group);
+  group->excludes(chips);
   cmd->add_option(
       "--algorithm", options->algorithm,
       "ring | bidirectional-ring | torus | hierarchical | nvls (all-reduce in one NVSwitch node) "
@@ -390,7 +402,13 @@ void add_collective_command(CLI::App& app) {
       "--all-chips", options->all_chips,
       "simulate every member's transfers (default: a ring whose edges repeat with a "
       "period runs as one period's members, the same results; docs/network.md, rotation symmetry)");
-  cmd->callback([options] { run_collective_command(*options); });
+  cmd->callback([options, chips, group] {
+    if (chips->count() == 0 && group->count() == 0) {
+      throw InputError({"--chips", "", "chips"}, "is required", "",
+                       "--chips N (or --group N, its older name)");
+    }
+    run_collective_command(*options);
+  });
 }
 
 }  // namespace meshsim::cli

@@ -12,6 +12,7 @@
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/flag_checks.hpp"
+#include "sim/cli/progress.hpp"
 #include "sim/cli/what_if.hpp"
 #include "sim/execution/step.hpp"
 #include "sim/limits.hpp"
@@ -34,6 +35,7 @@ struct RunOptions {
   std::string output_path;
   bool json = false;
   std::string csv_path;
+  bool quiet = false;
   // compare: several --mesh and --hardware values, each column one combination.
   std::vector<std::string> meshes, hardwares;
   std::vector<std::string> sets;  // --set PATH=VALUE (what-if overrides)
@@ -198,7 +200,15 @@ void run_command(const RunOptions& o) {
   trace.chips = o.trace_chips;
   execution::StepOptions options;
   options.replica_symmetry = !o.all_chips;
-  const auto result = execution::simulate_step(p.model, p.hardware, plan, trace, options);
+  const auto progress = Progress::to_stderr("run", o.quiet);
+  execution::StepResult result;
+  {
+    // Silent unless it takes more than a few seconds (docs/guide/README.md "Progress").
+    const Heartbeat heartbeat(
+        progress, "simulating one step on " + std::to_string(plan.mesh.chips()) + " chips");
+    result = execution::simulate_step(p.model, p.hardware, plan, trace, options);
+  }
+  progress->finish();
   const report::RunInputs inputs{&p.model, &p.hardware, &plan};
   const std::string json = report::run_json(inputs, result);
   if (!o.trace_path.empty())
@@ -310,6 +320,8 @@ void add_run_commands(CLI::App& app) {
   run->add_option("--trace-chips", run_opts->trace_chips, "Chips given trace tracks (the first N)")
       ->check(count_flag(1, 4096))
       ->capture_default_str();
+  run->add_flag("--quiet", run_opts->quiet,
+                "No progress on standard error (a line every 5 s while a long step simulates)");
   run->add_flag("--all-chips", run_opts->all_chips,
                 "Simulate every chip even when the data replicas provably run alike (slower; "
                 "gives the same report, see docs/execution.md \"Replica symmetry\")");

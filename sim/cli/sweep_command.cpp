@@ -21,6 +21,7 @@
 #include "models/model.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/flag_checks.hpp"
+#include "sim/cli/progress.hpp"
 #include "sim/cli/what_if.hpp"
 #include "sim/limits.hpp"
 #include "sim/report/csv_tables.hpp"
@@ -28,6 +29,7 @@
 #include "sim/report/sweep_report.hpp"
 #include "sim/sweep/capacity.hpp"
 #include "sim/sweep/distribution.hpp"
+#include "sim/sweep/no_plan.hpp"
 #include "sim/sweep/sweep.hpp"
 
 namespace meshsim::cli {
@@ -112,6 +114,7 @@ struct SweepCliOptions {
   std::string days, budget, price;
   std::vector<std::string> sets;  // --set PATH=VALUE
   std::int64_t max_chips = 0;
+  bool quiet = false;
 };
 
 // A positive amount (days, dollars): digits with an optional fraction and an optional suffix
@@ -164,22 +167,6 @@ double parse_amount(const std::string& text, const char* flag, double lo, double
   if (!(value >= lo && value <= hi))
     throw InputError({flag, "", name}, "out of range", "'" + text + "'", allowed);
   return value;
-}
-
-// "done/total, rate, ETA" on one line, only when stderr is a terminal.
-std::function<void(const sweep::SweepProgress&)> progress_line(const char* what) {
-  if (!isatty(fileno(stderr)))
-    return {};
-  return [what](const sweep::SweepProgress& p) {
-    const double rate = p.elapsed_s > 0 ? static_cast<double>(p.done) / p.elapsed_s : 0;
-    const double eta = rate > 0 ? static_cast<double>(p.total - p.done) / rate : 0;
-    std::fprintf(stderr, "\r%s: %lld/%lld candidates, %lld simulated, %.1f/s, ETA %.0f s   ", what,
-                 static_cast<long long>(p.done), static_cast<long long>(p.total),
-                 static_cast<long long>(p.simulated), rate, eta);
-    if (p.done == p.total)
-      std::fputs("\n", stderr);
-    std::fflush(stderr);
-  };
 }
 
 void check_common(const SweepCliOptions& o, bool chips_optional = false) {
@@ -259,12 +246,21 @@ void sweep_command(const SweepCliOptions& o, sweep::Distribution& dist) {
         return p;
       });
   so.max_seconds = o.max_seconds;
-  if (dist.is_root())
-    so.progress = progress_line("sweep");
+  // Progress on rank 0 only (docs/sweep.md "Progress"); the other ranks are quiet.
+  const auto progress = Progress::to_stderr("sweep", o.quiet || !dist.is_root());
+  progress->pending_phase(
+      fmt::format("enumerating, bounding and simulating the plans of {} chips", o.chips));
+  so.progress = [progress](const sweep::SweepProgress& p) { progress->sweep(p); };
   so.distribution = &dist;
-  const auto result = sweep::run_sweep(model, hardware, so);
+  auto heartbeat = std::make_unique<Heartbeat>(progress, "simulating the plans");
+  auto result = sweep::run_sweep(model, hardware, so);
+  heartbeat.reset();
   if (!dist.is_root())
     return;
+  if (result.top.empty() && !result.partial)
+    progress->phase("no plan: searching the nearest chip counts where one fits");
+  sweep::find_nearest_chips(model, hardware, so.space, result);
+  progress->finish();
   const std::string json = report::sweep_json(model, hardware, so, result);
   if (!o.output_path.empty())
     write_output({"--output", o.output_path}, json);
@@ -336,15 +332,43 @@ void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
   HardwareProfile hardware = load_hardware(o.hardware, sets.hardware);
   if (price)
     set_price(hardware, *price);
-  if (dist.is_root()) {
+  if (dist.is_root())
     check_output(o, model, hardware);
-    co.progress = progress_line("report");
-  }
+  // Progress on rank 0 only; the other ranks are quiet.
+  const auto progress = Progress::to_stderr("report", o.quiet || !dist.is_root());
+  progress->pending_phase(
+      goal.active() ? std::string("capacity question: sweeps at the chip counts searched")
+                    : fmt::format("phase 1/3: sweep of the plans of {} chips", o.chips));
+  co.progress = [progress](const sweep::SweepProgress& p) { progress->sweep(p); };
   co.distribution = &dist;
-  const auto rep = goal.active() ? sweep::answer_capacity_question(model, hardware, co, goal)
-                                 : sweep::build_capacity_report(model, hardware, co);
+  // Phases 2 and 3 (sim/sweep/capacity.hpp); a heartbeat fills silences (a long simulation).
+  auto heartbeat = std::make_unique<Heartbeat>(progress, "simulating the plans");
+  co.phase = [progress, &heartbeat](const std::string& phase, std::int64_t done,
+                                    std::int64_t total) {
+    if (done == 0) {
+      heartbeat.reset();
+      const bool scaling = phase == "scaling curve";
+      progress->phase(fmt::format("phase {}/3: {} ({} {})", scaling ? 3 : 2, phase, total,
+                                  scaling ? "chip counts to simulate" : "remat policies"));
+      if (scaling)
+        heartbeat = std::make_unique<Heartbeat>(progress, "scaling curve");
+    } else {
+      progress->steps(phase, done, total);
+    }
+  };
+  auto rep = goal.active() ? sweep::answer_capacity_question(model, hardware, co, goal)
+                           : sweep::build_capacity_report(model, hardware, co);
+  heartbeat.reset();
   if (!dist.is_root())
     return;
+  if (!rep.has_best)
+    progress->phase("no plan: searching the nearest chip counts where one fits");
+  {
+    sweep::SweepSpace space;
+    space.global_batches = {rep.global_batch};
+    sweep::find_nearest_chips(model, hardware, space, rep.sweep);
+  }
+  progress->finish();
   const std::string json = report::capacity_json(rep);
   if (!o.output_path.empty())
     write_output({"--output", o.output_path}, json);
@@ -378,6 +402,9 @@ void add_model_hardware(CLI::App* cmd, SweepCliOptions& o, bool chips_required =
       ->capture_default_str();
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
   add_set_option(cmd, o.sets, true, true);
+  cmd->add_flag("--quiet", o.quiet,
+                "No progress on standard error (by default: in place on a terminal, else a line "
+                "every 5 s and at each phase)");
 }
 
 }  // namespace
@@ -436,9 +463,15 @@ void add_sweep_commands(CLI::App& app, sweep::Distribution& distribution) {
                  "Training steps (default: the model's published count, e.g. 177k for ViT-22B)");
   rp->add_option("--tokens", ro->tokens, "Training target in tokens (e.g. 3T)");
   rp->add_option("--images", ro->images, "Training target in images seen (e.g. 11.6G)");
-  rp->add_option("--global-batch", ro->global_batch,
-                 "Global batch in images (default: the model's published batch)")
-      ->check(count_flag(1, limits::kMaxGlobalBatch));
+  // --batch as in run and sweep; --global-batch, its older name, is the same flag.
+  auto* batch = rp->add_option("--batch", ro->global_batch,
+                               "Global batch in images (default: the model's published batch)")
+                    ->check(count_flag(1, limits::kMaxGlobalBatch));
+  auto* global_batch =
+      rp->add_option("--global-batch", ro->global_batch, "The same as --batch (older name)")
+          ->check(count_flag(1, limits::kMaxGlobalBatch));
+  batch->excludes(global_batch);
+  global_batch->excludes(batch);
   rp->add_option("--top", ro->top, "Plans listed in the report")
       ->check(count_flag(1))
       ->capture_default_str();

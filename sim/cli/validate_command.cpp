@@ -48,6 +48,7 @@ struct ValidateOptions {
   std::string collectives, allreduce_busbw, algorithm = "auto";
   int gpus = 0;
   std::vector<std::string> sets;  // validate: --set PATH=VALUE into the profile
+  std::string renamed_model;      // validate --model: refused, renamed --cost-model
 };
 
 // The profile of the measured GPU when --hardware is not given.
@@ -487,9 +488,10 @@ void run_validate_busbw(const ValidateOptions& o) {
   const auto rows = validate::load_allreduce_busbw(o.allreduce_busbw, max_gpus);
   const bool per_row_gpus = !rows.empty() && rows.front().gpus.has_value();
   if (!per_row_gpus && (o.gpus < 2 || o.gpus > max_gpus)) {
-    throw InputError({"--gpus", "", "gpus"}, "the GPU count of the measurement is needed",
+    throw InputError({"--chips", "", "chips"}, "the GPU count of the measurement is needed",
                      std::to_string(o.gpus),
-                     "2 to " + std::to_string(max_gpus) + " (the file has no gpus column)");
+                     "--chips N (or --gpus N, its older name), 2 to " + std::to_string(max_gpus) +
+                         " (the file has no gpus column)");
   }
   const auto results = validate::predict_allreduce_busbw(rows, profile, o.gpus, o.algorithm);
   const auto summary = summary_of(results);
@@ -538,6 +540,12 @@ void run_validate_busbw(const ValidateOptions& o) {
 }
 
 void dispatch_validate(const ValidateOptions& o) {
+  if (!o.renamed_model.empty()) {
+    throw InputError({"--model", "", "model"},
+                     "renamed: the cost model to validate is --cost-model (--model names the "
+                     "model file in the other verbs)",
+                     o.renamed_model, "--cost-model fit|profile|roofline");
+  }
   check_one_input(o,
                   "exactly one of --measurements FILE.json, --matmuls FILE.csv, --collectives "
                   "FILE.csv, --allreduce-busbw FILE.csv, --runs FILE.csv");
@@ -577,9 +585,14 @@ void add_validate_commands(CLI::App& app) {
   validate->add_option(
       "--allreduce-busbw", options->allreduce_busbw,
       "nccl-tests all-reduce busbw CSV (cuda_validation/published/"
-      "nccl_allreduce_*.csv); needs --hardware and, without a gpus column, --gpus");
-  validate->add_option("--gpus", options->gpus, "GPUs of the --allreduce-busbw measurement")
-      ->check(count_flag(1));
+      "nccl_allreduce_*.csv); needs --hardware and, without a gpus column, --chips");
+  auto* chips =
+      validate->add_option("--chips", options->gpus, "GPUs of the --allreduce-busbw measurement")
+          ->check(count_flag(1));
+  auto* gpus = validate->add_option("--gpus", options->gpus, "The same as --chips (older name)")
+                   ->check(count_flag(1));
+  chips->excludes(gpus);
+  gpus->excludes(chips);
   validate
       ->add_option("--algorithm", options->algorithm,
                    "--allreduce-busbw: ring | nvls | auto (default: auto, NCCL's choice)")
@@ -587,10 +600,13 @@ void add_validate_commands(CLI::App& app) {
   validate->add_option("--hardware", options->hardware,
                        "hardware profile name or file (default: the profile of the measured GPU)");
   validate
-      ->add_option("--model", options->model,
+      ->add_option("--cost-model", options->model,
                    "fit: calibrate on this file's k in {1,4,16} now; profile: the profile's cost "
                    "model as is; roofline: the uncalibrated roofline")
       ->check(CLI::IsMember({"fit", "profile", "roofline"}));
+  // The old name: --model names the model (zoo name or file) in every other verb, so here it is
+  // refused with the new name rather than kept as an alias (docs/guide/README.md "Flag names").
+  validate->add_option("--model", options->renamed_model)->group("");
   validate->add_flag("--json", options->json, "print one JSON object (meshsim.validation/v1)");
   add_set_option(validate, options->sets, true, false);
   validate->callback([options] { dispatch_validate(*options); });

@@ -391,6 +391,10 @@ Program build_program(const Context& ctx, const StageWork& work) {
     const std::int64_t vs = task.chunk * p + work.stage;  // virtual stage
     const bool first_vs = vs == 0, last_vs = vs == p * v - 1;
     const std::int64_t layers = work.chunk_layers[static_cast<std::size_t>(task.chunk)];
+    // A trace labels instructions with the model's layer (-1: embedding, LM head) and microbatch.
+    const std::int64_t layer0 = work.chunk_first_layer[static_cast<std::size_t>(task.chunk)];
+    auto at = [&](std::int64_t l) { b.at(l < 0 || l >= layers ? -1 : layer0 + l, mb); };
+    at(-1);
     // FSDP gathers of this pass's layers (prefetched one ahead).
     std::vector<std::int32_t> gather(static_cast<std::size_t>(layers), -1);
     auto issue_gather = [&](std::int64_t l, Phase phase) {
@@ -422,13 +426,17 @@ Program build_program(const Context& ctx, const StageWork& work) {
         head_collective(lm.embedding_forward, "embedding", Phase::Forward);
       }
       // Forward: the gather of layer l+1 is issued when layer l starts (prefetch one ahead).
+      at(0);
       issue_gather(0, Phase::Forward);
       for (std::int64_t l = 0; l < layers; ++l) {
+        at(l + 1);
         issue_gather(l + 1, Phase::Forward);
+        at(l);
         if (fsdp)
           b.wait_collective(Axis::Data, gather[static_cast<std::size_t>(l)], -1, Phase::Forward);
         emitter.emit(forward, Phase::Forward);
       }
+      at(-1);
       if (lm.enabled && last_vs) {
         if (fsdp && !first_vs)
           gather_head(lm.head_params_per_chip, "LM head all-gather");
@@ -447,9 +455,12 @@ Program build_program(const Context& ctx, const StageWork& work) {
       emit_head(lm.ops.head_backward, Phase::Backward);
       head_gradients(lm.head_params_per_chip, "LM head gradients", last_mb);
     }
+    at(layers - 1);
     issue_gather(layers - 1, Phase::Backward);
     for (std::int64_t l = layers - 1; l >= 0; --l) {
+      at(l - 1);
       issue_gather(l - 1, Phase::Backward);
+      at(l);
       if (fsdp) {
         b.wait_collective(Axis::Data, gather[static_cast<std::size_t>(l)], -1, Phase::Backward);
       }
@@ -473,6 +484,7 @@ Program build_program(const Context& ctx, const StageWork& work) {
           ++deferred;
       }
     }
+    at(-1);
     if (!first_vs) {
       b.send(-1, work.activation_bytes, pipe_slot(vs - 1, mb, true), -1, Phase::Backward,
              Axis::Pipeline);

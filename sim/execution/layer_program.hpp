@@ -16,6 +16,7 @@ namespace meshsim::execution::detail {
 struct StageWork {
   std::int64_t stage = 0, stages = 1, virtual_stages = 1;
   std::vector<std::int64_t> chunk_layers;  // layers of each of this stage's v chunks
+  std::vector<std::int64_t> chunk_first_layer;  // the model layer each chunk starts at
   std::vector<PipelineTask> order;         // the schedule's passes (pipeline_schedule.hpp)
   std::int64_t activation_bytes = 0;       // one send between stages, per chip
 };

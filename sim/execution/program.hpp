@@ -54,6 +54,8 @@ struct Instr {
   std::int64_t bytes = 0;        // Send, Collective (the full buffer)
   std::int64_t duration_ps = 0;  // Compute
   double flop = 0;               // Compute
+  std::int32_t layer = -1;       // the layer it belongs to (traces); -1: head, optimizer, step
+  std::int32_t microbatch = 0;   // the microbatch it belongs to (traces)
 };
 
 struct Program {
@@ -102,6 +104,12 @@ class ProgramBuilder {
   std::int32_t new_recv_slot() { return program_.recv_slots++; }
   // Slots 0..n-1 kept for pipeline receives, numbered alike in every stage's program.
   void reserve_recv_slots(std::int32_t n) { program_.recv_slots += n; }
+  // The layer and microbatch the next instructions belong to (what a trace labels them with; a
+  // merged compute instruction keeps its first op's).
+  void at(std::int64_t layer, std::int64_t microbatch) {
+    layer_ = static_cast<std::int32_t>(layer);
+    microbatch_ = static_cast<std::int32_t>(microbatch);
+  }
   std::int32_t new_collective_slot() { return program_.collective_slots++; }
 
   // Consecutive memory-bound ops of one row and phase become one compute instruction (one event).
@@ -118,6 +126,8 @@ class ProgramBuilder {
       pending_instr_.phase = phase;
       pending_instr_.row = row;
       pending_instr_.name = name_index(mergeable ? std::string("layer ops") : name);
+      pending_instr_.layer = layer_;
+      pending_instr_.microbatch = microbatch_;
       pending_row_ = row;
       pending_phase_ = phase;
     }
@@ -174,8 +184,10 @@ class ProgramBuilder {
   }
 
  private:
-  void push(const Instr& i) {
+  void push(Instr i) {
     flush();
+    i.layer = layer_;
+    i.microbatch = microbatch_;
     program_.code.push_back(i);
   }
   void flush() {
@@ -197,6 +209,8 @@ class ProgramBuilder {
   Instr pending_instr_;
   std::int32_t pending_row_ = -1;
   Phase pending_phase_ = Phase::Forward;
+  std::int32_t layer_ = -1;
+  std::int32_t microbatch_ = 0;
 };
 
 }  // namespace meshsim::execution::detail

@@ -138,9 +138,16 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
     work.virtual_stages = v;
     if (p == 1) {
       work.chunk_layers = {model.depth};
+      work.chunk_first_layer = {0};
     } else {
-      for (std::int64_t c = 0; c < v; ++c)
-        work.chunk_layers.push_back(layers[static_cast<std::size_t>(c * p + s)]);
+      for (std::int64_t c = 0; c < v; ++c) {
+        const auto vs = static_cast<std::size_t>(c * p + s);
+        work.chunk_layers.push_back(layers[vs]);
+        std::int64_t first = 0;
+        for (std::size_t i = 0; i < vs; ++i)
+          first += layers[i];
+        work.chunk_first_layer.push_back(first);
+      }
       work.order = pipeline_order(plan.schedule, p, plan.microbatches, v, s);
       // The boundary activation of one microbatch (bf16), this chip's D/k slice: with replicated
       // activations each model-axis member sends its slice (Megatron's scatter/gather, Narayanan
@@ -228,6 +235,17 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
     pr.bubble_fraction = pr.bubble_s / result.step_time_s;
   }
   result.trace = std::move(sim.trace_events());
+  if (trace.enabled) {
+    const auto k = std::max<std::int64_t>(1, placement.model);
+    const auto stages = std::max<std::int64_t>(1, placement.pipeline);
+    const auto traced =
+        std::min<std::int64_t>(trace.chips, static_cast<std::int64_t>(placement.chip.size()));
+    // Mesh position c = (d p + s) k + m.
+    for (std::int64_t c = 0; c < traced; ++c) {
+      result.trace_chips.push_back({placement.chip[static_cast<std::size_t>(c)], c / k / stages,
+                                    c % k, stages > 1 ? c / k % stages : -1});
+    }
+  }
   return result;
 }
 

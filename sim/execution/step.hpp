@@ -52,11 +52,28 @@ struct TraceOptions {
 };
 
 struct TraceEvent {
-  std::string name;
+  std::string name;       // "L3 fwd fused_in_proj", "L3 bwd send", "weights all-gather", ...
   std::string category;   // "compute", "model-comm", "data-comm", "wait"
   std::int32_t chip = 0;  // -1: the "links" process, `track` is then the link class
-  int track = 0;          // 0 compute stream, 1 model-axis sends, 2 data-axis collectives
+  // 0 compute stream, 1 model-axis sends, 2 model-axis collectives, 3 model-axis receives,
+  // 4 data-axis collectives
+  int track = 0;
   double start_s = 0, duration_s = 0;
+  // What a person reading the trace needs (docs/execution.md "Trace"):
+  std::int32_t layer = -1;  // -1: not one layer's (embedding, head, optimizer, step-level)
+  std::int32_t microbatch = 0;
+  const char* pass = "";   // "forward", "backward", "recompute", "optimizer"
+  double bytes = 0;        // sends, receives, collectives (this chip's buffer)
+  double flop = 0;         // compute
+  std::int32_t peer = -1;  // sends: the receiving chip; receives: the sending chip
+  std::uint64_t flow = 0;  // a send and its receive share this id (0: none)
+};
+
+// A traced chip and its place in the mesh (trace track labels).
+struct TraceChip {
+  std::int32_t chip = 0;  // physical id (the trace's pid)
+  std::int64_t data = 0, model = 0;
+  std::int64_t stage = -1;  // pipeline stage (-1: no pipeline)
 };
 
 // One pipeline stage (replica 0, model index 0), docs/execution.md "Pipeline parallelism".
@@ -124,6 +141,7 @@ struct StepResult {
   // links, and those simulated transfer by transfer because they may overlap the next ones.
   std::int64_t memoized_data_collectives = 0, stepwise_data_collectives = 0;
   std::vector<TraceEvent> trace;
+  std::vector<TraceChip> trace_chips;  // the traced chips, mesh order
 };
 
 struct StepOptions {

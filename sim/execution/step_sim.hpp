@@ -260,10 +260,49 @@ class StepSim {
     return rows[static_cast<std::size_t>(row)];
   }
   bool traced(std::int64_t c) const { return trace_.enabled && c < trace_.chips; }
-  void record(std::int64_t c, int track, const std::string& name, const char* category,
-              SimTime start, SimTime end) {
-    trace_events_.push_back(TraceEvent{name, category, placement_.chip[static_cast<std::size_t>(c)],
-                                       track, start.seconds(), (end - start).seconds()});
+  static const char* pass_name(Phase phase) {
+    switch (phase) {
+      case Phase::Forward:
+        return "forward";
+      case Phase::Backward:
+        return "backward";
+      case Phase::Recompute:
+        return "recompute";
+      case Phase::Optimizer:
+        return "optimizer";
+    }
+    return "";
+  }
+  static const char* pass_short(Phase phase) {
+    switch (phase) {
+      case Phase::Forward:
+        return "fwd";
+      case Phase::Backward:
+        return "bwd";
+      case Phase::Recompute:
+        return "recompute";
+      case Phase::Optimizer:
+        return "opt";
+    }
+    return "";
+  }
+  // A slice of chip c's track for instruction `in`: named "L3 fwd fused_in_proj" (layer, pass,
+  // op), with the layer, microbatch and pass as fields (docs/execution.md "Trace").
+  TraceEvent& record(std::int64_t c, int track, const std::string& op, const char* category,
+                     SimTime start, SimTime end, const Instr& in) {
+    TraceEvent e;
+    e.name = (in.layer >= 0 ? "L" + std::to_string(in.layer) + " " : std::string()) +
+             pass_short(in.phase) + " " + op;
+    e.category = category;
+    e.chip = placement_.chip[static_cast<std::size_t>(c)];
+    e.track = track;
+    e.start_s = start.seconds();
+    e.duration_s = (end - start).seconds();
+    e.layer = in.layer;
+    e.microbatch = in.microbatch;
+    e.pass = pass_name(in.phase);
+    trace_events_.push_back(std::move(e));
+    return trace_events_.back();
   }
 
   void unblock(std::int64_t c) {
@@ -278,7 +317,7 @@ class StepSim {
              is_model_axis(in.axis)      ? "wait model axis"
              : in.axis == Axis::Pipeline ? "wait pipeline"
                                          : "wait data axis",
-             "wait", block_start_[static_cast<std::size_t>(c)], sim_.now());
+             "wait", block_start_[static_cast<std::size_t>(c)], sim_.now(), in);
     }
     blocked_[static_cast<std::size_t>(c)] = 0;
     ++pc_[static_cast<std::size_t>(c)];
@@ -358,6 +397,8 @@ class StepSim {
     runs_.emplace(arg, std::move(run));
     run_names_[arg] = in.name;
     run_rows_[arg] = in.row;
+    if (trace_.enabled)
+      run_instrs_[arg] = &in;
     // Collectives ready in the same picosecond start together, after everything already queued
     // for it, in a fixed order (model axis by replica, then data axis by group): which chip
     // arrives last, and when, differs with and without replica symmetry, and the order of
@@ -390,21 +431,27 @@ class StepSim {
     const std::int64_t size = axis == Axis::Data ? replicas_ : group_size(axis);
     if (symmetric_ && axis == Axis::Data)
       --direct_in_flight_[static_cast<std::size_t>(group)];
-    for (std::int64_t i = 0; i < size; ++i)
-      member_done(member(axis, group, i), axis, slot, row, name, start);
+    for (std::int64_t i = 0; i < size; ++i) {
+      member_done(member(axis, group, i), axis, slot, row, name, start,
+                  trace_.enabled ? run_instrs_.at(arg) : nullptr);
+    }
     runs_.erase(it);
     run_names_.erase(arg);
     run_rows_.erase(arg);
+    run_instrs_.erase(arg);
   }
 
   void member_done(std::int64_t c, Axis axis, std::int32_t slot, std::int32_t row,
-                   const std::string& name, SimTime start) {
+                   const std::string& name, SimTime start, const Instr* instr = nullptr) {
     const auto slots = static_cast<std::size_t>(max_coll_);
     coll_done_[static_cast<std::size_t>(c) * slots + static_cast<std::size_t>(slot)] = 1;
     if (row >= 0)
       row_of(c, row).comm_ps += static_cast<double>((sim_.now() - start).ps());
-    if (traced(c))
-      record(c, 2, name, is_model_axis(axis) ? "model-comm" : "data-comm", start, sim_.now());
+    if (traced(c) && instr != nullptr) {
+      const bool model = is_model_axis(axis);
+      record(c, model ? 2 : 4, name, model ? "model-comm" : "data-comm", start, sim_.now(), *instr)
+          .bytes = static_cast<double>(instr->bytes);
+    }
     if (!blocked_[static_cast<std::size_t>(c)])
       return;
     const auto& in = prog(c).code[pc_[static_cast<std::size_t>(c)]];
@@ -775,7 +822,8 @@ class StepSim {
           const SimTime end = sim_.now() + SimTime::from_ps(in.duration_ps);
           if (traced(c)) {
             record(c, 0, program.names[static_cast<std::size_t>(in.name)], "compute", sim_.now(),
-                   end);
+                   end, in)
+                .flop = in.flop;
           }
           sim_.schedule_at(end, &StepSim::compute_done, this, ci);
           return;
@@ -795,19 +843,43 @@ class StepSim {
             row_of(c, in.row).bytes += static_cast<double>(in.bytes);
           }
           if (traced(c)) {
-            record(c, 1, "send", in.axis == Axis::Pipeline ? "pipeline-comm" : "model-comm", now,
-                   arrive);
+            // The send on this chip, its receive on the peer (from the send until the data has
+            // arrived), one flow id joining them.
+            const char* category = in.axis == Axis::Pipeline ? "pipeline-comm" : "model-comm";
+            const auto peer = placement_.chip[static_cast<std::size_t>(dst)];
+            const std::uint64_t flow = ++flows_;
+            auto& sent =
+                record(c, 1, "send to chip " + std::to_string(peer), category, now, arrive, in);
+            sent.bytes = static_cast<double>(in.bytes);
+            sent.peer = peer;
+            sent.flow = traced(dst) ? flow : 0;
+            if (traced(dst)) {
+              auto& got = record(dst, 3, "receive from chip " + std::to_string(placement_.chip[ci]),
+                                 category, now, arrive, in);
+              got.bytes = static_cast<double>(in.bytes);
+              got.peer = placement_.chip[ci];
+              got.flow = flow;
+            }
             // The link-class track shows the first hop's class (ICI, NVLink, NIC).
             network_.topology().route(placement_.chip[ci],
                                       placement_.chip[static_cast<std::size_t>(dst)], route_);
             if (!route_.empty()) {
               const auto cls =
                   network_.topology().links()[static_cast<std::size_t>(route_[0])].link_class;
-              trace_events_.push_back(
-                  TraceEvent{"chip " + std::to_string(placement_.chip[ci]) + " -> " +
-                                 std::to_string(placement_.chip[static_cast<std::size_t>(dst)]),
-                             network::to_string(cls), -1, static_cast<int>(cls), now.seconds(),
-                             (arrive - now).seconds()});
+              TraceEvent link;
+              link.name = "chip " + std::to_string(placement_.chip[ci]) + " -> " +
+                          std::to_string(placement_.chip[static_cast<std::size_t>(dst)]);
+              link.category = network::to_string(cls);
+              link.chip = -1;
+              link.track = static_cast<int>(cls);
+              link.start_s = now.seconds();
+              link.duration_s = (arrive - now).seconds();
+              link.layer = in.layer;
+              link.microbatch = in.microbatch;
+              link.pass = pass_name(in.phase);
+              link.bytes = static_cast<double>(in.bytes);
+              link.peer = placement_.chip[static_cast<std::size_t>(dst)];
+              trace_events_.push_back(std::move(link));
             }
           }
           break;
@@ -881,6 +953,8 @@ class StepSim {
   std::map<std::uint64_t, std::unique_ptr<collectives::CollectiveRun>> runs_;
   std::vector<std::uint64_t> ready_;  // collectives to start at the end of this picosecond
   std::map<std::uint64_t, std::int32_t> run_names_, run_rows_;
+  std::map<std::uint64_t, const Instr*> run_instrs_;  // traces only: the collective's instruction
+  std::uint64_t flows_ = 0;                           // trace flow ids given so far
   std::vector<TraceEvent> trace_events_;
   std::vector<std::int32_t> route_;  // scratch for trace link classes
 };

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/json_override_apply.hpp"
 #include "common/json_text.hpp"
@@ -360,6 +362,85 @@ std::string compare_json(const std::vector<RunInputs>& inputs,
   return dump(j);
 }
 
+// Where a plan value came from: the flag or file that set it (Plan::origins), else the plan file.
+std::string origin_of(const Plan& p, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    const auto it = p.origins.find(key);
+    if (it != p.origins.end() && !it->second.file.empty())
+      return it->second.file;
+  }
+  return p.source.empty() ? "default" : p.source;
+}
+
+// Every plan value that differs from the defaults (Plan{} and the model's published batch), each
+// with where it was set: "gradient dtype fp32 (plans/x.json), remat none (--remat)".
+std::string non_defaults_text(const RunInputs& in) {
+  const Plan& p = *in.plan;
+  const Plan d;
+  std::vector<std::string> items;
+  auto add = [&](bool differs, const std::string& what, std::initializer_list<const char*> keys) {
+    if (differs)
+      items.push_back(what + " (" + origin_of(p, keys) + ")");
+  };
+  add(p.sharding != d.sharding, fmt::format("sharding {}", to_string(p.sharding)), {"sharding"});
+  for (const auto& [linear, sh] : p.sharding_overrides)
+    items.push_back(
+        fmt::format("{} sharding {} ({})", linear, to_string(sh), origin_of(p, {"sharding"})));
+  add(p.async_collective_matmul != d.async_collective_matmul,
+      fmt::format("async {}", on_off(p.async_collective_matmul)), {"async"});
+  add(p.bidirectional != d.bidirectional, fmt::format("bidirectional {}", on_off(p.bidirectional)),
+      {"bidirectional"});
+  add(p.fsdp != d.fsdp, fmt::format("fsdp {}", on_off(p.fsdp)), {"fsdp"});
+  add(p.remat != d.remat, fmt::format("remat {}", to_string(p.remat)), {"remat"});
+  add(p.optimizer.kind != d.optimizer.kind,
+      fmt::format("optimizer {}", to_string(p.optimizer.kind)), {"optimizer"});
+  add(p.optimizer.master_weights_fp32 != d.optimizer.master_weights_fp32,
+      fmt::format("fp32 master weights {}", on_off(p.optimizer.master_weights_fp32)),
+      {"master_weights_fp32", "optimizer"});
+  add(p.optimizer.adafactor_momentum != d.optimizer.adafactor_momentum,
+      fmt::format("adafactor momentum {}", on_off(p.optimizer.adafactor_momentum)), {"optimizer"});
+  add(p.gradient_dtype != d.gradient_dtype,
+      fmt::format("gradient dtype {}", to_string(p.gradient_dtype)), {"gradient_dtype"});
+  add(p.weight_grad_input != d.weight_grad_input,
+      fmt::format("weight-grad input {}", to_string(p.weight_grad_input)), {"weight_grad_input"});
+  add(p.attention != d.attention, fmt::format("attention {}", to_string(p.attention)),
+      {"attention"});
+  add(p.activation_layout != d.activation_layout,
+      fmt::format("activation layout {}", to_string(p.activation_layout)), {"activation_layout"});
+  add(p.grad_sync != d.grad_sync, fmt::format("gradient sync {}", to_string(p.grad_sync)),
+      {"grad_sync"});
+  add(p.microbatches != d.microbatches, fmt::format("microbatches {}", p.microbatches),
+      {"microbatches"});
+  add(p.global_batch != in.model->train_batch, fmt::format("global batch {}", p.global_batch),
+      {"global_batch"});
+  if (items.empty())
+    return "  not default: nothing (every plan value is the default)\n";
+  std::string out = "  not default:";
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out += (i == 0 ? " " : ", ") + items[i];
+  return out + "\n";
+}
+
+// The mesh and its placement on the machine, and who chose it.
+std::string placement_text(const RunInputs& in, const execution::StepResult& r) {
+  const Plan& p = *in.plan;
+  const std::string mesh_from = origin_of(p, {"mesh"});
+  std::string out =
+      fmt::format("  placement: mesh {} ({}) on {}; ", p.mesh.text(),
+                  mesh_from == "default" ? "default: chips x 1" : mesh_from, r.topology);
+  if (in.hardware->kind != InterconnectKind::Torus) {
+    out += fmt::format("ranks numbered model axis fastest ({})\n", p.mapping.text());
+  } else if (p.mapping.given) {
+    out += fmt::format("mapping {} from {}\n", p.mapping.text(), origin_of(p, {"mapping"}));
+  } else {
+    out += fmt::format(
+        "mapping {}: the default for this mesh (docs/plans.md \"Mapping\"); choose another "
+        "torus shape or mapping with --mapping JSON or a plan file's \"mapping\"\n",
+        p.mapping.text());
+  }
+  return out;
+}
+
 std::string run_text(const RunInputs& in, const execution::StepResult& r) {
   const Plan& p = *in.plan;
   std::string out;
@@ -368,11 +449,16 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
   out += fmt::format(
       "  mesh {} ({}), sharding {}, async {}, bidirectional {}, fsdp {}, remat {}, optimizer {}, "
       "microbatches {}, global batch {}\n"
-      "  attention {}, activation layout {}{}, gradient sync {}\n\n",
+      "  attention {}, activation layout {}{}, gradient sync {}, gradient dtype {}, fp32 master "
+      "weights {}, weight-grad input {}\n",
       p.mesh.text(), p.mapping.text(), to_string(p.sharding), on_off(p.async_collective_matmul),
       on_off(p.bidirectional), on_off(p.fsdp), to_string(p.remat), to_string(p.optimizer.kind),
       p.microbatches, p.global_batch, to_string(p.attention), to_string(p.activation_layout),
-      p.sequence_parallel ? " + sequence parallel" : "", to_string(p.grad_sync));
+      p.sequence_parallel ? " + sequence parallel" : "", to_string(p.grad_sync),
+      to_string(p.gradient_dtype), on_off(p.optimizer.master_weights_fp32),
+      to_string(p.weight_grad_input));
+  out += non_defaults_text(in);
+  out += placement_text(in, r) + "\n";
   const execution::StepBand band = execution::step_band(r, *in.hardware);
   out +=
       fmt::format("  step time            {}   band {}\n", seconds(r.step_time_s), band_text(band));
@@ -573,48 +659,127 @@ std::string compare_text(const std::vector<RunInputs>& inputs,
 }
 
 std::string trace_json(const RunInputs& inputs, const execution::StepResult& result) {
+  // Chrome Trace Event Format (docs/execution.md "Trace"): one process per traced chip, labelled
+  // with its mesh coordinates, a thread per track that has events, one process for the link
+  // classes that carried traced sends; slices with args; a flow from each send to its receive.
   json events = json::array();
-  std::vector<std::int32_t> chips;
-  for (const auto& e : result.trace) {
-    if (e.chip >= 0 && std::find(chips.begin(), chips.end(), e.chip) == chips.end())
-      chips.push_back(e.chip);
-  }
-  std::sort(chips.begin(), chips.end());
-  const char* tracks[] = {"compute stream", "model-axis sends", "data-axis collectives"};
-  for (auto chip : chips) {
-    events.push_back({{"ph", "M"},
-                      {"pid", chip},
-                      {"name", "process_name"},
-                      {"args", {{"name", "chip " + std::to_string(chip)}}}});
-    for (int t = 0; t < 3; ++t) {
-      events.push_back({{"ph", "M"},
-                        {"pid", chip},
-                        {"tid", t},
-                        {"name", "thread_name"},
-                        {"args", {{"name", tracks[t]}}}});
+  const char* tracks[] = {"compute stream", "model-axis sends", "model-axis collectives",
+                          "model-axis receives", "data-axis collectives"};
+  const int links_pid = 1 << 30;  // after every chip id
+  auto pid_of = [&](const execution::TraceEvent& e) { return e.chip >= 0 ? e.chip : links_pid; };
+  // Slices of one track that overlap without nesting (two sends in flight, a prefetched gather
+  // beside a gradient reduction) go to lanes of their own: thread id 1000 x track + lane, so
+  // every thread's slices are disjoint, as the format requires of complete events.
+  std::vector<int> tid(result.trace.size(), 0);
+  std::map<std::pair<int, int>, std::vector<std::size_t>> by_track;
+  for (std::size_t i = 0; i < result.trace.size(); ++i)
+    by_track[{pid_of(result.trace[i]), result.trace[i].track}].push_back(i);
+  std::map<int, std::set<int>> threads;  // pid -> thread ids in use
+  for (auto& [key, indices] : by_track) {
+    std::stable_sort(indices.begin(), indices.end(), [&](std::size_t a, std::size_t b) {
+      return result.trace[a].start_s < result.trace[b].start_s;
+    });
+    std::vector<double> lane_end;
+    for (const auto i : indices) {
+      const auto& e = result.trace[i];
+      std::size_t lane = 0;
+      // Half a picosecond of slack: start + duration may round one ulp past the next start.
+      while (lane < lane_end.size() && lane_end[lane] > e.start_s + 0.5e-12)
+        ++lane;
+      if (lane == lane_end.size())
+        lane_end.push_back(0);
+      lane_end[lane] = e.start_s + e.duration_s;
+      tid[i] = 1000 * key.second + static_cast<int>(lane);
+      threads[key.first].insert(tid[i]);
     }
   }
-  const int links_pid = 1 << 30;  // after every chip id
-  events.push_back({{"ph", "M"},
-                    {"pid", links_pid},
-                    {"name", "process_name"},
-                    {"args", {{"name", "links (first hop of traced chips' sends)"}}}});
-  for (int c = 0; c < network::kLinkClassCount; ++c) {
+  auto thread_name = [&](int pid, int t) {
+    const int track = t / 1000, lane = t % 1000;
+    const std::string base = pid == links_pid
+                                 ? network::to_string(static_cast<network::LinkClass>(track))
+                                 : std::string(tracks[track]);
+    return lane == 0 ? base : base + " #" + std::to_string(lane + 1);
+  };
+  auto name_threads = [&](int pid) {
+    for (const int t : threads[pid]) {
+      events.push_back({{"ph", "M"},
+                        {"pid", pid},
+                        {"tid", t},
+                        {"name", "thread_name"},
+                        {"args", {{"name", thread_name(pid, t)}}}});
+      events.push_back({{"ph", "M"},
+                        {"pid", pid},
+                        {"tid", t},
+                        {"name", "thread_sort_index"},
+                        {"args", {{"sort_index", t}}}});
+    }
+  };
+  for (const auto& c : result.trace_chips) {
+    if (threads.count(c.chip) == 0)
+      continue;  // a chip without events gets no track
     events.push_back(
         {{"ph", "M"},
-         {"pid", links_pid},
-         {"tid", c},
-         {"name", "thread_name"},
-         {"args", {{"name", network::to_string(static_cast<network::LinkClass>(c))}}}});
+         {"pid", c.chip},
+         {"tid", 0},
+         {"name", "process_name"},
+         {"args",
+          {{"name", c.stage >= 0 ? fmt::format("chip {} (data {}, stage {}, model {})", c.chip,
+                                               c.data, c.stage, c.model)
+                                 : fmt::format("chip {} (data {}, model {})", c.chip, c.data,
+                                               c.model)}}}});
+    events.push_back(
+        {{"ph", "M"},
+         {"pid", c.chip},
+         {"tid", 0},
+         {"name", "process_sort_index"},
+         {"args",
+          {{"sort_index", (c.data * 1'000 + std::max<std::int64_t>(0, c.stage)) * 1'000'000 +
+                              c.model}}}});
+    name_threads(c.chip);
   }
-  for (const auto& e : result.trace) {
+  if (threads.count(links_pid) > 0) {  // only the link classes that carried traced sends
+    events.push_back({{"ph", "M"},
+                      {"pid", links_pid},
+                      {"tid", 0},
+                      {"name", "process_name"},
+                      {"args", {{"name", "links (first hop of traced chips' sends)"}}}});
+    name_threads(links_pid);
+  }
+  for (std::size_t i = 0; i < result.trace.size(); ++i) {
+    const auto& e = result.trace[i];
+    const int pid = pid_of(e);
+    json args = {{"layer", e.layer >= 0 ? json(e.layer) : json("none")},
+                 {"pass", e.pass},
+                 {"microbatch", e.microbatch}};
+    if (e.category == "compute")
+      args["flop"] = e.flop;  // 0 for memory-bound ops counted as none
+    if (e.bytes > 0)
+      args["bytes"] = e.bytes;
+    if (e.peer >= 0)
+      args["peer_chip"] = e.peer;
     events.push_back({{"ph", "X"},
                       {"name", e.name},
                       {"cat", e.category},
-                      {"pid", e.chip >= 0 ? e.chip : links_pid},
-                      {"tid", e.track},
+                      {"pid", pid},
+                      {"tid", tid[i]},
                       {"ts", e.start_s * 1e6},
-                      {"dur", e.duration_s * 1e6}});
+                      {"dur", e.duration_s * 1e6},
+                      {"args", args}});
+    if (e.flow == 0)
+      continue;
+    // The flow starts where the send starts (inside its slice) and finishes inside the receive
+    // slice (its middle; "bp": "e" binds it to the enclosing slice), so the arrow joins the two.
+    const bool send = e.track == 1;
+    json flow = {{"ph", send ? "s" : "f"},
+                 {"name", "send"},
+                 {"cat", "flow"},
+                 {"id", e.flow},
+                 {"pid", pid},
+                 {"tid", tid[i]},
+                 {"ts", (e.start_s + (send ? 0.0 : 0.5 * e.duration_s)) * 1e6}};
+    if (!send)
+      flow["bp"] = "e";
+    events.push_back(flow);
   }
   json j;
   j["traceEvents"] = events;

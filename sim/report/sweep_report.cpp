@@ -13,6 +13,7 @@
 #include "sim/execution/uncertainty.hpp"
 #include "sim/plan/sharding.hpp"
 #include "sim/report/run_report.hpp"
+#include "sim/sweep/no_plan.hpp"
 
 namespace meshsim::report {
 namespace {
@@ -114,6 +115,12 @@ json rejections_json(const sweep::SweepResult& s) {
     j["partial"] = true;
     j["unfinished"] = s.unfinished;
   }
+  if (s.top.empty()) {  // docs/sweep.md "When no plan fits"
+    j["no_plan"] = {
+        {"why", sweep::no_plan_text(s)},
+        {"nearest_chips_below", s.nearest_chips_below > 0 ? json(s.nearest_chips_below) : json()},
+        {"nearest_chips_above", s.nearest_chips_above > 0 ? json(s.nearest_chips_above) : json()}};
+  }
   return j;
 }
 
@@ -170,8 +177,8 @@ std::string gb(double bytes) {
   return fmt::format("{:.2f} GB", bytes / 1e9);
 }
 
-std::string plan_table(const ModelConfig& model, const sweep::SweepResult& s) {
-  (void)model;
+// The ranked plans as a table; a batch column when the space has several global batches.
+std::string plan_table(const sweep::SweepResult& s, bool batch_column) {
   // The mesh column: 9 wide, wider for a pipeline's named axes (a pipeline plan also names its
   // schedule there).
   std::size_t width = 9;
@@ -186,22 +193,24 @@ std::string plan_table(const ModelConfig& model, const sweep::SweepResult& s) {
   };
   for (const auto& rp : s.top)
     width = std::max(width, mesh_text(rp.plan).size());
-  std::string out = fmt::format(
-      "{:>4}  {:<{}} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11}  {:>13}  "
-      "{:>6}  {:>10}  {}\n",
-      "rank", "mesh", width, "shard", "async", "fsdp", "remat", "optimizer", "mb", "sync",
-      "step (s)", "tokens/s", "MFU", "headroom", "bottleneck");
+  std::string out = fmt::format("{:>4}  {:<{}} ", "rank", "mesh", width);
+  if (batch_column)
+    out += fmt::format("{:>8} ", "batch");
+  out +=
+      fmt::format("{:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11}  {:>13}  {:>6}  {:>10}  {}\n",
+                  "shard", "async", "fsdp", "remat", "optimizer", "mb", "sync", "step (s)",
+                  "tokens/s", "MFU", "headroom", "bottleneck");
   for (std::size_t i = 0; i < s.top.size(); ++i) {
     const auto& rp = s.top[i];
     const auto& p = rp.plan;
+    out += fmt::format("{:>4}  {:<{}} ", i + 1, mesh_text(p), width);
+    if (batch_column)
+      out += fmt::format("{:>8} ", p.global_batch);
     out += fmt::format(
-        "{:>4}  {:<{}} {:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11.5f}  {:>13.4g}  "
-        "{:>5.1f}%  "
-        "{:>10} "
-        " "
+        "{:<6} {:<5} {:<5} {:<9} {:<9} {:>3} {:<6}  {:>11.5f}  {:>13.4g}  {:>5.1f}%  {:>10}  "
         "{}\n",
         // Megatron's layout with sequence parallelism fixes the sharding: "seq" (docs/sweep.md).
-        i + 1, mesh_text(p), width, p.sequence_parallel ? "seq" : to_string(p.sharding),
+        p.sequence_parallel ? "seq" : to_string(p.sharding),
         p.async_collective_matmul ? "on" : "off", p.fsdp ? "on" : "off", to_string(p.remat),
         to_string(p.optimizer.kind), p.microbatches,
         // The gradient sync only differs with FSDP and microbatches (docs/plans.md).
@@ -282,10 +291,10 @@ std::string sweep_text(const ModelConfig& model, const HardwareProfile& hardware
                                 options.chips, hardware.display_name, options.top);
   out += counts_text(result);
   if (result.top.empty()) {
-    out += "No plan fits in memory.\n";
+    out += sweep::no_plan_text(result);
     return out;
   }
-  out += fmt::format("\n{}", plan_table(model, result));
+  out += fmt::format("\n{}", plan_table(result, options.space.global_batches.size() > 1));
   out += fmt::format("Step-time band of #1: {}; model error: {}\n",
                      band_text(execution::step_band(result.top[0].result, hardware)),
                      statuses_text(execution::step_band(result.top[0].result, hardware)));
@@ -482,7 +491,7 @@ std::string capacity_text(const sweep::CapacityReport& rep) {
     out += question_text(rep);
   out += counts_text(rep.sweep);
   if (!rep.has_best) {
-    out += "No plan fits in memory on this many chips.\n";
+    out += sweep::no_plan_text(rep.sweep);
     return out;
   }
   const auto& b = rep.sweep.top.front();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -167,6 +168,8 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
   // Largest batch per replica: memory grows with the microbatch, so bisect on it.
   const auto linears = layer_linears(model);
   const ParamCounts params = count_params(model);
+  if (options.phase)
+    options.phase("largest batch that fits", 0, 3);
   for (const auto remat : {Remat::None, Remat::Selective, Remat::Full}) {
     LargestBatch lb;
     lb.remat = remat;
@@ -224,6 +227,9 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
   std::sort(counts.begin(), counts.end());
   for (const auto c : counts)
     rep.scaling.push_back(scaled_plan(model, hardware, best.plan, c));
+  const auto points = static_cast<std::int64_t>(rep.scaling.size());
+  if (options.phase)
+    options.phase("scaling curve", 0, points);
 
   // Simulate the points in parallel (threads, or ranks: sim/sweep/distribution.hpp); each result
   // goes to its own slot.
@@ -252,6 +258,15 @@ CapacityReport build_capacity_report(const ModelConfig& model, const HardwarePro
   };
   for (const auto i : to_simulate)
     items.labels.push_back(plan_summary(rep.scaling[i].plan));
+  if (options.phase) {
+    // The points that need no simulation are done already.
+    const auto ready = points - static_cast<std::int64_t>(to_simulate.size());
+    if (ready > 0)
+      options.phase("scaling curve", ready, points);
+    items.progress = [&options, ready, points](const SweepProgress& p) {
+      options.phase("scaling curve", ready + p.done, points);
+    };
+  }
   Evaluation evaluation = options.distribution != nullptr ? options.distribution->evaluate(items)
                                                           : evaluate_locally(items);
   for (std::size_t j = 0; j < to_simulate.size(); ++j) {

@@ -29,6 +29,9 @@ struct CapacityOptions {
   std::int64_t max_search_chips = 0;   // capacity questions: 0 = the profile's largest system
   std::function<void(const SweepProgress&)> progress;
   Distribution* distribution = nullptr;  // where the simulations run (SweepOptions)
+  // Called (serialized) as each phase after the sweep starts (done 0) and as its steps finish:
+  // "largest batch that fits" (3 remat policies), "scaling curve" (chip counts). May be empty.
+  std::function<void(const std::string& phase, std::int64_t done, std::int64_t total)> phase;
 };
 
 // A capacity question (`report --days N`, `--budget USD`, docs/report.md "Capacity questions"):

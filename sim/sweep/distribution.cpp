@@ -19,6 +19,35 @@ double kth_best(std::vector<double> values, std::int64_t k) {
   return values[static_cast<std::size_t>(k - 1)];
 }
 
+// The simulations still expected, for progress (docs/sweep.md "Progress"): every completed
+// simulation's ratio of throughput to bound predicts the others from their bounds (the largest
+// ratio seen: pruning is fast once plans that reach their bounds appear); the K-th best of the
+// simulated and
+// predicted throughputs is the predicted final pruning threshold, and the undecided positions
+// whose bound reaches it are the work left. Before any simulation: the sweep's expected count.
+std::int64_t expected_remaining(const std::vector<double>& bound,
+                                const std::vector<std::pair<std::size_t, double>>& completed,
+                                std::int64_t top, std::size_t from,
+                                std::int64_t expected_simulations, std::int64_t simulated) {
+  if (completed.empty() || bound.empty())
+    return std::max<std::int64_t>(0, expected_simulations - simulated);
+  std::vector<double> ratios, tps;
+  for (const auto& [pos, t] : completed) {
+    ratios.push_back(t / bound[pos]);
+    tps.push_back(t);
+  }
+  const double ratio = *std::max_element(ratios.begin(), ratios.end());
+  for (std::size_t i = from; i < bound.size(); ++i)
+    tps.push_back(bound[i] * ratio);
+  const double kth = kth_best(std::move(tps), top);
+  std::int64_t left = 0;
+  for (std::size_t i = from; i < bound.size(); ++i) {
+    if (kth < 0 || bound[i] >= kth)
+      ++left;
+  }
+  return left;
+}
+
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0')
@@ -64,6 +93,7 @@ std::optional<std::size_t> Dispatcher::next() {
       stop_ = true;
       return std::nullopt;
     }
+    ++running_;
     return pos;
   }
   return std::nullopt;
@@ -71,6 +101,7 @@ std::optional<std::size_t> Dispatcher::next() {
 
 void Dispatcher::complete(std::size_t position, ItemOutcome outcome) {
   std::lock_guard<std::mutex> lock(mutex_);
+  --running_;
   if (outcome.state == ItemOutcome::State::Done) {
     completed_.emplace_back(position, outcome.result.tokens_per_s);
     ++simulated_;
@@ -89,6 +120,10 @@ void Dispatcher::report_progress() {
   p.done = done_;
   p.total = static_cast<std::int64_t>(items_.count);
   p.simulated = simulated_;
+  p.remaining_simulations = expected_remaining(items_.bound, completed_, items_.top,
+                                               std::min(next_, items_.count),
+                                               items_.expected_simulations, simulated_) +
+                            running_;  // in flight on threads (and ranks)
   p.elapsed_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - items_.start).count();
   items_.progress(p);

@@ -31,6 +31,9 @@ struct WorkItems {
   // `top`-th best tokens/s among the items at positions < i simulated so far. Empty: no pruning.
   std::vector<double> bound;
   std::int64_t top = 0;
+  // The sweep's expected simulations (its work bound): the progress estimate before the first
+  // result (SweepProgress::remaining_simulations).
+  std::int64_t expected_simulations = 0;
   int threads = 1;  // simulation threads of this process
   // A failed item stops the hand-out (the command fails); false: every item runs regardless.
   bool stop_on_failure = true;
@@ -80,6 +83,7 @@ class Dispatcher {
   std::vector<std::pair<std::size_t, double>> completed_;  // (position, tokens/s)
   Evaluation evaluation_;
   std::int64_t done_ = 0, simulated_ = 0;
+  std::int64_t running_ = 0;  // handed out, not complete (progress only)
 };
 
 // The items on `items.threads` threads of this process.

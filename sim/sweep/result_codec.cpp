@@ -249,7 +249,7 @@ constexpr auto step_fields = [](auto& v, auto& x) {
   v(x.symmetry);
   v(x.memoized_data_collectives);
   v(x.stepwise_data_collectives);
-  // trace: always empty here (encode_step_result refuses one)
+  // trace, trace_chips: always empty here (encode_step_result refuses a trace)
 };
 
 enum : std::uint8_t { kNotRun = 0, kDone = 1, kInputError = 2, kOtherError = 3, kRefused = 4 };
@@ -257,7 +257,7 @@ enum : std::uint8_t { kNotRun = 0, kDone = 1, kInputError = 2, kOtherError = 3, 
 }  // namespace
 
 void encode_step_result(ByteWriter& w, const execution::StepResult& result) {
-  if (!result.trace.empty())
+  if (!result.trace.empty() || !result.trace_chips.empty())
     throw std::logic_error("sweep result codec: a result with a trace");
   Put put{w};
   step_fields(put, result);

@@ -634,6 +634,7 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
     items.labels.push_back(plan_summary(c.plan));
   }
   items.top = options.top;
+  items.expected_simulations = result.expected_simulations;
   items.threads = options.threads;
   items.max_seconds = options.max_seconds;
   items.start = start;

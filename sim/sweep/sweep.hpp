@@ -43,6 +43,10 @@ struct SweepProgress {
   std::int64_t done = 0;   // candidates decided (simulated or pruned)
   std::int64_t total = 0;  // candidates that fit in memory
   std::int64_t simulated = 0;
+  // Simulations still to run, estimated from the simulated work so far (pruning included): the
+  // undecided candidates whose bound reaches the predicted final K-th best throughput, plus those
+  // simulating on other threads. For an ETA (docs/sweep.md "Progress"); 0 at the end.
+  std::int64_t remaining_simulations = 0;
   double elapsed_s = 0;
 };
 
@@ -103,6 +107,10 @@ struct SweepResult {
   bool partial = false;         // stopped by max_seconds: the ranking covers the simulated plans
   std::int64_t unfinished = 0;  // candidates neither simulated nor pruned when it stopped
   double wall_s = 0;            // not in JSON (depends on the machine)
+  // When no plan is ranked, the caller may fill these (sim/sweep/no_plan.hpp): the nearest chip
+  // counts below and above where a plan of the space fits; 0 when none was found or not searched.
+  std::int64_t nearest_chips_below = 0;
+  std::int64_t nearest_chips_above = 0;
 };
 
 // Every plan of the space for `chips`, finalized where possible, in enumeration order. Plans that

@@ -82,7 +82,9 @@ TEST_CASE("run: --trace writes a Chrome trace-event file, -o the JSON report", "
       ++named_chips;
   }
   CHECK(complete > 0);
-  CHECK(named_chips == 4 + 1);  // four chips and the links process
+  // Four chips; no links process: this plan's model-axis traffic is collectives, so no traced
+  // send has a first hop to show, and empty link tracks are left out (issue 16 item 7).
+  CHECK(named_chips == 4);
   std::ifstream report_file(dir + "/r.json");
   CHECK(json::parse(report_file)["schema"] == "meshsim.run/v1");
 }

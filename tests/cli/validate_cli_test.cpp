@@ -92,9 +92,9 @@ TEST_CASE("meshsim calibrate writes a profile that validate reads back", "[cli][
   const auto profile = nlohmann::json::parse(in);
   CHECK(profile["cost_model"]["calibrated"]["source"] == measurements);
   CHECK(profile["cost_model"].contains("matmul"));  // the profile's own fields stay
-  // The written profile loads, and with --model profile the fit axes are not held out.
+  // The written profile loads, and with --cost-model profile the fit axes are not held out.
   const auto v = run_meshsim("validate --measurements " + measurements + " --hardware " + out +
-                             " --model profile --json");
+                             " --cost-model profile --json");
   INFO(v.err);
   REQUIRE(v.exit_code == 0);
   const auto j = nlohmann::json::parse(v.out);

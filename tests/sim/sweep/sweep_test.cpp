@@ -125,7 +125,9 @@ TEST_CASE("sweep output is identical for -j 1 and -j 2", "[sweep][cli]") {
   REQUIRE(a.exit_code == 0);
   REQUIRE(b.exit_code == 0);
   CHECK(a.out == b.out);
-  CHECK(a.err.empty());  // no progress line when stderr is not a terminal
+  // Progress goes to stderr even when it is not a terminal (issue 16 item 6), never to stdout.
+  CHECK(a.err.find("sweep: enumerating") != std::string::npos);
+  CHECK(a.out.find("sweep: ") == std::string::npos);
   const auto j = nlohmann::json::parse(a.out);
   CHECK(j["schema"] == "meshsim.sweep/v1");
   REQUIRE(j["plans"].size() == 3);
