@@ -130,6 +130,8 @@ void Progress::still(const std::string& what, double elapsed_s) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (clock_() - last_any_s_ < 0.9 * interval_s_)
     return;  // other updates are coming: a heartbeat only fills silences
+  if (!pending_.empty())
+    return;  // the phase may still fail on bad input (its message must stand alone)
   emit(fmt::format("{}: {} elapsed", what, duration_text(elapsed_s)), false);
 }
 

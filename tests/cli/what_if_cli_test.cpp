@@ -13,8 +13,9 @@ using meshsim::testing::run_meshsim;
 using meshsim::testing::scratch_dir;
 using meshsim::testing::write_scratch_file;
 
-TEST_CASE("--set link bandwidth: the ring all-gather follows its closed form at 2x the links",
-          "[cli][whatif]") {
+TEST_CASE(
+    "what-if --set link bandwidth: the ring all-gather follows its closed form at 2x the links",
+    "[cli][whatif]") {
   const std::string base =
       "collective --op all-gather --bytes 1GiB --hardware tpu-v4 --group 64 --algorithm ring "
       "--json";
@@ -43,7 +44,8 @@ TEST_CASE("--set link bandwidth: the ring all-gather follows its closed form at 
   CHECK_FALSE(a.contains("overrides"));  // stock outputs are unchanged
 }
 
-TEST_CASE("--set chip.hbm on hardware show: the figure, its source, the name", "[cli][whatif]") {
+TEST_CASE("what-if --set chip.hbm on hardware show: the figure, its source, the name",
+          "[cli][whatif]") {
   const auto r = run_meshsim("hardware show h100-sxm --json --set chip.hbm=96GiB");
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
@@ -62,7 +64,7 @@ TEST_CASE("--set chip.hbm on hardware show: the figure, its source, the name", "
   CHECK(text.out.find("what-if") != std::string::npos);
 }
 
-TEST_CASE("--set model.depth: parameters follow the layer count", "[cli][whatif]") {
+TEST_CASE("what-if --set model.depth: parameters follow the layer count", "[cli][whatif]") {
   const auto stock = nlohmann::json::parse(run_meshsim("model show vit-b16 --json").out);
   const auto r = run_meshsim("model show vit-b16 --json --set depth=24");
   REQUIRE(r.exit_code == 0);
@@ -85,7 +87,8 @@ TEST_CASE("--set model.depth: parameters follow the layer count", "[cli][whatif]
   CHECK(rj["memory"]["capacity_bytes"].get<double>() == 64.0 * 1024 * 1024 * 1024);
 }
 
-TEST_CASE("--set: bad paths and values are one line naming --set, exit 2", "[cli][whatif]") {
+TEST_CASE("what-if --set: bad paths and values are one line naming --set, exit 2",
+          "[cli][whatif]") {
   struct Case {
     std::string args, expect;
   };
