@@ -49,6 +49,7 @@ void Progress::emit(const std::string& line, bool force) {
   if (!pending_.empty()) {
     const std::string phase = std::move(pending_);
     pending_.clear();
+    unconfirmed_ = false;  // work has reported: the phase has started
     emit(phase, true);
   }
   const double now = clock_();
@@ -86,6 +87,14 @@ void Progress::pending_phase(const std::string& text) {
   current_phase_ = text;
   phase_start_s_ = clock_();
   pending_ = text;
+  unconfirmed_ = true;
+}
+
+void Progress::confirm_pending() {
+  if (!enabled_)
+    return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  unconfirmed_ = false;
 }
 
 void Progress::sweep(const sweep::SweepProgress& p) {
@@ -130,7 +139,7 @@ void Progress::still(const std::string& what, double elapsed_s) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (clock_() - last_any_s_ < 0.9 * interval_s_)
     return;  // other updates are coming: a heartbeat only fills silences
-  if (!pending_.empty())
+  if (unconfirmed_)
     return;  // the phase may still fail on bad input (its message must stand alone)
   emit(fmt::format("{}: {} elapsed", what, duration_text(elapsed_s)), false);
 }

@@ -31,6 +31,9 @@ class Progress {
   // The same, written only with the next update of any kind (sweep, steps, still, phase): a
   // phase whose start may still fail on bad input, whose one-line message must stand alone.
   void pending_phase(const std::string& text);
+  // The pending phase can no longer fail: heartbeats may speak (the phase line itself waits, as
+  // before, for the next update).
+  void confirm_pending();
   // The sweep's state: candidates decided, simulations run and the ETA from the simulations that
   // may still run (SweepProgress::remaining_simulations) at the rate measured so far.
   void sweep(const sweep::SweepProgress& p);
@@ -59,7 +62,8 @@ class Progress {
   double phase_start_s_ = 0;
   bool open_line_ = false;  // a terminal line without its newline yet
   std::string current_phase_;
-  std::string pending_;  // a phase line not written yet (pending_phase)
+  std::string pending_;       // a phase line not written yet (pending_phase)
+  bool unconfirmed_ = false;  // pending_phase not confirmed yet: heartbeats stay silent
 };
 
 // While alive, a thread reports `what` through Progress::still every interval (the first after

@@ -203,9 +203,13 @@ void run_command(const RunOptions& o) {
   const auto progress = Progress::to_stderr("run", o.quiet);
   execution::StepResult result;
   {
-    // Silent unless it takes more than a few seconds (docs/guide/README.md "Progress").
-    const Heartbeat heartbeat(
-        progress, "simulating one step on " + std::to_string(plan.mesh.chips()) + " chips");
+    // Silent unless it takes more than a few seconds (docs/guide/README.md "Progress"), and
+    // until the step's limits are checked (a refusal stays one line).
+    const std::string what =
+        "simulating one step on " + std::to_string(plan.mesh.chips()) + " chips";
+    progress->pending_phase(what);
+    options.checked = [progress] { progress->confirm_pending(); };
+    const Heartbeat heartbeat(progress, what);
     result = execution::simulate_step(p.model, p.hardware, plan, trace, options);
   }
   progress->finish();

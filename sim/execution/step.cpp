@@ -206,6 +206,8 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
     }
     check_step_events(plan, events);
   }
+  if (options.checked)
+    options.checked();
   sim.run();
 
   account_step(ctx, programs, sim, result);

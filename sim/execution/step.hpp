@@ -7,6 +7,7 @@
 // (docs/execution.md "Replica symmetry"); the results are those of every chip.
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -152,6 +153,9 @@ struct StepOptions {
   // group's replicas when the others are shifts of them by whole leaf groups (issue 15; false:
   // only the replica symmetry above, for tests comparing the two).
   bool leaf_group_symmetry = true;
+  // Called once the step's limits are checked, before it simulates (from then on no bad-input
+  // error can come): `meshsim run` lets its progress heartbeat speak only then.
+  std::function<void()> checked;
 };
 
 // Simulates one step. `plan` must be finalized (finalize_plan) for `model` and `hardware`.

@@ -163,3 +163,25 @@ TEST_CASE("progress: on a terminal one line rewritten in place, phases kept", "[
                      "ETA 0 s") != std::string::npos);
   CHECK(written.back() == '\n');
 }
+
+TEST_CASE("progress: a heartbeat stays silent while a pending phase may still fail", "[ux]") {
+  double now = 0;
+  std::string written;
+  cli::Progress progress(
+      "run", true, false, [&](const std::string& s) { written += s; }, [&] { return now; }, 5.0);
+  progress.pending_phase("simulating one step on 1024 chips");
+  now = 30;  // long checks: a heartbeat would speak, but the step may still be refused
+  progress.still("simulating one step on 1024 chips", now);
+  CHECK(written.empty());
+  progress.finish();
+  CHECK(written.empty());      // finished without any update: the pending phase is never written
+  progress.confirm_pending();  // the limits are checked: from now on it may speak
+  now = 40;
+  progress.still("simulating one step on 1024 chips", now);
+  CHECK(written == "run: simulating one step on 1024 chips\n");  // the phase, then at 5 s...
+  now = 46;
+  progress.still("simulating one step on 1024 chips", now);
+  CHECK(written ==
+        "run: simulating one step on 1024 chips\nrun: simulating one step on 1024 chips: 46 s "
+        "elapsed\n");
+}
