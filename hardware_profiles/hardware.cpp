@@ -455,7 +455,11 @@ HardwareProfile load_hardware(const std::string& name_or_path, std::vector<JsonO
                               const std::string& flag) {
   if (overrides.empty())
     return load_hardware(name_or_path);
-  auto [document, file] = profile_source(name_or_path);
+  // Named, not a structured binding: the lambda below captures them (C++17 forbids capturing a
+  // binding; clang rejects it).
+  auto loaded = profile_source(name_or_path);
+  nlohmann::json& document = loaded.first;
+  const std::string& file = loaded.second;
   const std::string what =
       "hardware profile " +
       (document.is_object() && document.contains("name") && document.at("name").is_string()
