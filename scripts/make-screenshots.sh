@@ -21,7 +21,7 @@ cd "$root"
 for name in vit-22b_tpu-v4_1024 vit-22b_h100_1024 vit-e14_tpu-v4_256; do
   "$meshsim" html "reports/$name.json" -o "$tmp/$name.html"
   "$chromium" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars \
-    --virtual-time-budget=10000 --window-size=1200,2350 --screenshot="$out/$name.png" \
+    --virtual-time-budget=10000 --window-size=1200,3400 --screenshot="$out/$name.png" \
     "file://$tmp/$name.html" > /dev/null 2>&1
   echo "make-screenshots: $out/$name.png"
 done

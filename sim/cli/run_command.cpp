@@ -18,6 +18,7 @@
 #include "sim/limits.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/report/csv_tables.hpp"
+#include "sim/report/layer_timeline.hpp"
 #include "sim/report/run_report.hpp"
 
 namespace meshsim::cli {
@@ -195,9 +196,12 @@ void warn_if_not_fitting(const Plan& plan, const execution::StepResult& r) {
 void run_command(const RunOptions& o) {
   Prepared p = prepare(o);
   const Plan& plan = p.plans.front();
-  execution::TraceOptions trace;
-  trace.enabled = !o.trace_path.empty();
-  trace.chips = o.trace_chips;
+  // Without --trace, the first chip alone is traced, symmetry kept, for the JSON's layer timeline.
+  execution::TraceOptions trace = report::layer_timeline_trace();
+  if (!o.trace_path.empty()) {
+    trace.chips = o.trace_chips;
+    trace.keep_symmetry = false;
+  }
   execution::StepOptions options;
   options.replica_symmetry = !o.all_chips;
   const auto progress = Progress::to_stderr("run", o.quiet);
@@ -290,7 +294,8 @@ void compare_command(const RunOptions& o) {
   std::vector<execution::StepResult> results;
   std::vector<report::RunInputs> run_inputs;
   for (const auto& c : columns) {
-    results.push_back(execution::simulate_step(model, profiles[c.hardware], c.plan));
+    results.push_back(execution::simulate_step(model, profiles[c.hardware], c.plan,
+                                               report::layer_timeline_trace()));
     run_inputs.push_back({&model, &profiles[c.hardware], &c.plan});
   }
   const std::string json = report::compare_json(run_inputs, results);

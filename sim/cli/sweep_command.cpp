@@ -26,6 +26,7 @@
 #include "sim/limits.hpp"
 #include "sim/report/csv_tables.hpp"
 #include "sim/report/html_report.hpp"
+#include "sim/report/layer_timeline.hpp"
 #include "sim/report/sweep_report.hpp"
 #include "sim/sweep/capacity.hpp"
 #include "sim/sweep/distribution.hpp"
@@ -336,9 +337,9 @@ void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
     check_output(o, model, hardware);
   // Progress on rank 0 only; the other ranks are quiet.
   const auto progress = Progress::to_stderr("report", o.quiet || !dist.is_root());
-  progress->pending_phase(
-      goal.active() ? std::string("capacity question: sweeps at the chip counts searched")
-                    : fmt::format("phase 1/3: sweep of the plans of {} chips", o.chips));
+  progress->pending_phase(goal.active()
+                              ? std::string("capacity question: sweeps at the chip counts searched")
+                              : fmt::format("phase 1/3: sweep of the plans of {} chips", o.chips));
   co.progress = [progress](const sweep::SweepProgress& p) { progress->sweep(p); };
   co.distribution = &dist;
   // Phases 2 and 3 (sim/sweep/capacity.hpp); a heartbeat fills silences (a long simulation).
@@ -367,6 +368,16 @@ void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
     sweep::SweepSpace space;
     space.global_batches = {rep.global_batch};
     sweep::find_nearest_chips(model, hardware, space, rep.sweep);
+  }
+  if (rep.has_best) {
+    // The best plan once more, its first chip traced (replica symmetry kept): the report's
+    // timeline of one layer. The same inputs give the same step, so only the trace is taken.
+    auto& best = rep.sweep.top.front();
+    progress->phase("the best plan's layer timeline");
+    auto traced =
+        execution::simulate_step(model, hardware, best.plan, report::layer_timeline_trace());
+    best.result.trace = std::move(traced.trace);
+    best.result.trace_chips = std::move(traced.trace_chips);
   }
   progress->finish();
   const std::string json = report::capacity_json(rep);

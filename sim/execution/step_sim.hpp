@@ -170,17 +170,16 @@ class StepSim {
         // Per stage: its model group (the whole model axis, or with two model axes, p = 1, one
         // group of model1 or model2), or its k data groups.
         const bool model_axis = is_model_axis(in.axis);
-        const auto& group =
-            in.axis == Axis::Model ? model_groups_[static_cast<std::size_t>(st)]
-            : model_axis           ? groups_of(in.axis)[0]
-                                   : data_groups_[static_cast<std::size_t>(st * k)];
+        const auto& group = in.axis == Axis::Model ? model_groups_[static_cast<std::size_t>(st)]
+                            : model_axis           ? groups_of(in.axis)[0]
+                                                   : data_groups_[static_cast<std::size_t>(st * k)];
         const auto name =
             collectives::default_collective_algorithm(in.op, topology, group, in.bytes);
         const auto& algorithm = collectives::find_collective_algorithm(name, in.op);
-        const double groups = static_cast<double>(
-            in.axis == Axis::Model ? replicas_
-            : model_axis           ? replicas_ * groups_per_replica(in.axis)
-                                   : k);
+        const double groups =
+            static_cast<double>(in.axis == Axis::Model ? replicas_
+                                : model_axis           ? replicas_ * groups_per_replica(in.axis)
+                                                       : k);
         events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
       }
     }
@@ -535,7 +534,7 @@ class StepSim {
       symmetry_note_ = "off: every chip simulated (--all-chips)";
       return;
     }
-    if (trace_.enabled) {
+    if (trace_.enabled && !(trace_.keep_symmetry && trace_.chips <= k)) {
       symmetry_note_ = "off: a trace simulates every chip";
       return;
     }
@@ -672,10 +671,9 @@ class StepSim {
       TranslationSymmetry sym;
       std::int64_t per_group = 1;
       shift_why = leaf_group_symmetry(topology, view, sym, per_group);
-      if (shift_why.empty() &&
-          try_shifts(sym, per_group,
-                     "shifts of the first leaf group's " + std::to_string(per_group) +
-                         " by whole leaf groups"))
+      if (shift_why.empty() && try_shifts(sym, per_group,
+                                          "shifts of the first leaf group's " +
+                                              std::to_string(per_group) + " by whole leaf groups"))
         return;
     }
     if (!why.empty()) {
@@ -761,8 +759,8 @@ class StepSim {
         program.code[s->collective_instr_[static_cast<std::size_t>(s->stage_of(c))][slot]];
     s->member_done(
         c, Axis::Data, in.slot, in.row, program.names[static_cast<std::size_t>(in.name)],
-        s->data_start_[static_cast<std::size_t>(c) * static_cast<std::size_t>(s->max_coll_) +
-                       slot]);
+        s->data_start_[static_cast<std::size_t>(c) * static_cast<std::size_t>(s->max_coll_) + slot],
+        s->traced(c) ? &in : nullptr);
   }
 
   struct BatchOutcome {
@@ -842,17 +840,19 @@ class StepSim {
             row_of(c, in.row).comm_ps += static_cast<double>((arrive - now).ps());
             row_of(c, in.row).bytes += static_cast<double>(in.bytes);
           }
-          if (traced(c)) {
+          if (traced(c) || traced(dst)) {
             // The send on this chip, its receive on the peer (from the send until the data has
-            // arrived), one flow id joining them.
+            // arrived), one flow id joining them when both chips are traced.
             const char* category = in.axis == Axis::Pipeline ? "pipeline-comm" : "model-comm";
             const auto peer = placement_.chip[static_cast<std::size_t>(dst)];
-            const std::uint64_t flow = ++flows_;
-            auto& sent =
-                record(c, 1, "send to chip " + std::to_string(peer), category, now, arrive, in);
-            sent.bytes = static_cast<double>(in.bytes);
-            sent.peer = peer;
-            sent.flow = traced(dst) ? flow : 0;
+            const std::uint64_t flow = traced(c) && traced(dst) ? ++flows_ : 0;
+            if (traced(c)) {
+              auto& sent =
+                  record(c, 1, "send to chip " + std::to_string(peer), category, now, arrive, in);
+              sent.bytes = static_cast<double>(in.bytes);
+              sent.peer = peer;
+              sent.flow = flow;
+            }
             if (traced(dst)) {
               auto& got = record(dst, 3, "receive from chip " + std::to_string(placement_.chip[ci]),
                                  category, now, arrive, in);
@@ -860,6 +860,8 @@ class StepSim {
               got.peer = placement_.chip[ci];
               got.flow = flow;
             }
+            if (!traced(c))
+              break;
             // The link-class track shows the first hop's class (ICI, NVLink, NIC).
             network_.topology().route(placement_.chip[ci],
                                       placement_.chip[static_cast<std::size_t>(dst)], route_);

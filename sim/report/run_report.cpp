@@ -14,6 +14,7 @@
 #include "common/version.hpp"
 #include "sim/execution/uncertainty.hpp"
 #include "sim/network/topology.hpp"
+#include "sim/report/layer_timeline.hpp"
 
 namespace meshsim::report {
 namespace {
@@ -214,6 +215,8 @@ json result_json(const RunInputs& in, const execution::StepResult& r) {
                         {"recompute_s", r.slowest.recompute_s},
                         {"optimizer_s", r.slowest.optimizer_s},
                         {"bottleneck", r.bottleneck}};
+  if (const json timeline = layer_timeline_json(r); !timeline.is_null())
+    j["layer_timeline"] = timeline;
   j["simulation"] = {{"events", r.events},
                      {"transfers", r.transfers},
                      {"simulated_chips", r.simulated_chips},
@@ -477,8 +480,7 @@ std::string run_text(const RunInputs& in, const execution::StepResult& r) {
     out += fmt::format(
         "  embedding + LM head  {} compute, {} exposed model-axis traffic (slowest chip, per "
         "step); logits etc. {} per chip\n",
-        seconds(r.lm_head_compute_s), seconds(r.lm_head_exposed_s),
-        bytes(lm_head_bytes(r)));
+        seconds(r.lm_head_compute_s), seconds(r.lm_head_exposed_s), bytes(lm_head_bytes(r)));
   }
   out += fmt::format("  compute only         {}   lower bound {} (compute {}, comm {})\n",
                      seconds(r.compute_only_s), seconds(r.lower_bound_s),
@@ -717,24 +719,23 @@ std::string trace_json(const RunInputs& inputs, const execution::StepResult& res
   for (const auto& c : result.trace_chips) {
     if (threads.count(c.chip) == 0)
       continue;  // a chip without events gets no track
-    events.push_back(
-        {{"ph", "M"},
-         {"pid", c.chip},
-         {"tid", 0},
-         {"name", "process_name"},
-         {"args",
-          {{"name", c.stage >= 0 ? fmt::format("chip {} (data {}, stage {}, model {})", c.chip,
-                                               c.data, c.stage, c.model)
-                                 : fmt::format("chip {} (data {}, model {})", c.chip, c.data,
-                                               c.model)}}}});
+    events.push_back({{"ph", "M"},
+                      {"pid", c.chip},
+                      {"tid", 0},
+                      {"name", "process_name"},
+                      {"args",
+                       {{"name", c.stage >= 0 ? fmt::format("chip {} (data {}, stage {}, model {})",
+                                                            c.chip, c.data, c.stage, c.model)
+                                              : fmt::format("chip {} (data {}, model {})", c.chip,
+                                                            c.data, c.model)}}}});
     events.push_back(
         {{"ph", "M"},
          {"pid", c.chip},
          {"tid", 0},
          {"name", "process_sort_index"},
          {"args",
-          {{"sort_index", (c.data * 1'000 + std::max<std::int64_t>(0, c.stage)) * 1'000'000 +
-                              c.model}}}});
+          {{"sort_index",
+            (c.data * 1'000 + std::max<std::int64_t>(0, c.stage)) * 1'000'000 + c.model}}}});
     name_threads(c.chip);
   }
   if (threads.count(links_pid) > 0) {  // only the link classes that carried traced sends

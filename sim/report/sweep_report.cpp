@@ -12,6 +12,7 @@
 #include "common/version.hpp"
 #include "sim/execution/uncertainty.hpp"
 #include "sim/plan/sharding.hpp"
+#include "sim/report/layer_timeline.hpp"
 #include "sim/report/run_report.hpp"
 #include "sim/sweep/no_plan.hpp"
 
@@ -384,6 +385,9 @@ std::string capacity_json(const sweep::CapacityReport& rep) {
     j["cost_usd"] = nullptr;
   } else {
     j["best_plan"] = plan_entry(model, hw, rep.sweep.top.front(), 1);
+    if (const json timeline = layer_timeline_json(rep.sweep.top.front().result);
+        !timeline.is_null())
+      j["layer_timeline"] = timeline;
     // The band scales every total with the best plan's step time.
     const auto band = execution::step_band(rep.sweep.top.front().result, hw);
     const double lo = band.low_s / band.step_time_s, hi = band.high_s / band.step_time_s;

@@ -2,7 +2,8 @@
 // loaded in headless Chromium, which runs Chart.js and sim/report/html/page.js; the DOM it dumps
 // must say the page finished (data-status="done") with no JavaScript error (data-errors="0",
 // window errors and console.error counted), and the scaling chart must have one point per
-// simulated scaling row of the JSON. A screenshot is taken and must be a PNG.
+// simulated scaling row of the JSON, and the timeline of one layer every event of its passes. A
+// screenshot is taken and must be a PNG.
 //
 // Hidden tag: run by the CTest test "html reports render in headless chromium" (tests/
 // CMakeLists.txt), which counts exit code 77 as skipped: the test exits 77, with a message, only
@@ -71,6 +72,24 @@ std::string attribute(const std::string& dom, const std::string& marker, const s
   return m[1];
 }
 
+// The timeline of one layer (issue 16 item 1): one chart per pass of the document's
+// layer_timeline, drawing every event of the pass except those named in the caption as done
+// before it.
+void check_timeline(const std::string& dom, const nlohmann::json& timeline) {
+  REQUIRE(timeline.is_object());
+  REQUIRE(timeline.at("passes").size() == 2);
+  for (const auto& pass : timeline.at("passes")) {
+    const std::string id = "id=\"chart-timeline-" + pass.at("pass").get<std::string>() + "\"";
+    INFO(id);
+    const std::string drawn = attribute(dom, id, "data-events");
+    const std::string before = attribute(dom, id, "data-before");
+    REQUIRE(drawn.find('<') == std::string::npos);
+    REQUIRE(before.find('<') == std::string::npos);
+    CHECK(std::stoul(drawn) + std::stoul(before) == pass.at("events").size());
+    CHECK(std::stoul(drawn) > 0);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("html reports render in headless chromium", "[.browser]") {
@@ -109,9 +128,10 @@ TEST_CASE("html reports render in headless chromium", "[.browser]") {
     CHECK(attribute(dom, "id=\"scaling-table\"", "data-rows") ==
           std::to_string(doc.at("scaling").at("points").size()));
     CHECK(dom.find("<th>days</th><th>cost</th>") != std::string::npos);
+    check_timeline(dom, doc.at("layer_timeline"));
 
     const std::string png = dir + "/" + name + ".png";
-    capture(chromium + chromium_flags() + "--window-size=1200,2600 --screenshot=" + png +
+    capture(chromium + chromium_flags() + "--window-size=1200,3400 --screenshot=" + png +
             " file://" + html + " >/dev/null 2>&1");
     const std::string image = slurp(png);
     REQUIRE(image.size() > 10000);
@@ -155,6 +175,7 @@ TEST_CASE("html reports render in headless chromium", "[.browser]") {
       const auto& first = run.contains("plans") ? run.at("plans").at(0) : run;
       CHECK(attribute(dom, "id=\"chart-layer\"", "data-points") ==
             std::to_string(first.at("linears").size()));
+      check_timeline(dom, first.at("layer_timeline"));
     }
   }
 }

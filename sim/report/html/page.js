@@ -191,8 +191,99 @@
                   rows.map(function (r) { return num(r.m.capacity_bytes); }),
                   "Top plans, then the scaling points.");
     }
-    note("No timeline of one layer: the report JSON carries no per-op times; " +
-         "`meshsim run --trace FILE` writes one for Perfetto.");
+    timelineCharts(doc.layer_timeline, "the best plan");
+  }
+
+  // The timeline of one layer on one chip (layer_timeline in the JSON, docs/run-json.md): one
+  // chart per pass, one row per track, one floating bar per slice of the trace, in milliseconds
+  // from the pass's first compute slice. Slices that began long before (a prefetched weight
+  // all-gather) are drawn from the left edge; the caption counts them.
+  var TIMELINE_COLORS = {
+    "compute": "#4e79a7",
+    "recompute": "#f28e2b",
+    "model-axis sends": "#e15759",
+    "model-axis collectives": "#ff9d9a",
+    "model-axis receives": "#b07aa1",
+    "data-axis collectives": "#59a14f",
+    "waiting": "#bab0ac"
+  };
+  function timelineCharts(tl, whose) {
+    if (!tl || !tl.passes || tl.passes.length === 0) {
+      note("No timeline of one layer in this document (saved by an older meshsim); " +
+           "`meshsim run --trace FILE` writes a full trace for Perfetto.");
+      return;
+    }
+    var where = "chip " + tl.chip + " (data " + tl.data_index + ", model " + tl.model_index +
+                (tl.stage !== null && tl.stage !== undefined ? ", stage " + tl.stage : "") + ")";
+    tl.passes.forEach(function (p) {
+      var ms = function (s) { return s * 1e3; };
+      // The left edge: 10% of the span before the first compute slice, rounded to a whole
+      // power-of-ten step in milliseconds.
+      var leftMs = -0.1 * ms(p.span_s);
+      var unit = Math.pow(10, Math.floor(Math.log10(Math.abs(leftMs) || 1)));
+      leftMs = Math.floor(leftMs / unit) * unit;
+      var left = leftMs / 1e3;
+      var early = 0;
+      var before = [];
+      var keys = [];
+      var byKey = {};
+      p.events.forEach(function (e) {
+        if (e.start_s + e.duration_s <= left) {
+          // Over before the window opens (prefetched): named in the caption, not drawn.
+          before.push(e.op + " (" + e.track + ") from " + ms(e.start_s).toFixed(2) + " to " +
+                      ms(e.start_s + e.duration_s).toFixed(2) + " ms");
+          return;
+        }
+        var key = e.category === "wait" ? "waiting"
+                  : e.pass === "recompute" && e.track === "compute" ? "recompute" : e.track;
+        if (!byKey[key]) { byKey[key] = []; keys.push(key); }
+        var start = e.start_s;
+        if (start < left) { early += 1; start = left; }
+        byKey[key].push({ x: [ms(start), ms(Math.max(start, e.start_s + e.duration_s))],
+                          y: e.track, op: e.op, from: ms(e.start_s), dur: ms(e.duration_s),
+                          bytes: e.bytes, flop: e.flop, peer: e.peer });
+      });
+      var rows = tl.tracks.filter(function (t) {
+        return keys.some(function (k) {
+          return byKey[k].some(function (d) { return d.y === t; });
+        });
+      });
+      var datasets = keys.map(function (k) {
+        return { label: k, data: byKey[k], grouped: false, borderSkipped: false,
+                 backgroundColor: TIMELINE_COLORS[k] || COLORS.other, barPercentage: 0.8,
+                 categoryPercentage: 1.0 };
+      });
+      var figure = chart("chart-timeline-" + p.pass,
+          "Layer " + tl.layer + ", " + p.pass +
+          (p.events.some(function (e) { return e.pass === "recompute"; }) ? " with recompute"
+                                                                          : "") +
+          ", on " + where,
+          "Microbatch " + tl.microbatch + " of " + whose + "; milliseconds from the pass's first " +
+          "compute slice (step time " + p.origin_s.toFixed(4) + " s); the span is " +
+          ms(p.span_s).toFixed(2) + " ms. " +
+          (early > 0 ? early + " slice(s) began before the left edge and are drawn from it. "
+                     : "") +
+          (before.length > 0 ? "Done before the pass, not drawn: " + before.join("; ") + ". "
+                             : "") +
+          "Hover a bar for its op, bytes and FLOP.", {
+        type: "bar",
+        data: { labels: rows, datasets: datasets },
+        options: {
+          indexAxis: "y",
+          scales: { x: { min: leftMs, title: { display: true, text: "milliseconds" } },
+                    y: { stacked: false } },
+          plugins: { tooltip: { callbacks: { label: function (c) {
+            var r = c.raw;
+            return r.op + ": " + r.from.toFixed(3) + " ms + " + r.dur.toFixed(3) + " ms" +
+                   (r.bytes ? ", " + (r.bytes / 1e6).toFixed(2) + " MB" : "") +
+                   (r.flop ? ", " + (r.flop / 1e9).toFixed(1) + " GFLOP" : "") +
+                   (r.peer !== undefined ? ", peer chip " + r.peer : "");
+          } } } }
+        }
+      });
+      figure.setAttribute("data-events", String(p.events.length - before.length));
+      figure.setAttribute("data-before", String(before.length));
+    });
   }
 
   function sweepPage(doc) {
@@ -245,8 +336,7 @@
       };
       chart("chart-layer", "One layer on the critical chip, per linear (" + names[0] + ")",
             "Compute, collective time and the part of it left exposed, forward and backward, " +
-            "per linear of one layer. A per-op timeline is not in the JSON: `meshsim run " +
-            "--trace FILE` writes one for Perfetto.", {
+            "per linear of one layer.", {
         type: "bar",
         data: { labels: linears.map(function (l) { return l.name; }), datasets: [
           { label: "forward compute", backgroundColor: "#4e79a7", data: pass("f", "forward", "compute_s") },
@@ -259,6 +349,7 @@
         options: { scales: { y: { beginAtZero: true, title: { display: true, text: "seconds per layer" } } } }
       });
     }
+    timelineCharts(r0.layer_timeline, names[0]);
   }
 
   function main() {
