@@ -21,4 +21,10 @@ std::int64_t parse_count(std::string_view text, std::int64_t min, std::int64_t m
 // "1 to 9223372036854775807 (digits with an optional suffix k, M, G or T, e.g. 64k)".
 std::string count_range_text(std::int64_t min, std::int64_t max);
 
+// An amount (days, dollars, a price) in the same grammar, the fraction unrestricted: a real number
+// within [min, max]; throws InputError (site empty, as parse_count) naming the text, the `unit`
+// and the range otherwise.
+double parse_amount(std::string_view text, double min, double max, std::string_view unit);
+std::string amount_range_text(double min, double max, std::string_view unit);
+
 }  // namespace meshsim

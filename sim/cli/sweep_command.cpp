@@ -118,56 +118,15 @@ struct SweepCliOptions {
   bool quiet = false;
 };
 
-// A positive amount (days, dollars): digits with an optional fraction and an optional suffix
-// k/M/G/T (powers of 1000, as counts), within [lo, hi]. One line naming the flag otherwise.
-double parse_amount(const std::string& text, const char* flag, double lo, double hi,
-                    const char* what) {
-  const std::string name = std::string(flag).substr(2);
-  std::size_t digits = 0;
-  bool dot = false, ok = !text.empty();
-  std::size_t i = 0;
-  for (; ok && i < text.size(); ++i) {
-    const char c = text[i];
-    if (c >= '0' && c <= '9')
-      ++digits;
-    else if (c == '.' && !dot)
-      dot = true;
-    else
-      break;
+// A positive amount (days, dollars, a price): the count grammar with a fraction
+// (common/count.hpp), within [lo, hi]. One line naming the flag otherwise.
+double parse_flag_amount(const std::string& text, const char* flag, double lo, double hi,
+                         const char* unit) {
+  try {
+    return parse_amount(text, lo, hi, unit);
+  } catch (const InputError& e) {
+    throw e.located({flag, "", std::string(flag).substr(2)});
   }
-  double scale = 1;
-  if (i + 1 == text.size()) {
-    switch (text[i]) {
-      case 'k':
-        scale = 1e3;
-        break;
-      case 'M':
-        scale = 1e6;
-        break;
-      case 'G':
-        scale = 1e9;
-        break;
-      case 'T':
-        scale = 1e12;
-        break;
-      default:
-        ok = false;
-    }
-  } else if (i != text.size()) {
-    ok = false;
-  }
-  if (digits == 0)
-    ok = false;
-  const double value = ok ? std::strtod(text.substr(0, i).c_str(), nullptr) * scale : 0;
-  const std::string allowed = fmt::format(
-      "{} from {:g} to {:g} ({}digits with an optional "
-      "fraction and suffix k, M, G or T)",
-      what, lo, hi, "");
-  if (!ok)
-    throw InputError({flag, "", name}, "not a number", "'" + text + "'", allowed);
-  if (!(value >= lo && value <= hi))
-    throw InputError({flag, "", name}, "out of range", "'" + text + "'", allowed);
-  return value;
 }
 
 void check_common(const SweepCliOptions& o, bool chips_optional = false) {
@@ -277,12 +236,12 @@ void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
     check_outputs(outputs_of(o), {});
   sweep::CapacityGoal goal;
   if (!o.days.empty())
-    goal.max_days = parse_amount(o.days, "--days", 1e-3, 1e5, "days");
+    goal.max_days = parse_flag_amount(o.days, "--days", 1e-3, 1e5, "days");
   if (!o.budget.empty())
-    goal.max_cost_usd = parse_amount(o.budget, "--budget", 1e-2, 1e13, "US dollars");
+    goal.max_cost_usd = parse_flag_amount(o.budget, "--budget", 1e-2, 1e13, "US dollars");
   std::optional<double> price;
   if (!o.price.empty())
-    price = parse_amount(o.price, "--price", 1e-4, 1e4, "US dollars per chip-hour");
+    price = parse_flag_amount(o.price, "--price", 1e-4, 1e4, "US dollars per chip-hour");
   check_common(o, goal.active());
   if (o.chips == 0 && !goal.active()) {
     throw InputError({"--chips", "", "chips"}, "required", "no --chips",

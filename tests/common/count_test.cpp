@@ -73,3 +73,28 @@ TEST_CASE("count: beyond the range is an error naming the range, not a saturated
   CHECK_THROWS_AS(parse_count("0", 1), InputError);
   CHECK_THROWS_AS(parse_count("5k", 1, 4096), InputError);
 }
+
+TEST_CASE("amount: the count grammar with any fraction, within a real range", "[count]") {
+  using meshsim::parse_amount;
+  CHECK(parse_amount("30", 1e-3, 1e5, "days") == 30);
+  CHECK(parse_amount("0.5", 1e-3, 1e5, "days") == 0.5);
+  CHECK(parse_amount("2.25", 0, 10, "USD") == 2.25);
+  CHECK(parse_amount("1.5M", 1, 1e13, "USD") == 1.5e6);
+  CHECK(parse_amount("12.29", 1e-4, 1e4, "USD per chip-hour") == Approx(12.29));
+  // The same refusals as a count (no sign, exponent, other base, space, leading zero), one
+  // grammar for every flag.
+  for (const char* text : {"-1", "+1", "1e3", "0x10", "010", " 1", "1 ", "1.", ".5", "", "k", "1,5",
+                           "nan", "inf", "1.5x", "64K"}) {
+    INFO(text);
+    CHECK_THROWS_AS(parse_amount(text, 0, 1e13, "USD"), InputError);
+  }
+  // Out of range, with the unit and the range in the message.
+  try {
+    parse_amount("0.0001", 1e-3, 1e5, "days");
+    FAIL("accepted a value below the range");
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("out of range") != std::string::npos);
+    CHECK(what.find("days from 0.001 to 100k") != std::string::npos);
+  }
+}
