@@ -146,36 +146,36 @@ Placement place(const Plan& plan, const network::Topology& topology) {
   return p;
 }
 
-collectives::Group Placement::model_group(std::int64_t d) const {
+namespace {
+
+// The `count` chips at mesh positions first, first + stride, ..., as a group of `shape`.
+collectives::Group strided_group(const std::vector<std::int32_t>& chip, std::int64_t first,
+                                 std::int64_t stride, std::int64_t count,
+                                 const std::vector<int>& shape) {
   collectives::Group g;
-  for (std::int64_t m = 0; m < model; ++m)
-    g.chips.push_back(chip[static_cast<std::size_t>(d * model + m)]);
-  g.shape = model_shape;
+  g.chips.reserve(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i)
+    g.chips.push_back(chip[static_cast<std::size_t>(first + i * stride)]);
+  g.shape = shape;
   return g;
+}
+
+}  // namespace
+
+collectives::Group Placement::model_group(std::int64_t d) const {
+  return strided_group(chip, d * model, 1, model, model_shape);
 }
 
 collectives::Group Placement::model1_group(std::int64_t d, std::int64_t m2) const {
-  collectives::Group g;
-  for (std::int64_t m1 = 0; m1 < model1; ++m1)
-    g.chips.push_back(chip[static_cast<std::size_t>(d * model + m2 * model1 + m1)]);
-  g.shape = model1_shape;
-  return g;
+  return strided_group(chip, d * model + m2 * model1, 1, model1, model1_shape);
 }
 
 collectives::Group Placement::model2_group(std::int64_t d, std::int64_t m1) const {
-  collectives::Group g;
-  for (std::int64_t m2 = 0; m2 < model2; ++m2)
-    g.chips.push_back(chip[static_cast<std::size_t>(d * model + m2 * model1 + m1)]);
-  g.shape = model2_shape;
-  return g;
+  return strided_group(chip, d * model + m1, model1, model2, model2_shape);
 }
 
 collectives::Group Placement::data_group(std::int64_t m) const {
-  collectives::Group g;
-  for (std::int64_t d = 0; d < data; ++d)
-    g.chips.push_back(chip[static_cast<std::size_t>(d * pipeline * model + m)]);
-  g.shape = data_shape;
-  return g;
+  return strided_group(chip, m, pipeline * model, data, data_shape);
 }
 
 }  // namespace meshsim::execution
