@@ -412,8 +412,16 @@ std::string non_defaults_text(const RunInputs& in) {
       fmt::format("activation layout {}", to_string(p.activation_layout)), {"activation_layout"});
   add(p.grad_sync != d.grad_sync, fmt::format("gradient sync {}", to_string(p.grad_sync)),
       {"grad_sync"});
-  add(p.microbatches != d.microbatches, fmt::format("microbatches {}", p.microbatches),
-      {"microbatches"});
+  if (p.microbatches != d.microbatches && !p.origins.count("microbatches") && p.mesh.pipeline > 1) {
+    // Not given: finalize_plan chose it for the pipeline (sim/plan/plan_validate.cpp).
+    items.push_back(
+        fmt::format("microbatches {} (chosen for the pipeline: the most up to 4 x {} "
+                    "stages that divide the replica's batch)",
+                    p.microbatches, p.mesh.pipeline));
+  } else {
+    add(p.microbatches != d.microbatches, fmt::format("microbatches {}", p.microbatches),
+        {"microbatches"});
+  }
   add(p.global_batch != in.model->train_batch, fmt::format("global batch {}", p.global_batch),
       {"global_batch"});
   if (items.empty())

@@ -741,11 +741,12 @@ WhyLost why_lost(const execution::StepResult& best, const execution::StepResult&
       extra = " (recomputation: " + std::to_string(runner_up.slowest.recompute_s) +
               " s, the price of fitting its activations in memory)";
     }
+    // The dominant part named once, then each part's difference once.
     std::snprintf(buf, sizeof buf,
-                  "step %.4g s slower (%.3g%%): %s +%.4g s%s; compute %+.4g s, exposed model-axis "
+                  "step %.4g s slower (%.3g%%), mostly %s%s: compute %+.4g s, exposed model-axis "
                   "%+.4g s, exposed data-axis %+.4g s",
                   w.step_time_delta_s, 100.0 * w.step_time_delta_s / best.step_time_s, what,
-                  biggest, extra.c_str(), w.compute_delta_s, w.exposed_model_axis_delta_s,
+                  extra.c_str(), w.compute_delta_s, w.exposed_model_axis_delta_s,
                   w.exposed_data_axis_delta_s);
   }
   w.summary = buf;

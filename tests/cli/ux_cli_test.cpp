@@ -115,6 +115,12 @@ TEST_CASE("run: the header states every non-default plan value and where it came
             "not default: remat none (--remat), gradient dtype fp32 "
             "(plans/vit22b-tpuv4-256x4.json)\n"));
   CHECK(has(file.out, "mapping data: x16 y16, model: z4 from plans/vit22b-tpuv4-256x4.json"));
+  // A pipeline's microbatches, when not given, are chosen for it, and the header says so.
+  const auto pipe =
+      run_meshsim("run --model vit-b16 --hardware tpu-v4 --mesh data=4,pipeline=4 --batch 256");
+  REQUIRE(pipe.exit_code == 0);
+  CHECK(has(pipe.out, "microbatches 16 (chosen for the pipeline: the most up to 4 x 4 stages"));
+  CHECK(!has(pipe.out, "(default)"));
 }
 
 TEST_CASE("run: a default torus shape and mapping is called the default, with how to choose",

@@ -220,3 +220,26 @@ TEST_CASE("sweep: two model axes and sequence parallelism are candidates, their 
     CHECK(b.compute_s <= r.compute_only_s * (1 + 1e-9));
   }
 }
+
+TEST_CASE("why_lost: names the dominant part once and each part's difference once", "[sweep]") {
+  execution::StepResult best, second;
+  best.step_time_s = 10;
+  best.slowest.compute_s = 8;
+  best.slowest.exposed_model_s = 1;
+  best.slowest.exposed_data_s = 1;
+  second = best;
+  second.step_time_s = 10.5;
+  second.slowest.exposed_data_s = 1.5;
+  const auto w = sweep::why_lost(best, second);
+  CHECK(w.dominant == "data-axis communication");
+  CHECK(w.step_time_delta_s == Approx(0.5));
+  INFO(w.summary);
+  CHECK(w.summary.find("mostly data-axis communication") != std::string::npos);
+  for (const char* part : {"compute ", "exposed model-axis ", "exposed data-axis "}) {
+    const auto first = w.summary.find(part);
+    REQUIRE(first != std::string::npos);
+    CHECK(w.summary.find(part, first + 1) == std::string::npos);
+  }
+  // As fast: a tie by enumeration order.
+  CHECK(sweep::why_lost(best, best).dominant == "tie");
+}
