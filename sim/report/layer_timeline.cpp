@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace meshsim::report {
@@ -20,16 +21,15 @@ constexpr std::array<const char*, 5> kTracks = {"compute", "model-axis sends",
 
 // "L24 fwd fused_in_proj" -> "fused_in_proj": the layer and pass are fields of their own.
 std::string op_name(const execution::TraceEvent& e) {
-  std::string name = e.name;
-  if (e.layer >= 0) {
-    const std::string prefix = "L" + std::to_string(e.layer) + " ";
-    if (name.rfind(prefix, 0) == 0)
-      name.erase(0, prefix.size());
+  std::string_view name = e.name;
+  // The layer ("L24 "), then the pass ("fwd "): each a word of its own.
+  for (int words = e.layer >= 0 ? 2 : 1; words > 0; --words) {
+    const auto space = name.find(' ');
+    if (space == std::string_view::npos)
+      break;
+    name.remove_prefix(space + 1);
   }
-  const auto space = name.find(' ');
-  if (space != std::string::npos)
-    name.erase(0, space + 1);
-  return name;
+  return std::string(name);
 }
 
 }  // namespace
