@@ -280,15 +280,18 @@ std::string reduce_schedule(const collectives::Schedule& schedule, const Transla
     for (std::uint32_t i = 0; i < n; ++i)
       by_src[fill[static_cast<std::size_t>(schedule.transfers[i].src_chip)]++] = i;
   }
-  auto dst_then_index = [&](std::uint32_t a, std::uint32_t b) {
-    const auto da = schedule.transfers[a].dst_chip, db = schedule.transfers[b].dst_chip;
-    return da != db ? da < db : a < b;
+  // Each list is filled in index order, so ordering it by destination alone, stably, orders it by
+  // (destination, index); a ring's source sends to one or two destinations, so most lists are
+  // already in order (checked in one pass) and the rest need one stable merge.
+  auto by_dst = [&](std::uint32_t a, std::uint32_t b) {
+    return schedule.transfers[a].dst_chip < schedule.transfers[b].dst_chip;
   };
   std::vector<std::int32_t> occurrence(n);
   for (std::size_t c = 0; c < chips; ++c) {
     auto* first = by_src.data() + by_src_offset[c];
     auto* last = by_src.data() + by_src_offset[c + 1];
-    std::sort(first, last, dst_then_index);
+    if (!std::is_sorted(first, last, by_dst))
+      std::stable_sort(first, last, by_dst);
     for (auto* it = first; it != last; ++it) {
       const bool same_pair =
           it != first && schedule.transfers[*(it - 1)].dst_chip == schedule.transfers[*it].dst_chip;
