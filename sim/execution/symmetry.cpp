@@ -298,15 +298,33 @@ std::string reduce_schedule(const collectives::Schedule& schedule, const Transla
       occurrence[*it] = same_pair ? occurrence[*(it - 1)] + 1 : 0;
     }
   }
+  // Each source's runs of one destination (a ring's source has one or two): (destination, first
+  // position in by_src), the run ending where the next begins. A look-up scans the runs, no
+  // binary search over the source's transfers.
+  struct Run {
+    std::int32_t dst;
+    std::uint32_t first;
+  };
+  std::vector<Run> runs;
+  std::vector<std::uint32_t> runs_offset(chips + 1, 0);
+  for (std::size_t c = 0; c < chips; ++c) {
+    for (auto k = by_src_offset[c]; k < by_src_offset[c + 1]; ++k) {
+      const auto dst = schedule.transfers[by_src[k]].dst_chip;
+      if (k == by_src_offset[c] || runs.back().dst != dst)
+        runs.push_back({dst, k});
+    }
+    runs_offset[c + 1] = static_cast<std::uint32_t>(runs.size());
+  }
   auto find = [&](std::int32_t src, std::int32_t dst, std::int32_t occ) -> std::int64_t {
-    const auto* first = by_src.data() + by_src_offset[static_cast<std::size_t>(src)];
-    const auto* last = by_src.data() + by_src_offset[static_cast<std::size_t>(src) + 1];
-    const auto* it = std::partition_point(
-        first, last, [&](std::uint32_t i) { return schedule.transfers[i].dst_chip < dst; });
-    if (last - it <= occ)
-      return -1;
-    it += occ;
-    return schedule.transfers[*it].dst_chip == dst ? static_cast<std::int64_t>(*it) : -1;
+    const auto c = static_cast<std::size_t>(src);
+    for (auto r = runs_offset[c]; r < runs_offset[c + 1]; ++r) {
+      if (runs[r].dst != dst)
+        continue;
+      const auto end = r + 1 < runs_offset[c + 1] ? runs[r + 1].first : by_src_offset[c + 1];
+      const auto at = runs[r].first + static_cast<std::uint32_t>(occ);
+      return at < end ? static_cast<std::int64_t>(by_src[at]) : -1;
+    }
+    return -1;
   };
   // The transfer `i` shifted back by the offset of replica `d`.
   auto shifted = [&](std::uint32_t i, std::int32_t d) -> std::int64_t {
