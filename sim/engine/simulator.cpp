@@ -4,6 +4,10 @@
 
 namespace meshsim::engine {
 
+namespace {
+constexpr std::size_t kKeptCapacity = 4096;  // events (128 KiB) an empty bucket may always keep
+}  // namespace
+
 void Simulator::past_error() {
   throw std::logic_error("Simulator: event scheduled in the past");
 }
@@ -38,6 +42,12 @@ bool Simulator::refill(std::uint64_t limit) {
     filled |= std::uint64_t{1} << b;
   }
   from.clear();
+  if (from.capacity() > 2 * pending_ + kKeptCapacity) {
+    // An emptied bucket keeps its storage for the next events, unless far more than the whole
+    // queue now needs (a burst that has drained): then it is freed, so that up to 63 empty
+    // buckets do not each hold the peak's worth.
+    std::vector<Event>().swap(from);
+  }
   nonempty_ = (nonempty_ & ~(std::uint64_t{1} << source)) | filled;
   return true;
 }
