@@ -16,7 +16,7 @@
 // (time, function, two payload words), stored in the bucket itself: no slab, no free list, no
 // allocation per event once the buckets have grown. The payload is either (context pointer,
 // 64-bit argument) or a trivially copyable lambda of at most 16 bytes stored inline, never a
-// std::function. Measured (docs/engine.md): 1.3-1.6x the events per second of the former 4-ary
+// std::function. Measured (docs/engine.md): 1.3-1.7x the events per second of the former 4-ary
 // heap end to end on exact (--all-chips) runs, outputs byte-identical; the queue is now about 9%
 // of an H100 run's profile, down from about 35%.
 #include <cstdint>
