@@ -264,7 +264,7 @@ void check_step_events(const Plan& plan, double events) {
 }
 
 Program build_program(const Context& ctx, const StageWork& work) {
-  ProgramBuilder b(ctx);
+  ProgramBuilder b;
   const std::int64_t p = work.stages, v = work.virtual_stages, m = ctx.plan->microbatches;
   // Pipeline receives: slot (virtual stage x microbatch x pass), alike in every stage's program.
   if (p > 1)

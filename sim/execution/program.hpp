@@ -94,7 +94,7 @@ struct Context {
 
 class ProgramBuilder {
  public:
-  explicit ProgramBuilder(const Context& ctx) : ctx_(ctx) {}
+  ProgramBuilder() = default;
 
   Program take() {
     flush();
@@ -203,7 +203,6 @@ class ProgramBuilder {
     return static_cast<std::int32_t>(program_.names.size() - 1);
   }
 
-  const Context& ctx_;
   Program program_;
   bool pending_ = false;
   Instr pending_instr_;

@@ -208,8 +208,14 @@ const char* StepSim::pass_short(Phase phase) {
 TraceEvent& StepSim::record(std::int64_t c, int track, const std::string& op, const char* category,
                             SimTime start, SimTime end, const Instr& in) {
   TraceEvent e;
-  e.name = (in.layer >= 0 ? "L" + std::to_string(in.layer) + " " : std::string()) +
-           pass_short(in.phase) + " " + op;
+  if (in.layer >= 0) {
+    e.name = 'L';
+    e.name += std::to_string(in.layer);
+    e.name += ' ';
+  }
+  e.name += pass_short(in.phase);
+  e.name += ' ';
+  e.name += op;
   e.category = category;
   e.chip = placement_.chip[static_cast<std::size_t>(c)];
   e.track = track;

@@ -91,7 +91,7 @@ TEST_CASE("engine: events run in (time, insertion) order over a random load with
           add(sim->now().ps() + static_cast<std::int64_t>((rng >> 33) % 4) * 100);
       }
     }
-  } load{&sim};
+  } load{&sim, 99, 0, {}, {}, 50000};
   for (int i = 0; i < 300; ++i)
     load.add(i % 5);
   sim.run();
