@@ -17,10 +17,16 @@ measure() {
   local walls=() users=() mems=() events=""
   for _ in $(seq "$n"); do
     local out
-    out=$( { /usr/bin/time -f "%e %U %M" "$bin" "$@" > /tmp/bench-scale.$$ ; } 2>&1 | tail -1)
-    read -r w u m <<< "$out"
+    # A refusal (exit 2, e.g. a step over the event limit) is reported, not a failure of the script.
+    if ! out=$( { /usr/bin/time -f "%e %U %M" "$bin" "$@" > /tmp/bench-scale.$$ ; } 2>&1); then
+      echo "$label: refused: $(echo "$out" | grep '^meshsim:' | head -1)"
+      rm -f /tmp/bench-scale.$$
+      return 0
+    fi
+    read -r w u m <<< "$(echo "$out" | tail -1)"
     walls+=("$w") users+=("$u") mems+=("$m")
-    events=$(grep -o '"events": [0-9]*' /tmp/bench-scale.$$ | head -1 | grep -o '[0-9]*' || true)
+    # The simulation's event count (a layer timeline's "events" is a list, not a number).
+    events=$(grep -o '"events": [0-9][0-9]*' /tmp/bench-scale.$$ | head -1 | grep -o '[0-9]*' || true)
   done
   rm -f /tmp/bench-scale.$$
   local mid=$(( (n + 1) / 2 ))

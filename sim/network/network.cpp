@@ -5,7 +5,11 @@
 namespace meshsim::network {
 
 Network::Network(engine::Simulator& sim, const Topology& topology)
-    : sim_(&sim), topology_(&topology), sharing_(topology.links()), route_cache_(kCacheEntries) {
+    : sim_(&sim), topology_(&topology), sharing_(topology.links()) {
+  while (cache_bits_ < kMaxCacheBits &&
+         (std::int64_t{1} << cache_bits_) < 8 * std::int64_t{topology.chip_count()})
+    ++cache_bits_;
+  route_cache_.assign(std::size_t{1} << cache_bits_, CachedRoute{});
   route_.reserve(64);
 }
 
@@ -13,8 +17,7 @@ const Network::CachedRoute& Network::route_of(std::int32_t src, std::int32_t dst
   const std::uint64_t key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(src)) << 32) |
                             static_cast<std::uint32_t>(dst);
   // Fibonacci hashing of the pair onto the table.
-  auto& entry = route_cache_[(key * 0x9E3779B97F4A7C15ULL) >> (64 - 11)];
-  static_assert(kCacheEntries == std::size_t{1} << 11);
+  auto& entry = route_cache_[(key * 0x9E3779B97F4A7C15ULL) >> (64 - cache_bits_)];
   if (entry.key == key)
     return entry;
   topology_->route(src, dst, route_);
