@@ -20,13 +20,14 @@ inline constexpr std::uint64_t kMaxScheduleTransfers = 200'000'000;
 // offsets, reverse dependencies, fill cursor: 4 x 4 B) = 40 B, measured at 40.1 B per transfer on
 // the 8192-chip ring all-reduce (peak RSS 5.4 GB for 134M transfers, docs/limits.md).
 inline constexpr double kBytesPerScheduledTransfer = 40.0;
-// Extra memory of a transfer issued while all the others are still in flight (a schedule without
-// dependencies, the direct all-to-all): its arrival event (40 B) waits in the engine's heap, whose
-// vector grows by doubling (up to one copy more while it moves). Measured (issue 17 item 9): the
-// direct all-to-all on TPU v4 peaks at 75-80 B per transfer (groups 512 to 2048: 25.8, 87.0,
-// 317.2 MB for 0.26M, 1.05M, 4.19M transfers), against 40 B for the ring all-reduce (40.2 B) and
-// 43 B for the pairwise all-to-all; 40 + 56 = 96 B keeps a 20% margin.
-inline constexpr double kBytesPerConcurrentTransfer = 56.0;
+// Memory of a transfer in flight at once with the others (the direct all-to-all issues all of them
+// at the start): its arrival event waits in the engine's queue, 32 B in a radix-heap bucket, a
+// vector that grows by doubling and whose events move to lower buckets when it is refilled (both
+// held for the move). Measured with the radix heap (2026-11-30, TPU v4, 64 MiB, peak RSS): groups
+// 256, 512, 1024 and 2048 peak at 13.3, 32.3, 113.9 and 363.9 MB for 0.07M, 0.26M, 1.05M and
+// 4.19M transfers: 79.5-102.5 B per added transfer (75-80 B with the earlier binary heap); 40 + 72
+// = 112 B keeps a 10% margin over the largest.
+inline constexpr double kBytesPerConcurrentTransfer = 72.0;
 // The process itself (binary, libraries, allocator arenas, a profile and its topology tables at
 // small sizes): 5.4 MB measured for an 8-chip collective; 32 MiB bounds it with room to spare.
 inline constexpr double kBaseProcessBytes = 32.0 * 1024 * 1024;

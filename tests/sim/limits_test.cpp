@@ -78,9 +78,10 @@ TEST_CASE("limits: estimated memory and chip count", "[hardening]") {
   // 7.6e9 + 4.3e9 B, above 8 GiB although under the transfer limit.
   CHECK(limits::estimated_simulation_memory_bytes(190'000'000, 1 << 20) ==
         Approx(32.0 * 1024 * 1024 + 190e6 * 40 + 1048576.0 * 4096));
-  // Transfers in flight at once cost their queued event too (96 B each in all).
+  // Transfers in flight at once cost their queued event too (112 B each in all, the radix heap's
+  // measured 79.5-102.5 B with a margin, sim/limits.hpp).
   CHECK(limits::estimated_simulation_memory_bytes(1'000'000, 8, 1'000'000) ==
-        Approx(32.0 * 1024 * 1024 + 1e6 * 96 + 8 * 4096.0));
+        Approx(32.0 * 1024 * 1024 + 1e6 * 112 + 8 * 4096.0));
   const std::string memory = message_of([] {
     limits::check_schedule_size(190'000'000, 1 << 20, "big run", {"--group", "", ""});
   });
