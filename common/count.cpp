@@ -65,6 +65,16 @@ Lexed lex(std::string_view text, const char* kind, const Fail& fail) {
   return out;
 }
 
+// 'text', as the messages quote what was found.
+std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '\'';
+  out += text;
+  out += '\'';
+  return out;
+}
+
 }  // namespace
 
 std::string count_range_text(std::int64_t min, std::int64_t max) {
@@ -72,7 +82,7 @@ std::string count_range_text(std::int64_t min, std::int64_t max) {
 }
 
 std::int64_t parse_count(std::string_view text, std::int64_t min, std::int64_t max) {
-  const std::string found = "'" + std::string(text) + "'";
+  const std::string found = quoted(text);
   const auto not_a_count = [&](const std::string& why) {
     return InputError({}, why, found, "a whole number from " + count_range_text(min, max));
   };
@@ -136,7 +146,7 @@ std::string amount_range_text(double min, double max, std::string_view unit) {
 }
 
 double parse_amount(std::string_view text, double min, double max, std::string_view unit) {
-  const std::string found = "'" + std::string(text) + "'";
+  const std::string found = quoted(text);
   const auto not_a_number = [&](const std::string& why) {
     return InputError({}, why, found, amount_range_text(min, max, unit));
   };

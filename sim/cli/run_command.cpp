@@ -198,10 +198,8 @@ void run_command(const RunOptions& o) {
   const Plan& plan = p.plans.front();
   // Without --trace, the first chip alone is traced, symmetry kept, for the JSON's layer timeline.
   execution::TraceOptions trace = report::layer_timeline_trace();
-  if (!o.trace_path.empty()) {
+  if (!o.trace_path.empty())
     trace.chips = o.trace_chips;
-    trace.keep_symmetry = false;
-  }
   execution::StepOptions options;
   options.replica_symmetry = !o.all_chips;
   const auto progress = Progress::to_stderr("run", o.quiet);

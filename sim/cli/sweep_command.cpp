@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -335,6 +336,9 @@ void report_command(const SweepCliOptions& o, sweep::Distribution& dist) {
     progress->phase("the best plan's layer timeline");
     auto traced =
         execution::simulate_step(model, hardware, best.plan, report::layer_timeline_trace());
+    // Checked, not assumed: a trace of one chip keeps the step (and its symmetry) as it was.
+    if (traced.step_time_s != best.result.step_time_s || traced.events != best.result.events)
+      throw std::logic_error("report: the traced best plan differs from the one the sweep ranked");
     best.result.trace = std::move(traced.trace);
     best.result.trace_chips = std::move(traced.trace_chips);
   }

@@ -49,11 +49,9 @@ struct ChipBreakdown {
 
 struct TraceOptions {
   bool enabled = false;
-  int chips = 8;  // the first N chips (mesh order) get tracks
-  // Trace only chips that replica symmetry simulates anyway (the first N of replica 0) and keep
-  // the symmetry (the layer timeline of the run and report JSON); false: a trace simulates every
-  // chip, as `meshsim run --trace` does. Ignored (symmetry off) when N exceeds replica 0.
-  bool keep_symmetry = false;
+  // The first N chips (mesh order) get tracks. When they all lie in replica 0, which replica
+  // symmetry simulates chip by chip anyway, the symmetry stays on; more chips switch it off.
+  int chips = 8;
 };
 
 struct TraceEvent {

@@ -19,8 +19,9 @@ void StepSim::decide_symmetry(bool allow) {
     symmetry_note_ = "off: every chip simulated (--all-chips)";
     return;
   }
-  if (trace_.enabled && !(trace_.keep_symmetry && trace_.chips <= k)) {
-    symmetry_note_ = "off: a trace simulates every chip";
+  if (trace_.enabled && trace_.chips > k) {
+    symmetry_note_ = "off: a trace of " + std::to_string(trace_.chips) +
+                     " chips reaches past replica 0's " + std::to_string(k);
     return;
   }
   if (t == 1) {

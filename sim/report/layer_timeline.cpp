@@ -38,7 +38,6 @@ execution::TraceOptions layer_timeline_trace() {
   execution::TraceOptions t;
   t.enabled = true;
   t.chips = 1;
-  t.keep_symmetry = true;
   return t;
 }
 

@@ -2,7 +2,7 @@
 // The timeline of one layer on one chip (issue 16, item 1): the compute stream, the model-axis
 // sends, collectives and receives and the data-axis collectives of one transformer layer of one
 // microbatch on the first chip of the mesh, taken from the step's trace events
-// (execution::TraceOptions, keep_symmetry). The HTML report draws it as floating bars.
+// (one chip traced: replica symmetry stays on). The HTML report draws it as floating bars.
 #include <nlohmann/json.hpp>
 
 #include "sim/execution/step.hpp"

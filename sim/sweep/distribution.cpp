@@ -120,10 +120,10 @@ void Dispatcher::report_progress() {
   p.done = done_;
   p.total = static_cast<std::int64_t>(items_.count);
   p.simulated = simulated_;
-  p.remaining_simulations = expected_remaining(items_.bound, completed_, items_.top,
-                                               std::min(next_, items_.count),
-                                               items_.expected_simulations, simulated_) +
-                            running_;  // in flight on threads (and ranks)
+  p.remaining_simulations =
+      expected_remaining(items_.bound, completed_, items_.top, std::min(next_, items_.count),
+                         items_.expected_simulations, simulated_) +
+      running_;  // in flight on threads (and ranks)
   p.elapsed_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - items_.start).count();
   items_.progress(p);
@@ -137,20 +137,8 @@ Evaluation Dispatcher::take() {
 Evaluation evaluate_locally(const WorkItems& items) {
   Dispatcher dispatcher(items);
   auto worker = [&] {
-    while (const auto pos = dispatcher.next()) {
-      ItemOutcome outcome;
-      try {
-        outcome.result = items.simulate(*pos);
-        outcome.state = ItemOutcome::State::Done;
-      } catch (const InputError&) {
-        outcome.state = ItemOutcome::State::Refused;
-        outcome.error = std::current_exception();
-      } catch (...) {
-        outcome.state = ItemOutcome::State::Failed;
-        outcome.error = std::current_exception();
-      }
-      dispatcher.complete(*pos, std::move(outcome));
-    }
+    while (const auto pos = dispatcher.next())
+      dispatcher.complete(*pos, run_item(items, *pos));
   };
   std::vector<std::thread> pool;
   for (int i = 1; i < std::max(1, items.threads); ++i)
@@ -181,6 +169,21 @@ Launch mpi_launch() {
     l.size = size;
   }
   return l;
+}
+
+ItemOutcome run_item(const WorkItems& items, std::size_t pos) {
+  ItemOutcome outcome;
+  try {
+    outcome.result = items.simulate(pos);
+    outcome.state = ItemOutcome::State::Done;
+  } catch (const InputError&) {
+    outcome.state = ItemOutcome::State::Refused;
+    outcome.error = std::current_exception();
+  } catch (...) {
+    outcome.state = ItemOutcome::State::Failed;
+    outcome.error = std::current_exception();
+  }
+  return outcome;
 }
 
 }  // namespace meshsim::sweep

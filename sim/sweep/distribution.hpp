@@ -56,6 +56,10 @@ struct ItemOutcome {
   std::exception_ptr error;      // Failed, Refused (an InputError)
 };
 
+// Simulates item `pos` and sorts the outcome into Done, Refused (an InputError) or Failed: the
+// one place where a thread worker and an MPI rank turn an item into its outcome.
+ItemOutcome run_item(const WorkItems& items, std::size_t pos);
+
 struct Evaluation {
   std::vector<ItemOutcome> items;  // one per position
   bool out_of_time = false;        // max_seconds stopped the hand-out

@@ -72,21 +72,6 @@ std::uint64_t fingerprint(const WorkItems& items) {
   return h;
 }
 
-ItemOutcome run_item(const WorkItems& items, std::size_t pos) {
-  ItemOutcome outcome;
-  try {
-    outcome.result = items.simulate(pos);
-    outcome.state = ItemOutcome::State::Done;
-  } catch (const InputError&) {
-    outcome.state = ItemOutcome::State::Refused;
-    outcome.error = std::current_exception();
-  } catch (...) {
-    outcome.state = ItemOutcome::State::Failed;
-    outcome.error = std::current_exception();
-  }
-  return outcome;
-}
-
 // The protocol broke (a malformed message, an MPI error): no rank can go on safely.
 [[noreturn]] void abort_job(MPI_Comm comm, const char* what) {
   std::fprintf(stderr, "meshsim: internal error: MPI sweep: %s\n", what);

@@ -73,10 +73,10 @@ TEST_CASE("collectives section: optional, bounded, grouped, per interconnect kin
   expect_error(
       "tpu-v4",
       [](auto& d) {
-        auto& sources = d["sources"];
-        for (auto it = sources.begin(); it != sources.end(); ++it) {
+        auto& notes = d["sources"];
+        for (auto it = notes.begin(); it != notes.end(); ++it) {
           if ((*it)["field"] == "/collectives/call_overhead") {
-            sources.erase(it);
+            notes.erase(it);
             break;
           }
         }

@@ -38,9 +38,10 @@ TEST_CASE("layer timeline: with replica symmetry it is the timeline of a full tr
     const Plan plan = finalize_plan(apply_plan_flags(Plan{}, p.flags), model, hw, 0);
     const auto plain = execution::simulate_step(model, hw, plan);
     const auto fast = execution::simulate_step(model, hw, plan, report::layer_timeline_trace());
-    execution::TraceOptions every = report::layer_timeline_trace();
-    every.keep_symmetry = false;
-    const auto full = execution::simulate_step(model, hw, plan, every);
+    execution::StepOptions every;
+    every.replica_symmetry = false;
+    const auto full =
+        execution::simulate_step(model, hw, plan, report::layer_timeline_trace(), every);
     INFO("symmetry " << fast.symmetry);
     // Tracing one chip keeps the step as it is untraced: the same symmetry, chips and events.
     CHECK(fast.symmetry == plain.symmetry);

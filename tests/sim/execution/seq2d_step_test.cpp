@@ -183,8 +183,9 @@ TEST_CASE(
     CHECK(r.step_time_s >= r.lower_bound_s);
     CHECK(r.lower_bound_s > 0);
     // Weights split k1 x k2 ways (FSDP on: and t ways).
-    CHECK(r.memory.params_per_chip ==
-          Approx(static_cast<double>(count_params(vit).total) / (k1 * k2 * c.data)));
+    CHECK(static_cast<double>(r.memory.params_per_chip) ==
+          Approx(static_cast<double>(count_params(vit).total) /
+                 static_cast<double>(k1 * k2 * c.data)));
   }
 }
 
