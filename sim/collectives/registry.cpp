@@ -30,6 +30,10 @@ std::string reduce_ring_type(CollectiveOp op, const Group& group, const network:
                              std::int64_t bytes, int chunks, ReducedRing& out) {
   return reduce_ring_plan(topology, group, plan_ring(A, op, group, bytes, chunks), out);
 }
+template <RingAlgorithm A>
+RingPlan plan_ring_type(CollectiveOp op, const Group& group, std::int64_t bytes, int chunks) {
+  return plan_ring(A, op, group, bytes, chunks);
+}
 std::uint64_t count_all_to_all(CollectiveOp, const Group& group, std::int64_t, int chunks) {
   return all_to_all_transfer_count(group, chunks);
 }
@@ -52,28 +56,30 @@ Schedule build_pairwise(CollectiveOp, const Group& group, std::int64_t bytes, in
 }
 
 // The table. Columns: name, summary, AG, RS, AR, A2A, schedule builder, closed form, transfer
-// count, reduced schedule.
+// count, reduced schedule, ring plan.
 constexpr std::array kAlgorithms = {
-    CollectiveAlgorithm{
-        "ring", "one unidirectional ring over the group (snake order)", true, true, true, false,
-        build_ring_type<RingAlgorithm::Ring>, closed_form_ring_type<RingAlgorithm::Ring>,
-        count_ring_type<RingAlgorithm::Ring>, reduce_ring_type<RingAlgorithm::Ring>},
+    CollectiveAlgorithm{"ring", "one unidirectional ring over the group (snake order)", true, true,
+                        true, false, build_ring_type<RingAlgorithm::Ring>,
+                        closed_form_ring_type<RingAlgorithm::Ring>,
+                        count_ring_type<RingAlgorithm::Ring>, reduce_ring_type<RingAlgorithm::Ring>,
+                        plan_ring_type<RingAlgorithm::Ring>},
     CollectiveAlgorithm{"bidirectional-ring", "two rings, one each way, half the bytes each", true,
                         true, true, false, build_ring_type<RingAlgorithm::BidirectionalRing>,
                         closed_form_ring_type<RingAlgorithm::BidirectionalRing>,
                         count_ring_type<RingAlgorithm::BidirectionalRing>,
-                        reduce_ring_type<RingAlgorithm::BidirectionalRing>},
+                        reduce_ring_type<RingAlgorithm::BidirectionalRing>,
+                        plan_ring_type<RingAlgorithm::BidirectionalRing>},
     CollectiveAlgorithm{
         "torus", "one bidirectional ring per mesh dimension, dimension by dimension", true, true,
         true, false, build_ring_type<RingAlgorithm::Torus>,
         closed_form_ring_type<RingAlgorithm::Torus>, count_ring_type<RingAlgorithm::Torus>,
-        reduce_ring_type<RingAlgorithm::Torus>},
-    CollectiveAlgorithm{"hierarchical",
-                        "rings inside the node (dimension 0), then across nodes, then inside again",
-                        true, true, true, false, build_ring_type<RingAlgorithm::Hierarchical>,
-                        closed_form_ring_type<RingAlgorithm::Hierarchical>,
-                        count_ring_type<RingAlgorithm::Hierarchical>,
-                        reduce_ring_type<RingAlgorithm::Hierarchical>},
+        reduce_ring_type<RingAlgorithm::Torus>, plan_ring_type<RingAlgorithm::Torus>},
+    CollectiveAlgorithm{
+        "hierarchical", "rings inside the node (dimension 0), then across nodes, then inside again",
+        true, true, true, false, build_ring_type<RingAlgorithm::Hierarchical>,
+        closed_form_ring_type<RingAlgorithm::Hierarchical>,
+        count_ring_type<RingAlgorithm::Hierarchical>, reduce_ring_type<RingAlgorithm::Hierarchical>,
+        plan_ring_type<RingAlgorithm::Hierarchical>},
     CollectiveAlgorithm{"nvls",
                         "NVLink SHARP inside one NVSwitch node: each GPU sends its buffer to the "
                         "switch once and receives the sum once",

@@ -31,6 +31,10 @@ struct CollectiveAlgorithm {
   // directly; returns "" and fills `out`, or why not (then `build` is the way). nullptr: none.
   std::string (*reduce)(CollectiveOp op, const Group& group, const network::Topology& topology,
                         std::int64_t bytes, int chunks, ReducedRing& out) = nullptr;
+  // Ring-type algorithms: the ring plan `build` turns into a schedule (ring_phases.hpp), for
+  // callers that reduce it by a symmetry of their own (ring_reduced.hpp). nullptr: none.
+  RingPlan (*ring_plan)(CollectiveOp op, const Group& group, std::int64_t bytes,
+                        int chunks) = nullptr;
   bool supports(CollectiveOp op) const;
 };
 

@@ -11,6 +11,8 @@
 #include <tuple>
 #include <vector>
 
+#include "sim/collectives/ring_reduced.hpp"
+
 namespace meshsim::execution::detail {
 
 StepSim::StepSim(const std::vector<Program>& programs, const Placement& placement,
@@ -122,7 +124,7 @@ double StepSim::estimated_events() const {
         events += chips;
       if (in.kind != Kind::Collective)
         continue;
-      if (shifted_ && in.axis == Axis::Data) {
+      if (data_reduced() && in.axis == Axis::Data) {
         for (std::int64_t m = st * k; m < (st + 1) * k; ++m)
           events += static_cast<double>(
               reduced_.at(std::make_tuple(m, static_cast<int>(in.op), in.bytes)).size());
@@ -151,7 +153,8 @@ std::array<double, network::kLinkClassCount> StepSim::bytes_per_link_class() con
   const auto main = network_.bytes_per_link_class();
   const auto data = data_network_.bytes_per_link_class();
   for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<double>(main[i]) * replica_factor() + static_cast<double>(data[i]);
+    out[i] = static_cast<double>(main[i]) * replica_factor() +
+             static_cast<double>(data[i]) * static_cast<double>(data_copies_);
   if (symmetric_) {
     const auto& links = network_.topology().links();
     for (std::size_t l = 0; l < links.size(); ++l) {
@@ -268,6 +271,42 @@ const collectives::Schedule& StepSim::schedule_for(Axis axis, std::int64_t group
   return schedules_.emplace(key, algorithm.build(op, g, bytes, 1)).first->second;
 }
 
+std::vector<std::pair<std::int32_t, std::int32_t>> StepSim::schedule_pairs(Axis axis,
+                                                                           std::int64_t group,
+                                                                           CollectiveOp op,
+                                                                           std::int64_t bytes) {
+  const auto& g = groups_of(axis)[static_cast<std::size_t>(group)];
+  const auto name = collectives::default_collective_algorithm(op, network_.topology(), g, bytes);
+  const auto& algorithm = collectives::find_collective_algorithm(name, op);
+  if (algorithm.ring_plan != nullptr)
+    return collectives::ring_plan_pairs(g, algorithm.ring_plan(op, g, bytes, 1));
+  std::vector<std::pair<std::int32_t, std::int32_t>> pairs;
+  for (const auto& tr : schedule_for(axis, group, op, bytes).transfers)
+    pairs.emplace_back(tr.src_chip, tr.dst_chip);
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  return pairs;
+}
+
+std::string StepSim::reduce_data_collective(std::int64_t m, CollectiveOp op, std::int64_t bytes,
+                                            const TranslationSymmetry& sym,
+                                            collectives::Schedule& out) {
+  const auto& g = groups_of(Axis::Data)[static_cast<std::size_t>(m)];
+  const auto name = collectives::default_collective_algorithm(op, network_.topology(), g, bytes);
+  const auto& algorithm = collectives::find_collective_algorithm(name, op);
+  if (algorithm.ring_plan != nullptr) {
+    collectives::MemberShifts shifts;
+    auto why = shift_members(g, sym, shifts);
+    if (why.empty())
+      why = collectives::build_ring_plan_reduced(g, algorithm.ring_plan(op, g, bytes, 1), shifts,
+                                                 out);
+    if (why.empty())
+      return why;
+    // Not provably alike ring by ring: the full schedule, checked transfer by transfer.
+  }
+  return reduce_schedule(schedule_for(Axis::Data, m, op, bytes), sym, out);
+}
+
 void StepSim::account_collective(std::int64_t c, const Instr& in) {
   const std::int64_t size = group_size(in.axis);
   const double share = static_cast<double>(size - 1) / static_cast<double>(size);
@@ -290,11 +329,11 @@ void StepSim::start_collective(std::int64_t c, const Instr& in) {
     return;  // the collective starts when its last member reaches it
   const auto arg = (static_cast<std::uint64_t>(in.axis) << 61) |
                    (static_cast<std::uint64_t>(group) << 32) | static_cast<std::uint64_t>(in.slot);
-  const auto* schedule = &schedule_for(in.axis, group, in.op, in.bytes);
-  if (shifted_ && in.axis == Axis::Data) {
-    // Replica 0's members' transfers; the shifted ones run alike on the shifted links.
-    schedule = &reduced_.at(std::make_tuple(group, static_cast<int>(in.op), in.bytes));
-  }
+  // With shifts, replica 0's members' transfers; the shifted ones run alike on the shifted links.
+  const auto* schedule =
+      data_reduced() && in.axis == Axis::Data
+          ? &reduced_.at(std::make_tuple(group, static_cast<int>(in.op), in.bytes))
+          : &schedule_for(in.axis, group, in.op, in.bytes);
   // With symmetry a data-axis collective runs on the group's links apart from replica 0's
   // model-axis traffic (whose totals count once per replica).
   const bool apart = symmetric_ && in.axis == Axis::Data;

@@ -68,15 +68,16 @@ class StepSim {
   std::int64_t stepwise_collectives() const { return stepwise_collectives_; }
   std::int64_t messages() const {
     return network_.messages_sent() * (placement_.data / replicas_) + data_messages_ +
-           data_network_.messages_sent();
+           data_network_.messages_sent() * data_copies_;
   }
   std::array<double, network::kLinkClassCount> bytes_per_link_class() const;
   // Busy time of a link: replica 0's links carry what every replica's carry (the others are
   // idle in the simulation but busy alike in the machine); data links what their memoized
   // batches and their transfer-by-transfer collectives carried.
   double link_busy_s(std::int32_t link) const {
+    const auto data_link = data_copies_ > 1 ? data_link_rep_[static_cast<std::size_t>(link)] : link;
     double busy =
-        network_.link_busy_time(link).seconds() + data_network_.link_busy_time(link).seconds();
+        network_.link_busy_time(link).seconds() + data_network_.link_busy_time(data_link).seconds();
     if (symmetric_)
       busy += static_cast<double>(data_link_busy_ps_[static_cast<std::size_t>(link)]) * 1e-12;
     return busy;
@@ -131,6 +132,15 @@ class StepSim {
 
   const collectives::Schedule& schedule_for(Axis axis, std::int64_t group, CollectiveOp op,
                                             std::int64_t bytes);
+  // The distinct (source, destination) chip pairs of schedule_for's transfers (from a ring-type
+  // algorithm's rings, without building its schedule).
+  std::vector<std::pair<std::int32_t, std::int32_t>> schedule_pairs(Axis axis, std::int64_t group,
+                                                                    CollectiveOp op,
+                                                                    std::int64_t bytes);
+  // Data group m's collective reduced by the shifts `sym` (built directly for a ring-type
+  // algorithm, else derived from the full schedule): "" or why not.
+  std::string reduce_data_collective(std::int64_t m, CollectiveOp op, std::int64_t bytes,
+                                     const TranslationSymmetry& sym, collectives::Schedule& out);
 
   // Bytes each member sends: (p-1)/p of the buffer for AG/RS, twice for AR (ring algorithms).
   void account_collective(std::int64_t c, const Instr& in);
@@ -203,6 +213,12 @@ class StepSim {
   bool symmetric_ = false;  // replicas on links of their own: data collectives memoized
   bool shifted_ = false;    // replicas are torus shifts of replica 0: everything reduced
   std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule> reduced_;
+  // With replica symmetry and shifts of the data groups onto themselves (leaf groups): the data
+  // collectives run as reduced_ on data_link_rep_-mapped links, each transfer standing for
+  // data_copies_ (1: the full schedules).
+  std::int64_t data_copies_ = 1;
+  std::vector<std::int32_t> data_link_rep_;
+  bool data_reduced() const { return shifted_ || data_copies_ > 1; }
   std::string symmetry_note_;
   std::int64_t replicas_ = 1;  // data replicas simulated chip by chip: 1 with symmetry, else t
   std::int64_t shift_replicas_ = 1;  // with shifts: replica 0 (torus) or a leaf group's replicas

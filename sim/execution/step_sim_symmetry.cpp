@@ -102,8 +102,7 @@ void StepSim::decide_symmetry(bool allow) {
     for (std::int64_t m = 0; m < k && shift_why.empty(); ++m) {
       for (const auto& [op, bytes] : data_ops) {
         collectives::Schedule r;
-        shift_why = reduce_schedule(
-            schedule_for(Axis::Data, m, static_cast<CollectiveOp>(op), bytes), sym, r);
+        shift_why = reduce_data_collective(m, static_cast<CollectiveOp>(op), bytes, sym, r);
         if (!shift_why.empty())
           break;
         reduced.emplace(std::make_tuple(m, op, bytes), std::move(r));
@@ -132,9 +131,9 @@ void StepSim::decide_symmetry(bool allow) {
   for (std::int64_t m = 0; m < k; ++m) {
     auto& list = data_links[static_cast<std::size_t>(m)];
     for (const auto& [op, bytes] : data_ops) {
-      const auto& s = schedule_for(Axis::Data, m, static_cast<CollectiveOp>(op), bytes);
-      for (const auto& tr : s.transfers) {
-        topology.route(tr.src_chip, tr.dst_chip, route);
+      for (const auto& [src, dst] :
+           schedule_pairs(Axis::Data, m, static_cast<CollectiveOp>(op), bytes)) {
+        topology.route(src, dst, route);
         for (auto l : route) {
           if (!used[static_cast<std::size_t>(l)]) {
             used[static_cast<std::size_t>(l)] = 1;
@@ -171,6 +170,30 @@ void StepSim::decide_symmetry(bool allow) {
   data_links_ = std::move(data_links);
   symmetry_note_ = "on: " + std::to_string(t) + " data replicas alike, " + std::to_string(k) +
                    " of " + std::to_string(t * k) + " chips simulated";
+  // The data-axis collectives run apart from the replicas' traffic: where shifts by whole leaf
+  // groups map the cluster and every data group onto itself, the first group's share of each
+  // stands for all (issue 15), built directly.
+  if (topology.kind() == network::TopologyKind::GpuCluster && allow_leaf_groups_) {
+    TranslationSymmetry sym;
+    std::int64_t per_group = 1;
+    if (!leaf_group_symmetry(topology, view, sym, per_group).empty())
+      return;
+    std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule> reduced;
+    for (std::int64_t m = 0; m < k; ++m) {
+      for (const auto& [op, bytes] : data_ops) {
+        collectives::Schedule r;
+        if (!reduce_data_collective(m, static_cast<CollectiveOp>(op), bytes, sym, r).empty())
+          return;
+        reduced.emplace(std::make_tuple(m, op, bytes), std::move(r));
+      }
+    }
+    reduced_ = std::move(reduced);
+    data_copies_ = static_cast<std::int64_t>(sym.offset.size());
+    data_link_rep_ = sym.link_rep;
+    data_network_.set_link_map(data_link_rep_);
+    symmetry_note_ += "; data-axis collectives run as the first leaf group's share (" +
+                      std::to_string(data_copies_) + " leaf groups alike)";
+  }
 }
 
 std::size_t StepSim::start_data_batch(std::int64_t c, std::size_t first) {
@@ -216,7 +239,10 @@ std::size_t StepSim::start_data_batch(std::int64_t c, std::size_t first) {
 }
 
 std::int32_t StepSim::schedule_id(std::size_t m, const Instr& in) {
-  const auto* s = &schedule_for(Axis::Data, static_cast<std::int64_t>(m), in.op, in.bytes);
+  const auto* s = data_copies_ > 1
+                      ? &reduced_.at(std::make_tuple(static_cast<std::int64_t>(m),
+                                                     static_cast<int>(in.op), in.bytes))
+                      : &schedule_for(Axis::Data, static_cast<std::int64_t>(m), in.op, in.bytes);
   const auto found = std::find(batch_schedules_.begin(), batch_schedules_.end(), s);
   if (found != batch_schedules_.end())
     return static_cast<std::int32_t>(found - batch_schedules_.begin());
@@ -241,6 +267,8 @@ StepSim::BatchOutcome StepSim::run_batch(std::size_t m,
                                          const std::vector<std::int32_t>& schedules) {
   engine::Simulator sim;
   network::Network net(sim, network_.topology());
+  if (data_copies_ > 1)
+    net.set_link_map(data_link_rep_);
   std::vector<std::unique_ptr<collectives::CollectiveRun>> runs;
   for (auto id : schedules) {
     runs.push_back(std::make_unique<collectives::CollectiveRun>(
@@ -253,13 +281,15 @@ StepSim::BatchOutcome StepSim::run_batch(std::size_t m,
     out.finish_ps.push_back(run->end_time().ps());
     out.duration_ps = std::max(out.duration_ps, run->end_time().ps());
   }
+  // With shifts, a link carries what the link it is a shift of carries in the reduced run.
   for (auto l : data_links_[m]) {
-    if (net.link_bytes(l) > 0) {
-      out.link_busy_ps.push_back({l, net.link_busy_time(l).ps()});
-      out.link_bytes.push_back({l, net.link_bytes(l)});
+    const auto at = data_copies_ > 1 ? data_link_rep_[static_cast<std::size_t>(l)] : l;
+    if (net.link_bytes(at) > 0) {
+      out.link_busy_ps.push_back({l, net.link_busy_time(at).ps()});
+      out.link_bytes.push_back({l, net.link_bytes(at)});
     }
   }
-  out.messages = net.messages_sent();
+  out.messages = net.messages_sent() * data_copies_;
   batch_events_ += sim.events_run();
   return out;
 }

@@ -139,8 +139,10 @@ std::string translation_symmetry(const network::Topology& topology, const Placem
   std::vector<std::vector<int>> generators;
   std::int64_t stride = 1;
   for (int n : placement.data_shape) {
-    if (stride < t)
+    if (stride < t) {
       generators.push_back(out.offset[static_cast<std::size_t>(stride)]);
+      out.generators.push_back(static_cast<std::int32_t>(stride));
+    }
     stride *= n;
   }
   auto add = [&](const std::vector<int>& a, const std::vector<int>& b) {
@@ -233,10 +235,58 @@ std::string leaf_group_symmetry(const network::Topology& topology, const Placeme
     out.replica[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(c / block);
   for (std::int64_t b = 0; b < groups; ++b)
     out.offset.push_back({0, static_cast<int>(b)});
+  out.generators = {1};  // one group further
   out.link_rep = topology.leaf_group_link_map();
   if (std::find(out.link_rep.begin(), out.link_rep.end(), -1) != out.link_rep.end())
     return "a link of the cluster is no shift of a first-group link";
   replicas_per_group = r_count;
+  return {};
+}
+
+namespace {
+
+// Chip `chip` shifted back by the offset `o` of its replica: coordinates in `sym.shape`, dimension
+// 0 fastest, each taken modulo its size.
+std::int32_t shift_back(const TranslationSymmetry& sym, std::int32_t chip,
+                        const std::vector<int>& o) {
+  std::int32_t id = 0, stride = 1, rest = chip;
+  for (std::size_t i = 0; i < sym.shape.size(); ++i) {
+    const int n = sym.shape[i];
+    const int c = rest % n;
+    rest /= n;
+    id += ((c - o[i]) % n + n) % n * stride;
+    stride *= n;
+  }
+  return id;
+}
+
+}  // namespace
+
+std::string shift_members(const collectives::Group& group, const TranslationSymmetry& sym,
+                          collectives::MemberShifts& out) {
+  std::int64_t chips = 1;
+  for (int n : sym.shape)
+    chips *= n;
+  std::vector<int> member(static_cast<std::size_t>(chips), -1);
+  for (std::size_t i = 0; i < group.chips.size(); ++i)
+    member[static_cast<std::size_t>(group.chips[i])] = static_cast<int>(i);
+  auto back = [&](std::int32_t chip, std::int32_t d) {
+    return member[static_cast<std::size_t>(
+        shift_back(sym, chip, sym.offset[static_cast<std::size_t>(d)]))];
+  };
+  out.rep.assign(group.chips.size(), -1);
+  out.generators.assign(sym.generators.size(), std::vector<int>(group.chips.size(), -1));
+  for (std::size_t i = 0; i < group.chips.size(); ++i) {
+    const auto chip = group.chips[i];
+    out.rep[i] = back(chip, sym.replica[static_cast<std::size_t>(chip)]);
+    if (out.rep[i] < 0)
+      return "a shifted-back member is not in the group";
+    for (std::size_t g = 0; g < sym.generators.size(); ++g) {
+      out.generators[g][i] = back(chip, sym.generators[g]);
+      if (out.generators[g][i] < 0)
+        return "a shifted-back member is not in the group";
+    }
+  }
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/collectives/ring_reduced.hpp"
 #include "sim/collectives/schedule.hpp"
 #include "sim/execution/placement.hpp"
 #include "sim/network/topology.hpp"
@@ -35,6 +36,7 @@ struct TranslationSymmetry {
   std::vector<std::int32_t> replica;     // per chip: its data replica d
   std::vector<std::vector<int>> offset;  // per replica: o(d), per torus dimension
   std::vector<int> shape;
+  std::vector<std::int32_t> generators;  // replicas whose offsets generate every offset
 };
 
 // "" and `out` filled when the placement is translation-symmetric, else why not.
@@ -48,6 +50,13 @@ std::string translation_symmetry(const network::Topology& topology, const Placem
 // `replicas_per_group` receives R. "" or why not.
 std::string leaf_group_symmetry(const network::Topology& topology, const Placement& placement,
                                 TranslationSymmetry& out, std::int64_t& replicas_per_group);
+
+// Per member of `group`: the member its chip is shifted back onto (the shift of the chip's
+// replica undone; members of replica 0 stand for themselves), and per generator of the shifts
+// (`sym.generators`) where it takes each member back to, for collectives::build_ring_plan_reduced.
+// "" or why not (a shifted-back chip outside the group).
+std::string shift_members(const collectives::Group& group, const TranslationSymmetry& sym,
+                          collectives::MemberShifts& out);
 
 // Replica 0's members' transfers of `schedule` (shift 0: `replica` 0), with each dependency on a
 // transfer of replica d replaced by the replica-0 transfer it is shifted from (same arrival time,

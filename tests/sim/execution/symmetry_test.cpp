@@ -133,6 +133,47 @@ TEST_CASE("leaf-group symmetry: the first leaf group's replicas give the step of
   CHECK(shifted >= 8);
 }
 
+TEST_CASE("leaf-group symmetry: replicas alike, data collectives run as the first group's share",
+          "[execution][symmetry][leaf_group]") {
+  // A model axis of one node (8 GPUs): replicas alike on links of their own, and every data group
+  // a rail the leaf-group shifts map onto itself (16 GPUs per leaf group, 2-8 groups).
+  HardwareProfile hw = load_hardware("h100-sxm");
+  hw.gpu.leaf_switch_ports = 2;
+  const ModelConfig model = load_model("vit-l16");
+  std::int64_t memoized = 0, stepwise = 0;
+  for (const std::string mesh : {"4x8", "8x8", "16x8"}) {
+    for (const std::string batch : {"32", "256"}) {
+      PlanFlags f;
+      f.mesh = mesh;
+      f.batch = batch;
+      f.microbatches = "2";
+      const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
+      const auto fast = execution::simulate_step(model, hw, plan);
+      execution::StepOptions all;
+      all.replica_symmetry = false;
+      const auto full = execution::simulate_step(model, hw, plan, {}, all);
+      execution::StepOptions no_groups;
+      no_groups.leaf_group_symmetry = false;
+      const auto without = execution::simulate_step(model, hw, plan, {}, no_groups);
+      INFO(mesh << " batch " << batch << ": " << fast.symmetry);
+      CHECK(fast.symmetry.find("data-axis collectives run as the first leaf group's share") !=
+            std::string::npos);
+      CHECK(fast.simulated_chips == 8);
+      CHECK(fast.events < without.events);
+      CHECK(without.symmetry.find("leaf group") == std::string::npos);
+      check_same(fast, full);
+      check_same(without, full);
+      CHECK(fast.memoized_data_collectives + fast.stepwise_data_collectives ==
+            without.memoized_data_collectives + without.stepwise_data_collectives);
+      memoized += fast.memoized_data_collectives;
+      stepwise += fast.stepwise_data_collectives;
+    }
+  }
+  // Both ways of running the reduced data collectives: memoized batches and transfer by transfer.
+  CHECK(memoized > 0);
+  CHECK(stepwise > 0);
+}
+
 TEST_CASE("replica symmetry: which reduction applies, and why not", "[execution][symmetry]") {
   struct Case {
     std::string model, hardware, mesh, batch, mapping;
