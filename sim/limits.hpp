@@ -54,10 +54,11 @@ inline constexpr std::int64_t kMaxCollectiveChunks = 1 << 16;
 inline constexpr std::int64_t kMaxGlobalBatch = std::int64_t{1} << 40;
 inline constexpr std::int64_t kMaxMicrobatches = std::int64_t{1} << 20;
 
-// Most engine events one training step may take (`run`, `compare`, `sweep`, `report`). ViT-22B on
-// 4096 TPU v4 chips takes 53M events (17 s); 1e9 events is about 5 minutes of one core, beyond
-// which a run is almost surely a mistake (an absurd microbatch or chip count).
-inline constexpr double kMaxStepEvents = 1e9;
+// Most engine events one training step may take (`run`, `compare`, `sweep`, `report`). A step runs
+// 12 M events per second of one core (measured: ViT-22B 4096x4 on 16,384 H100, 76.5 M events in
+// 6.3 s), so 2e9 events is under 3 minutes: enough for 16 microbatches on 16,384 GPUs (1.2e9,
+// issue 15); beyond it a run is almost surely a mistake (an absurd microbatch or chip count).
+inline constexpr double kMaxStepEvents = 2e9;
 
 // Longest time one simulation may reach: SimTime counts picoseconds in a signed 64-bit integer
 // (sim/engine/sim_time.hpp), so 2^63 ps = 9.22e6 s, about 106.7 days. Inputs whose proven lower

@@ -260,7 +260,7 @@ void check_step_events(const Plan& plan, double events) {
                        " simulation events, more than the limit (docs/limits.md)",
                    std::to_string(plan.microbatches) + " microbatches on " +
                        std::to_string(plan.mesh.chips()) + " chips",
-                   "at most 1e9 events: fewer microbatches or chips");
+                   "at most 2e9 events: fewer microbatches or chips");
 }
 
 Program build_program(const Context& ctx, const StageWork& work) {

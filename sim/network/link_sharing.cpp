@@ -4,8 +4,12 @@
 
 namespace meshsim::network {
 
-LinkSharing::LinkSharing(const std::vector<Link>& links)
-    : links_(&links), resources_(links.size()), bytes_(links.size(), 0) {}
+LinkSharing::LinkSharing(const std::vector<Link>& links) : state_(links.size()) {
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    state_[i].latency_ps = links[i].latency_ps;
+    state_[i].bandwidth_bytes_per_s = links[i].bandwidth_bytes_per_s;
+  }
+}
 
 engine::SimTime LinkSharing::transmit(const std::int32_t* path, std::size_t hops,
                                       std::int64_t bytes, engine::SimTime issue,
@@ -16,10 +20,10 @@ engine::SimTime LinkSharing::transmit(const std::int32_t* path, std::size_t hops
     }
     return issue;  // chip to itself: a local copy, free at this level of the model
   }
-  const Link* links = links_->data();
-  double bottleneck_bytes_per_s = links[path[0]].bandwidth_bytes_per_s;
+  LinkState* state = state_.data();
+  double bottleneck_bytes_per_s = state[path[0]].bandwidth_bytes_per_s;
   for (std::size_t k = 1; k < hops; ++k) {
-    bottleneck_bytes_per_s = std::min(bottleneck_bytes_per_s, links[path[k]].bandwidth_bytes_per_s);
+    bottleneck_bytes_per_s = std::min(bottleneck_bytes_per_s, state[path[k]].bandwidth_bytes_per_s);
   }
   const engine::SimTime hold = engine::serialization_time(bytes, bottleneck_bytes_per_s);
   if (floor != nullptr) {
@@ -27,10 +31,10 @@ engine::SimTime LinkSharing::transmit(const std::int32_t* path, std::size_t hops
   }
   engine::SimTime head = issue;
   for (std::size_t k = 0; k < hops; ++k) {
-    const auto link = static_cast<std::size_t>(path[k]);
-    const auto interval = resources_[link].acquire(head, hold);
-    bytes_[link] += bytes;
-    head = interval.start + engine::SimTime::from_ps(links[link].latency_ps);
+    LinkState& link = state[path[k]];
+    const auto interval = link.resource.acquire(head, hold);
+    link.bytes += bytes;
+    head = interval.start + engine::SimTime::from_ps(link.latency_ps);
   }
   return head + hold;
 }
