@@ -235,7 +235,8 @@ TEST_CASE("cli numbers: size limits are checked from the plan before anything is
           {"sweep --hardware {dir}/big.json --model vit-b16 --chips 4194304",
            {"--chips", "1048576"}},
           // A sweep whose expected work is beyond 1e11 events (it ran past 10 minutes).
-          {"sweep --hardware h100-sxm --chips 4096 -j 2", {"--chips", "events", "--max-seconds"}},
+          {"sweep --model llama3-70b --hardware h100-sxm --chips 1024 --batch 2048 -j 2",
+           {"--chips", "events", "--max-seconds"}},
       },
       dir);
 }

@@ -105,7 +105,7 @@ TEST_CASE("run: bad input exits 2 before simulating and writes nothing", "[cli][
       {"run --mesh 256x4 --trace " + dir + "/missing/t.json", "directory does not exist"},
       {"run --mesh 256x4 --trace-chips 0", "--trace-chips"},
       {"compare --plan plans/vit22b-tpuv4-256x4.json", "at least two columns"},
-      {"run --mesh 256x4 --microbatches 1024 --all-chips", "simulation events"},
+      {"run --mesh 256x4 --microbatches 512 --batch 131072 --all-chips", "simulation events"},
       {"run --mesh 256x4 --chips 0x40", "not a count"},
       {"run --mesh 256x4 --chips 4096", "mesh"},
       {"run --mesh 1024x4 --hardware tpu-v4 --chips 8192", "8192"},

@@ -3,9 +3,11 @@
 // the direct builder accepts the shifts, both must be the same schedule, transfer for transfer
 // and dependency for dependency, on leaf-group shifts of GPU clusters and torus shifts of TPU
 // slices, for every ring-type op and for buffers that do and do not split into equal pieces.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hardware_profiles/hardware.hpp"
@@ -55,6 +57,15 @@ void compare_data_groups(const HardwareProfile& hw, const std::string& mesh, boo
           continue;
         const auto ring_plan = algorithm.ring_plan(op, group, bytes, 1);
         INFO(collectives::to_string(op) << " " << bytes << " B by " << name << ", group " << j);
+        // The ring edges are the full schedule's distinct (source, destination) pairs.
+        {
+          std::vector<std::pair<std::int32_t, std::int32_t>> pairs;
+          for (const auto& tr : collectives::build_ring_plan(group, ring_plan).transfers)
+            pairs.emplace_back(tr.src_chip, tr.dst_chip);
+          std::sort(pairs.begin(), pairs.end());
+          pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+          CHECK(collectives::ring_plan_pairs(group, ring_plan) == pairs);
+        }
         collectives::Schedule direct, derived;
         const auto direct_why =
             collectives::build_ring_plan_reduced(group, ring_plan, shifts, direct);
