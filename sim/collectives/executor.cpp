@@ -5,6 +5,31 @@
 
 namespace meshsim::collectives {
 
+ScheduleIndex index_schedule(const Schedule& schedule) {
+  ScheduleIndex index;
+  const std::size_t n = schedule.size();
+  index.waiting.resize(n);
+  index.dependent_offsets.assign(n + 1, 0);
+  for (std::size_t t = 0; t < n; ++t) {
+    index.waiting[t] = schedule.dep_offsets[t + 1] - schedule.dep_offsets[t];
+    for (std::uint32_t d = schedule.dep_offsets[t]; d < schedule.dep_offsets[t + 1]; ++d) {
+      ++index.dependent_offsets[schedule.deps[d] + 1];
+    }
+  }
+  for (std::size_t t = 0; t < n; ++t) {
+    index.dependent_offsets[t + 1] += index.dependent_offsets[t];
+  }
+  index.dependents.resize(schedule.deps.size());
+  std::vector<std::uint32_t> fill(index.dependent_offsets.begin(),
+                                  index.dependent_offsets.end() - 1);
+  for (std::size_t t = 0; t < n; ++t) {
+    for (std::uint32_t d = schedule.dep_offsets[t]; d < schedule.dep_offsets[t + 1]; ++d) {
+      index.dependents[fill[schedule.deps[d]]++] = static_cast<std::uint32_t>(t);
+    }
+  }
+  return index;
+}
+
 CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule,
                              engine::EventFn on_done, void* context, std::uint64_t arg)
     : network_(&network),
@@ -12,30 +37,29 @@ CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule
       on_done_(on_done),
       context_(context),
       arg_(arg),
+      own_index_(index_schedule(schedule)),
+      index_(&own_index_),
       protocol_(protocol_for(network.topology(), schedule)),
       step_latency_(engine::SimTime::from_seconds(protocol_.step_latency_s)),
       call_overhead_(
           engine::SimTime::from_seconds(network.topology().collective_costs().call_overhead_s)) {
-  const std::size_t n = schedule.size();
-  waiting_for_.resize(n);
-  dependent_offsets_.assign(n + 1, 0);
-  for (std::size_t t = 0; t < n; ++t) {
-    waiting_for_[t] = schedule.dep_offsets[t + 1] - schedule.dep_offsets[t];
-    for (std::uint32_t d = schedule.dep_offsets[t]; d < schedule.dep_offsets[t + 1]; ++d) {
-      ++dependent_offsets_[schedule.deps[d] + 1];
-    }
-  }
-  for (std::size_t t = 0; t < n; ++t) {
-    dependent_offsets_[t + 1] += dependent_offsets_[t];
-  }
-  dependents_.resize(schedule.deps.size());
-  std::vector<std::uint32_t> fill(dependent_offsets_.begin(), dependent_offsets_.end() - 1);
-  for (std::size_t t = 0; t < n; ++t) {
-    for (std::uint32_t d = schedule.dep_offsets[t]; d < schedule.dep_offsets[t + 1]; ++d) {
-      dependents_[fill[schedule.deps[d]]++] = static_cast<std::uint32_t>(t);
-    }
-  }
+  waiting_for_ = own_index_.waiting;
 }
+
+CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule,
+                             const ScheduleIndex& index, engine::EventFn on_done, void* context,
+                             std::uint64_t arg)
+    : network_(&network),
+      schedule_(&schedule),
+      on_done_(on_done),
+      context_(context),
+      arg_(arg),
+      waiting_for_(index.waiting),
+      index_(&index),
+      protocol_(protocol_for(network.topology(), schedule)),
+      step_latency_(engine::SimTime::from_seconds(protocol_.step_latency_s)),
+      call_overhead_(
+          engine::SimTime::from_seconds(network.topology().collective_costs().call_overhead_s)) {}
 
 void CollectiveRun::start() {
   auto& sim = network_->simulator();
@@ -72,8 +96,10 @@ void CollectiveRun::issue(std::uint32_t transfer, engine::SimTime extra_delay) {
 
 void CollectiveRun::on_arrival(std::uint64_t transfer) {
   bytes_delivered_ += schedule_->transfers[transfer].bytes;
-  for (std::uint32_t d = dependent_offsets_[transfer]; d < dependent_offsets_[transfer + 1]; ++d) {
-    const std::uint32_t next = dependents_[d];
+  const auto& index = *index_;
+  for (std::uint32_t d = index.dependent_offsets[transfer];
+       d < index.dependent_offsets[transfer + 1]; ++d) {
+    const std::uint32_t next = index.dependents[d];
     if (--waiting_for_[next] == 0) {
       issue(next);
     }

@@ -14,11 +14,23 @@
 
 namespace meshsim::collectives {
 
+// What a run derives from its schedule: each transfer's dependency count and the reverse of the
+// dependencies (who waits for each transfer, CSR). Built once, it serves every run of the schedule
+// (a training step runs the same schedules once per layer and microbatch; issue 15).
+struct ScheduleIndex {
+  std::vector<std::uint32_t> waiting, dependent_offsets, dependents;
+};
+ScheduleIndex index_schedule(const Schedule& schedule);
+
 class CollectiveRun {
  public:
   // `schedule` must outlive the run. `on_done(context, arg)` runs (as an engine event at the
   // completion time) when every transfer has arrived; it may be null.
   CollectiveRun(network::Network& network, const Schedule& schedule,
+                engine::EventFn on_done = nullptr, void* context = nullptr, std::uint64_t arg = 0);
+  // The same with the schedule's index built beforehand (index_schedule(schedule)); `index` must
+  // outlive the run.
+  CollectiveRun(network::Network& network, const Schedule& schedule, const ScheduleIndex& index,
                 engine::EventFn on_done = nullptr, void* context = nullptr, std::uint64_t arg = 0);
   CollectiveRun(const CollectiveRun&) = delete;
   CollectiveRun& operator=(const CollectiveRun&) = delete;
@@ -52,7 +64,8 @@ class CollectiveRun {
   void* context_;
   std::uint64_t arg_;
   std::vector<std::uint32_t> waiting_for_;  // per transfer: dependencies not yet arrived
-  std::vector<std::uint32_t> dependent_offsets_, dependents_;  // reverse of schedule deps (CSR)
+  ScheduleIndex own_index_;                 // when none was given
+  const ScheduleIndex* index_;
   std::size_t arrived_ = 0;
   bool started_ = false;
   engine::SimTime start_time_, end_time_;

@@ -271,6 +271,13 @@ const collectives::Schedule& StepSim::schedule_for(Axis axis, std::int64_t group
   return schedules_.emplace(key, algorithm.build(op, g, bytes, 1)).first->second;
 }
 
+const collectives::ScheduleIndex& StepSim::index_of(const collectives::Schedule* schedule) {
+  auto it = indexes_.find(schedule);
+  if (it == indexes_.end())
+    it = indexes_.emplace(schedule, collectives::index_schedule(*schedule)).first;
+  return it->second;
+}
+
 std::vector<std::pair<std::int32_t, std::int32_t>> StepSim::schedule_pairs(Axis axis,
                                                                            std::int64_t group,
                                                                            CollectiveOp op,
@@ -339,8 +346,9 @@ void StepSim::start_collective(std::int64_t c, const Instr& in) {
   const bool apart = symmetric_ && in.axis == Axis::Data;
   if (apart)
     ++direct_in_flight_[static_cast<std::size_t>(group)];
-  auto run = std::make_unique<collectives::CollectiveRun>(
-      apart ? data_network_ : network_, *schedule, &StepSim::collective_done, this, arg);
+  auto run = std::make_unique<collectives::CollectiveRun>(apart ? data_network_ : network_,
+                                                          *schedule, index_of(schedule),
+                                                          &StepSim::collective_done, this, arg);
   runs_.emplace(arg, std::move(run));
   run_names_[arg] = in.name;
   run_rows_[arg] = in.row;

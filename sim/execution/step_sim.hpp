@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/collectives/executor.hpp"
@@ -132,6 +133,9 @@ class StepSim {
 
   const collectives::Schedule& schedule_for(Axis axis, std::int64_t group, CollectiveOp op,
                                             std::int64_t bytes);
+  // Each schedule's index (collectives::index_schedule), built on its first run and kept: the
+  // schedules of a step run once per layer and microbatch.
+  const collectives::ScheduleIndex& index_of(const collectives::Schedule* schedule);
   // The distinct (source, destination) chip pairs of schedule_for's transfers (from a ring-type
   // algorithm's rings, without building its schedule).
   std::vector<std::pair<std::int32_t, std::int32_t>> schedule_pairs(Axis axis, std::int64_t group,
@@ -228,6 +232,7 @@ class StepSim {
   network::Network data_network_;  // with symmetry: data collectives run transfer by transfer
   std::vector<std::map<std::vector<std::int32_t>, BatchOutcome>> batch_memo_;  // per data group
   std::vector<const collectives::Schedule*> batch_schedules_;
+  std::unordered_map<const collectives::Schedule*, collectives::ScheduleIndex> indexes_;
   std::vector<std::int32_t> direct_in_flight_;  // per data group: collectives on data_network_
   std::vector<std::vector<std::int64_t>> compute_until_next_batch_ps_;  // per stage
   std::vector<std::vector<std::size_t>> collective_instr_;  // per stage, per slot: instruction

@@ -271,8 +271,9 @@ StepSim::BatchOutcome StepSim::run_batch(std::size_t m,
     net.set_link_map(data_link_rep_);
   std::vector<std::unique_ptr<collectives::CollectiveRun>> runs;
   for (auto id : schedules) {
-    runs.push_back(std::make_unique<collectives::CollectiveRun>(
-        net, *batch_schedules_[static_cast<std::size_t>(id)]));
+    const auto* schedule = batch_schedules_[static_cast<std::size_t>(id)];
+    runs.push_back(
+        std::make_unique<collectives::CollectiveRun>(net, *schedule, index_of(schedule)));
     runs.back()->start();
   }
   sim.run();
