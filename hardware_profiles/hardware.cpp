@@ -183,6 +183,14 @@ GpuClusterInterconnect parse_gpu_cluster(JsonObject& object, FigureReader& reade
       reader.quantity(object, "network_latency", QuantityKind::Time, 0.0, kMaxLatency_s);
   gpu.leaf_switch_ports = static_cast<int>(reader.integer(object, "leaf_switch_ports", 1, 4096));
   gpu.oversubscription = reader.number(object, "oversubscription", 1.0, 1024.0);
+  if (object.has("pod_nodes")) {
+    gpu.pod_nodes = static_cast<int>(reader.integer(object, "pod_nodes", 1, 1'000'000));
+    if (gpu.pod_nodes % gpu.leaf_switch_ports != 0) {
+      throw InputError(
+          object.site("pod_nodes"), "not a whole number of leaves", std::to_string(gpu.pod_nodes),
+          "a multiple of leaf_switch_ports (" + std::to_string(gpu.leaf_switch_ports) + ")");
+    }
+  }
   gpu.max_gpus = reader.integer(object, "max_gpus", 1, kMaxChips);
   if (gpu.max_gpus % gpu.gpus_per_node != 0) {
     throw InputError(object.site("max_gpus"), "not a whole number of nodes",

@@ -39,7 +39,11 @@ struct GpuClusterInterconnect {
   double nic_bandwidth_bytes_per_s = 0;  // per GPU (one NIC each), one direction
   double network_latency_s = 0;
   int leaf_switch_ports = 64;   // down-ports of a leaf switch in the rail-optimized fat-tree
-  double oversubscription = 1;  // leaf uplink oversubscription (1 = non-blocking)
+  double oversubscription = 1;  // leaf and spine uplink oversubscription (1 = non-blocking)
+  // Nodes per pod of a three-level fat-tree (docs/network.md): a cluster of more nodes is cut into
+  // pods of this many (a multiple of leaf_switch_ports), each a two-level tree, joined by core
+  // switches. 0 (the field absent) = one two-level tree of any size.
+  int pod_nodes = 0;
   std::int64_t max_gpus = 0;
 };
 

@@ -156,14 +156,32 @@ Topology make_gpu_cluster(const GpuClusterInterconnect& gpu, std::int64_t gpus) 
   t.spines_ = multi_node ? std::max(1, static_cast<int>(std::ceil(
                                            t.leaf_ports_ / std::max(1.0, gpu.oversubscription))))
                          : 0;
+  // Pods of whole leaf groups (the loader requires pod_nodes to be a multiple of the leaf ports;
+  // a hand-made profile is rounded down to whole groups, at least one). More nodes than one pod:
+  // a third tier.
+  const int pod_groups = std::max(1, gpu.pod_nodes / t.leaf_ports_);
+  const bool three_tier = multi_node && gpu.pod_nodes > 0 && t.nodes_ > pod_groups * t.leaf_ports_;
+  t.pods_ = !multi_node ? 0 : three_tier ? (t.leaves_per_rail_ + pod_groups - 1) / pod_groups : 1;
+  t.pod_groups_ = three_tier ? pod_groups : t.leaves_per_rail_;
+  t.pod_nodes_ = t.pod_groups_ * t.leaf_ports_;
+  // Each spine has (leaves of a full pod) / oversubscription uplinks, one to each core of its
+  // plane; core s * core_uplinks + u joins spine s of every pod.
+  t.core_uplinks_ = three_tier
+                        ? std::max(1, static_cast<int>(std::ceil(
+                                          g * t.pod_groups_ / std::max(1.0, gpu.oversubscription))))
+                        : 0;
   const int leaves = g * t.leaves_per_rail_;
+  const int spines = multi_node ? t.pods_ * t.spines_ : 0;
+  const int cores = three_tier ? t.spines_ * t.core_uplinks_ : 0;
   const std::int32_t nvswitch0 = t.chip_count_;
   const std::int32_t leaf0 = nvswitch0 + t.nodes_;
   const std::int32_t spine0 = leaf0 + leaves;
-  t.vertex_count_ = spine0 + t.spines_;
+  const std::int32_t core0 = spine0 + spines;
+  t.vertex_count_ = core0 + cores;
   GraphBuilder builder(t.vertex_count_);
   // Latencies: the profile gives GPU-to-GPU figures; NVLink's is split over its 2 hops (GPU ->
-  // NVSwitch -> GPU) and the network's over the 4 hops of a path through a spine.
+  // NVSwitch -> GPU) and the network's over the 4 hops of a path through a spine (a path through
+  // a core has 6 such hops).
   const double nvlink_hop_s = gpu.nvlink_latency_s / 2;
   const double network_hop_s = gpu.network_latency_s / 4;
   const auto n_gpus = static_cast<std::size_t>(gpus);
@@ -191,20 +209,44 @@ Topology make_gpu_cluster(const GpuClusterInterconnect& gpu, std::int64_t gpus) 
   t.leaf_to_spine_.resize(n_up);
   t.spine_to_leaf_.resize(n_up);
   for (int leaf = 0; leaf < leaves; ++leaf) {
+    // The spines of the leaf's pod (pod 0 on a two-level tree).
+    const std::int32_t pod_spine0 =
+        spine0 + (leaf % t.leaves_per_rail_) / t.pod_groups_ * t.spines_;
     for (int s = 0; s < t.spines_; ++s) {
       const auto i = static_cast<std::size_t>(leaf * t.spines_ + s);
       t.leaf_to_spine_[i] =
-          builder.add_link(leaf0 + leaf, spine0 + s, gpu.nic_bandwidth_bytes_per_s, network_hop_s,
-                           LinkClass::LeafSpine);
+          builder.add_link(leaf0 + leaf, pod_spine0 + s, gpu.nic_bandwidth_bytes_per_s,
+                           network_hop_s, LinkClass::LeafSpine);
       t.spine_to_leaf_[i] =
-          builder.add_link(spine0 + s, leaf0 + leaf, gpu.nic_bandwidth_bytes_per_s, network_hop_s,
-                           LinkClass::LeafSpine);
+          builder.add_link(pod_spine0 + s, leaf0 + leaf, gpu.nic_bandwidth_bytes_per_s,
+                           network_hop_s, LinkClass::LeafSpine);
+    }
+  }
+  // The core tier: the same link class and rate as leaf-spine (docs/network.md).
+  const auto n_core = static_cast<std::size_t>(spines) * static_cast<std::size_t>(t.core_uplinks_);
+  t.spine_to_core_.resize(n_core);
+  t.core_to_spine_.resize(n_core);
+  for (int spine = 0; spine < spines; ++spine) {
+    const int s = spine % t.spines_;
+    for (int u = 0; u < t.core_uplinks_; ++u) {
+      const auto i = static_cast<std::size_t>(spine) * static_cast<std::size_t>(t.core_uplinks_) +
+                     static_cast<std::size_t>(u);
+      const std::int32_t core = core0 + s * t.core_uplinks_ + u;
+      t.spine_to_core_[i] = builder.add_link(spine0 + spine, core, gpu.nic_bandwidth_bytes_per_s,
+                                             network_hop_s, LinkClass::LeafSpine);
+      t.core_to_spine_[i] = builder.add_link(core, spine0 + spine, gpu.nic_bandwidth_bytes_per_s,
+                                             network_hop_s, LinkClass::LeafSpine);
     }
   }
   t.links_ = builder.flatten();
   t.description_ = std::to_string(t.nodes_) + " node(s) x " +
                    std::to_string(std::min<std::int64_t>(gpus, g)) + " GPUs on NVSwitch";
-  if (multi_node) {
+  if (three_tier) {
+    t.description_ += ", three-level rail-optimized fat-tree: " + std::to_string(t.pods_) +
+                      " pods of up to " + std::to_string(t.pod_nodes_) + " nodes, " +
+                      std::to_string(leaves) + " leaves, " + std::to_string(spines) + " spines, " +
+                      std::to_string(cores) + " cores";
+  } else if (multi_node) {
     t.description_ += ", rail-optimized fat-tree: " + std::to_string(leaves) + " leaves, " +
                       std::to_string(t.spines_) + " spines";
   }

@@ -66,13 +66,24 @@ class Topology {
   void apply_collective_costs(const CollectiveCostSpec& costs);
   // GPU cluster: GPUs per NVSwitch node (0 on a torus).
   int gpus_per_node() const { return gpus_per_node_; }
-  // GPU cluster of two or more full leaf groups (a leaf group: the leaf_switch_ports nodes that
-  // share their rails' leaves): the GPUs of one group; else 0. Shifting every GPU by one group
-  // maps nodes, leaves (rail r, group j -> j + 1 mod groups), the spine choice (by the destination
-  // node's leaf port) and so every route onto themselves.
+  // GPU cluster of more than one node: pods of the fat-tree (1 = two-level, >= 2 = three-level,
+  // the last possibly partial); 0 otherwise.
+  int pods() const { return pods_; }
+  // The translation block of a GPU cluster, used by execution's leaf-group shift symmetry
+  // (docs/execution.md "Replica symmetry"); 0 when there is none.
+  // - Two-level tree (one pod) of two or more full leaf groups (a leaf group: the
+  //   leaf_switch_ports nodes that share their rails' leaves): the GPUs of one group. Shifting
+  //   every GPU by one group maps nodes, leaves (rail r, group j -> j + 1 mod groups), the spine
+  //   choice (by the destination node's leaf port) and so every route onto themselves.
+  // - Three-level tree (pods joined by cores) of two or more pods, all full: the GPUs of one POD.
+  //   A shift by one leaf group does not map this tree onto itself (it moves a pod's last group
+  //   into the next pod), but a shift by one pod maps nodes, leaves, spines (pod p -> p + 1 mod
+  //   pods) and, since the spine and core choices depend only on the destination's position
+  //   inside its pod, every route onto a route. A partial last pod: 0.
   std::int32_t leaf_group_gpus() const;
-  // Per link, the link of the first leaf group it is a shift of (empty when leaf_group_gpus() is
-  // 0).
+  // Per link, the link of the first block (leaf group, or pod on a three-level tree) it is a shift
+  // of; core links are named by their spine end (spine s of pod p -> spine s of pod 0, same core).
+  // Empty when leaf_group_gpus() is 0.
   std::vector<std::int32_t> leaf_group_link_map() const;
 
  private:
@@ -95,10 +106,14 @@ class Topology {
   std::vector<std::int32_t> torus_link_;
   std::vector<std::int16_t> torus_coord_;  // [c * dims + d]: chip c's coordinate in dimension d
   std::vector<std::uint8_t> torus_wraps_;  // per dimension: wraps and longer than 2
-  // GPU cluster tables, indexed by GPU, leaf (rail * leaves_per_rail + group) or leaf * spines + s.
+  // GPU cluster tables, indexed by GPU, leaf (rail * leaves_per_rail + group) or leaf * spines + s
+  // (the spine s of the leaf's pod), and (pod * spines + s) * core_uplinks + u for the core tier.
   int gpus_per_node_ = 0, nodes_ = 0, leaves_per_rail_ = 0, spines_ = 0, leaf_ports_ = 0;
+  // Three-level tree only (pods_ > 1): nodes per pod, leaf groups per pod, uplinks per spine (one
+  // to each core of its plane: core s * core_uplinks + u joins spine s of every pod).
+  int pods_ = 0, pod_nodes_ = 0, pod_groups_ = 0, core_uplinks_ = 0;
   std::vector<std::int32_t> gpu_to_nvswitch_, nvswitch_to_gpu_, gpu_to_leaf_, leaf_to_gpu_;
-  std::vector<std::int32_t> leaf_to_spine_, spine_to_leaf_;
+  std::vector<std::int32_t> leaf_to_spine_, spine_to_leaf_, spine_to_core_, core_to_spine_;
 };
 
 // A torus (or a ring: shape {n}) with every link of one bandwidth and latency. `wraparound[d]` says
@@ -108,7 +123,9 @@ Topology make_torus(const std::vector<int>& shape, const std::vector<bool>& wrap
 inline Topology make_ring(int chips, double link_bandwidth_bytes_per_s, double link_latency_s) {
   return make_torus({chips}, {true}, link_bandwidth_bytes_per_s, link_latency_s);
 }
-// NVSwitch islands of gpus_per_node plus a rail-optimized two-level fat-tree (see docs/network.md).
+// NVSwitch islands of gpus_per_node plus a rail-optimized fat-tree (see docs/network.md): two
+// levels, or three (pods of gpu.pod_nodes nodes joined by core switches) when the nodes exceed one
+// pod.
 Topology make_gpu_cluster(const GpuClusterInterconnect& gpu, std::int64_t gpus);
 
 // The slice shape chosen for `chips` chips of a torus profile (dimension 0 fastest, ascending);

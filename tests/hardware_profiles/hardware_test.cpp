@@ -184,6 +184,8 @@ TEST_CASE("hardware: GPU profiles match the published figures", "[hardware]") {
     CHECK(p.gpu.nic_bandwidth_bytes_per_s == Approx(e.nic_one_way));
     CHECK(p.gpu.oversubscription == 1.0);  // non-blocking inside a pod
     CHECK(p.gpu.max_gpus % p.gpu.gpus_per_node == 0);
+    // Pods are whole leaves (the loader's rule).
+    CHECK(p.gpu.pod_nodes % p.gpu.leaf_switch_ports == 0);
     // "a few us" inside a node, "tens of us" across nodes: the network is the slower.
     CHECK(p.gpu.nvlink_latency_s < p.gpu.network_latency_s);
     CHECK(p.chip.peak_fp32_flop_per_s < p.chip.peak_bf16_flop_per_s);
@@ -191,6 +193,17 @@ TEST_CASE("hardware: GPU profiles match the published figures", "[hardware]") {
     REQUIRE(p.price_per_chip_hour_usd.has_value());
     CHECK(*p.price_per_chip_hour_usd > 1.0);
     CHECK(*p.price_per_chip_hour_usd < 20.0);
+  }
+  // Issue 15: 100,000 H100 (12,500 nodes) fit, as whole 2048-node pods (the largest two-level
+  // tree of 64-port switches, 64 leaves per rail x 32 node ports), the fewest that hold them.
+  for (const char* name : {"h100-sxm", "h200-sxm"}) {
+    INFO(name);
+    const HardwareProfile p = load_hardware(name);
+    CHECK(p.gpu.pod_nodes == 64 * p.gpu.leaf_switch_ports);
+    const std::int64_t pod_gpus = std::int64_t{p.gpu.pod_nodes} * p.gpu.gpus_per_node;
+    CHECK(p.gpu.max_gpus % pod_gpus == 0);
+    CHECK(p.gpu.max_gpus >= 100000);
+    CHECK(p.gpu.max_gpus - pod_gpus < 100000);
   }
   // The line rate is an upper bound of the 46-48 GB/s nccl-tests achieve per NDR NIC.
   CHECK(load_hardware("h100-sxm").gpu.nic_bandwidth_bytes_per_s >= 48e9);

@@ -54,8 +54,8 @@ TEST_CASE("capacity candidates: powers of two and whole-cube torus slices", "[re
   CHECK(v4.back() == 4096);
   const auto h100 = sweep::capacity_candidates(load_hardware("h100-sxm"));
   CHECK(h100.front() == 1);
-  CHECK(h100.back() == 16384);
-  CHECK(h100.size() == 15);  // 2^0 .. 2^14
+  CHECK(h100.back() == 65536);  // the largest power of two within max_gpus (114,688)
+  CHECK(h100.size() == 17);     // 2^0 .. 2^16
 }
 
 TEST_CASE("report --days: the smallest count within the days, its smaller neighbour is not",
