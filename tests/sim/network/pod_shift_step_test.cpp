@@ -1,0 +1,59 @@
+// Pod shifts of a three-level fat-tree (docs/network.md "Three levels"): Topology::leaf_group_gpus
+// gives one pod there, and execution's leaf-group shift symmetry then simulates the first pod's
+// replicas for all. The step must equal the one of every GPU simulated.
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/execution/step.hpp"
+#include "sim/network/topology.hpp"
+#include "sim/plan/plan.hpp"
+
+using namespace meshsim;
+
+TEST_CASE("three-level fat-tree: the first pod's replicas give the step of every GPU",
+          "[network][symmetry]") {
+  // H100 figures on leaves of 2 node ports and pods of 4 nodes (32 GPUs): 64-128 GPUs are 2-4
+  // pods joined by cores.
+  HardwareProfile hw = load_hardware("h100-sxm");
+  hw.gpu.leaf_switch_ports = 2;
+  hw.gpu.pod_nodes = 4;
+  const ModelConfig model = load_model("vit-b16");
+  int shifted = 0;
+  for (const std::string mesh : {"16x4", "32x2", "64x1", "32x4", "128x1"}) {
+    INFO("mesh " << mesh);
+    PlanFlags flags;
+    flags.mesh = mesh;
+    flags.batch = "256";
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, flags), model, hw, 0);
+    const std::int64_t chips = plan.mesh.chips();
+    const auto topology = network::make_topology(hw, chips);
+    REQUIRE(topology.pods() == chips / 32);
+    REQUIRE(topology.leaf_group_gpus() == 32);
+    const auto fast = execution::simulate_step(model, hw, plan);
+    execution::StepOptions all;
+    all.replica_symmetry = false;
+    const auto full = execution::simulate_step(model, hw, plan, {}, all);
+    INFO("symmetry " << fast.symmetry);
+    CHECK(full.simulated_chips == chips);
+    if (fast.simulated_chips < chips)
+      ++shifted;
+    // Integer picoseconds inside: the times agree exactly; sums over chips to the last bits.
+    CHECK(fast.step_time_s == full.step_time_s);
+    CHECK(fast.compute_only_s == full.compute_only_s);
+    CHECK(fast.model_axis.exposed_s == full.model_axis.exposed_s);
+    CHECK(fast.data_axis.exposed_s == full.data_axis.exposed_s);
+    CHECK(fast.transfers == full.transfers);
+    for (std::size_t i = 0; i < full.bytes_per_link_class.size(); ++i) {
+      CHECK(fast.bytes_per_link_class[i] == Approx(full.bytes_per_link_class[i]).epsilon(1e-12));
+      CHECK(fast.link_utilization[i] == Approx(full.link_utilization[i]).epsilon(1e-12));
+    }
+    CHECK(fast.slowest.chip == full.slowest.chip);
+    CHECK(fast.bottleneck == full.bottleneck);
+  }
+  // The meshes whose model axis shares a node's NVSwitch with the data axis use pod shifts.
+  CHECK(shifted >= 3);
+}
