@@ -233,7 +233,8 @@ void run_calibrate_runs(const CalibrateRunsOptions& o) {
   for (int k = 0; k < kStackParameters; ++k) {
     const auto& sp = stack_parameters()[static_cast<std::size_t>(k)];
     const auto& p = fit.parameters[static_cast<std::size_t>(k)];
-    const std::string bounds = "[" + value_text(k, sp.low) + ", " + value_text(k, sp.high) + "]";
+    const std::string bounds =
+        fmt::format("[{}, {}]", value_text(k, sp.low), value_text(k, sp.high));
     if (!p.fitted) {
       kept.push_back(std::string(sp.field) + " (" + p.why_kept + ")");
       out += fmt::format("  {:<24} {:>12} {:>12}   {:<22} kept: {}\n", sp.field,

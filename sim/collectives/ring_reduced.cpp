@@ -179,6 +179,28 @@ std::string build_ring_plan_reduced(const Group& group, const RingPlan& plan,
   return {};
 }
 
+std::uint64_t ring_plan_reduced_count(const RingPlan& plan, const MemberShifts& shifts) {
+  std::uint64_t transfers = 0;
+  for (const auto& phases : plan.slices) {
+    for (const auto& phase : phases) {
+      for (const auto& ring : phase.rings) {
+        const int n = static_cast<int>(ring.size());
+        if (n < 2)
+          continue;
+        std::uint64_t kept = 0;
+        for (int m : ring) {
+          const auto i = static_cast<std::size_t>(m);
+          kept += i < shifts.rep.size() && shifts.rep[i] == m ? 1 : 0;
+        }
+        const std::uint64_t ways = phase.bidirectional && n > 2 ? 2 : 1;
+        transfers += kept * ways * static_cast<std::uint64_t>(steps_of(phase.pass, n)) *
+                     static_cast<std::uint64_t>(phase.pieces_per_shard);
+      }
+    }
+  }
+  return transfers;
+}
+
 std::vector<std::pair<std::int32_t, std::int32_t>> ring_plan_pairs(const Group& group,
                                                                    const RingPlan& plan) {
   std::vector<std::pair<std::int32_t, std::int32_t>> pairs;

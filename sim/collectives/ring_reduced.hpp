@@ -10,7 +10,9 @@
 // the kept members' (rep = itself) transfers alone, each dependency on another member's transfer
 // replaced by its representative's, run as the full schedule's kept transfers do. This is the
 // schedule execution::reduce_schedule derives from the full one, built without the full one.
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/collectives/ring_phases.hpp"
@@ -27,6 +29,10 @@ struct MemberShifts {
 // symmetry of `plan` as above; else why not (one line).
 std::string build_ring_plan_reduced(const Group& group, const RingPlan& plan,
                                     const MemberShifts& shifts, Schedule& out);
+
+// The number of transfers build_ring_plan_reduced makes for `shifts` (computed without building
+// them, and without checking the shifts), so a caller can refuse a schedule too large to build.
+std::uint64_t ring_plan_reduced_count(const RingPlan& plan, const MemberShifts& shifts);
 
 // The distinct (source chip, destination chip) pairs of build_ring_plan's transfers, computed
 // from the rings without building them, sorted.

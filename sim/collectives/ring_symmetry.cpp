@@ -1,6 +1,10 @@
 #include "sim/collectives/ring_symmetry.hpp"
 
+#include <cstdint>
+#include <string>
 #include <vector>
+
+#include "sim/limits.hpp"
 
 namespace meshsim::collectives {
 
@@ -106,6 +110,14 @@ std::string reduce_ring_plan(const network::Topology& topology, const Group& gro
   // Positions 0..period-1 in build_ring_plan's order (step, position, piece), each direction's
   // ring after the other; a transfer waits for its predecessor's previous step, whose
   // representative is the predecessor's position modulo the period.
+  // Refuse a reduction too large to build (a ring over whole pods of a three-level cluster has a
+  // period of a pod): the caller's size check then refuses the full schedule in one line.
+  const std::uint64_t reduced_transfers = static_cast<std::uint64_t>(steps_of(phase.pass, n)) *
+                                          static_cast<std::uint64_t>(period) *
+                                          static_cast<std::uint64_t>(k) * directions.size();
+  if (reduced_transfers > limits::kMaxScheduleTransfers)
+    return "the reduced schedule would have more than " +
+           std::to_string(limits::kMaxScheduleTransfers) + " transfers";
   out = ReducedRing{};
   out.period = period;
   out.copies = n / period;

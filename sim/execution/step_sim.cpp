@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/collectives/ring_reduced.hpp"
+#include "sim/limits.hpp"
 
 namespace meshsim::execution::detail {
 
@@ -295,23 +296,84 @@ std::vector<std::pair<std::int32_t, std::int32_t>> StepSim::schedule_pairs(Axis 
   return pairs;
 }
 
-std::string StepSim::reduce_data_collective(std::int64_t m, CollectiveOp op, std::int64_t bytes,
-                                            const TranslationSymmetry& sym,
-                                            collectives::Schedule& out) {
-  const auto& g = groups_of(Axis::Data)[static_cast<std::size_t>(m)];
-  const auto name = collectives::default_collective_algorithm(op, network_.topology(), g, bytes);
-  const auto& algorithm = collectives::find_collective_algorithm(name, op);
-  if (algorithm.ring_plan != nullptr) {
+std::string StepSim::reduce_data_collectives(const TranslationSymmetry& sym,
+                                             const std::set<std::pair<int, std::int64_t>>& data_ops,
+                                             std::int64_t simulated_chips, ReducedSchedules& out) {
+  using Key = std::tuple<std::int64_t, int, std::int64_t>;
+  struct Reduction {
+    const collectives::CollectiveAlgorithm* algorithm = nullptr;
+    collectives::RingPlan plan;
     collectives::MemberShifts shifts;
-    auto why = shift_members(g, sym, shifts);
-    if (why.empty())
-      why = collectives::build_ring_plan_reduced(g, algorithm.ring_plan(op, g, bytes, 1), shifts,
-                                                 out);
-    if (why.empty())
-      return why;
-    // Not provably alike ring by ring: the full schedule, checked transfer by transfer.
+    double transfers = 0;  // built directly: exact; else the full schedule's share
+  };
+  // What each would take, nothing built (a data ring over whole pods of a three-level cluster
+  // reduces to a pod's share, too large to build).
+  std::map<Key, Reduction> plans;
+  double distinct = 0;
+  for (std::int64_t m = 0; m < w_; ++m) {
+    const auto& g = groups_of(Axis::Data)[static_cast<std::size_t>(m)];
+    for (const auto& [op_id, bytes] : data_ops) {
+      const auto op = static_cast<CollectiveOp>(op_id);
+      Reduction r;
+      const auto name =
+          collectives::default_collective_algorithm(op, network_.topology(), g, bytes);
+      r.algorithm = &collectives::find_collective_algorithm(name, op);
+      bool direct = false;
+      if (r.algorithm->ring_plan != nullptr && shift_members(g, sym, r.shifts).empty()) {
+        r.plan = r.algorithm->ring_plan(op, g, bytes, 1);
+        r.transfers = static_cast<double>(collectives::ring_plan_reduced_count(r.plan, r.shifts));
+        direct = true;
+      }
+      const auto full = r.algorithm->transfer_count(op, g, bytes, 1);
+      if (!direct) {
+        if (full > limits::kMaxScheduleTransfers)
+          return "a data-axis schedule of " + std::to_string(full) +
+                 " transfers is too large to reduce";
+        r.transfers = static_cast<double>(full) / static_cast<double>(sym.offset.size());
+      }
+      distinct += r.transfers;
+      plans.emplace(Key{m, op_id, bytes}, std::move(r));
+    }
   }
-  return reduce_schedule(schedule_for(Axis::Data, m, op, bytes), sym, out);
+  // The step's limits, from these sizes alone: every data collective of the program runs its
+  // reduced schedule once (sim/limits.hpp).
+  double events = 0;
+  for (std::int64_t st = 0; st < p_; ++st) {
+    for (const auto& in : programs_[static_cast<std::size_t>(st)].code) {
+      if (in.kind != Kind::Collective || in.axis != Axis::Data)
+        continue;
+      for (std::int64_t m = st * placement_.model; m < (st + 1) * placement_.model; ++m)
+        events += plans.at(Key{m, static_cast<int>(in.op), in.bytes}).transfers;
+    }
+  }
+  if (events > limits::kMaxStepEvents)
+    return "its reduced data-axis collectives alone would take about " +
+           std::to_string(static_cast<long long>(events)) + " events";
+  if (limits::estimated_simulation_memory_bytes(static_cast<std::uint64_t>(distinct),
+                                                simulated_chips) >
+      limits::kMaxSimulationMemoryBytes)
+    return "its reduced data-axis schedules would need too much memory";
+  ReducedSchedules reduced;
+  for (auto& [key, r] : plans) {
+    const auto& [m, op_id, bytes] = key;
+    const auto op = static_cast<CollectiveOp>(op_id);
+    const auto& g = groups_of(Axis::Data)[static_cast<std::size_t>(m)];
+    collectives::Schedule schedule;
+    std::string why = "not a ring";
+    if (r.algorithm->ring_plan != nullptr && !r.shifts.rep.empty())
+      why = collectives::build_ring_plan_reduced(g, r.plan, r.shifts, schedule);
+    if (!why.empty()) {
+      // Not provably alike ring by ring: the full schedule, checked transfer by transfer.
+      if (r.algorithm->transfer_count(op, g, bytes, 1) > limits::kMaxScheduleTransfers)
+        return why;
+      why = reduce_schedule(schedule_for(Axis::Data, m, op, bytes), sym, schedule);
+      if (!why.empty())
+        return why;
+    }
+    reduced.emplace(key, std::move(schedule));
+  }
+  out = std::move(reduced);
+  return {};
 }
 
 void StepSim::account_collective(std::int64_t c, const Instr& in) {

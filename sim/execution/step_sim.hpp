@@ -141,10 +141,15 @@ class StepSim {
   std::vector<std::pair<std::int32_t, std::int32_t>> schedule_pairs(Axis axis, std::int64_t group,
                                                                     CollectiveOp op,
                                                                     std::int64_t bytes);
-  // Data group m's collective reduced by the shifts `sym` (built directly for a ring-type
-  // algorithm, else derived from the full schedule): "" or why not.
-  std::string reduce_data_collective(std::int64_t m, CollectiveOp op, std::int64_t bytes,
-                                     const TranslationSymmetry& sym, collectives::Schedule& out);
+  // Every data group's collectives (`data_ops`) reduced by the shifts `sym` into `out` (built
+  // directly for a ring-type algorithm, else derived from the full schedule), once their sizes,
+  // counted first, keep the step within its event and memory limits with `simulated_chips`
+  // simulated: "" or why not.
+  using ReducedSchedules =
+      std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule>;
+  std::string reduce_data_collectives(const TranslationSymmetry& sym,
+                                      const std::set<std::pair<int, std::int64_t>>& data_ops,
+                                      std::int64_t simulated_chips, ReducedSchedules& out);
 
   // Bytes each member sends: (p-1)/p of the buffer for AG/RS, twice for AR (ring algorithms).
   void account_collective(std::int64_t c, const Instr& in);

@@ -98,16 +98,8 @@ void StepSim::decide_symmetry(bool allow) {
   // replicas on a GPU cluster (tried after the cheaper replica symmetry below, issue 15).
   auto try_shifts = [&](const TranslationSymmetry& sym, std::int64_t simulated_replicas,
                         const std::string& what) {
-    std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule> reduced;
-    for (std::int64_t m = 0; m < k && shift_why.empty(); ++m) {
-      for (const auto& [op, bytes] : data_ops) {
-        collectives::Schedule r;
-        shift_why = reduce_data_collective(m, static_cast<CollectiveOp>(op), bytes, sym, r);
-        if (!shift_why.empty())
-          break;
-        reduced.emplace(std::make_tuple(m, op, bytes), std::move(r));
-      }
-    }
+    ReducedSchedules reduced;
+    shift_why = reduce_data_collectives(sym, data_ops, simulated_replicas * k, reduced);
     if (!shift_why.empty())
       return false;
     shifted_ = true;
@@ -178,15 +170,9 @@ void StepSim::decide_symmetry(bool allow) {
     std::int64_t per_group = 1;
     if (!leaf_group_symmetry(topology, view, sym, per_group).empty())
       return;
-    std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule> reduced;
-    for (std::int64_t m = 0; m < k; ++m) {
-      for (const auto& [op, bytes] : data_ops) {
-        collectives::Schedule r;
-        if (!reduce_data_collective(m, static_cast<CollectiveOp>(op), bytes, sym, r).empty())
-          return;
-        reduced.emplace(std::make_tuple(m, op, bytes), std::move(r));
-      }
-    }
+    ReducedSchedules reduced;
+    if (!reduce_data_collectives(sym, data_ops, k, reduced).empty())
+      return;
     reduced_ = std::move(reduced);
     data_copies_ = static_cast<std::int64_t>(sym.offset.size());
     data_link_rep_ = sym.link_rep;

@@ -237,6 +237,19 @@ TEST_CASE("cli numbers: size limits are checked from the plan before anything is
           // A sweep whose expected work is beyond 1e11 events (it ran past 10 minutes).
           {"sweep --model llama3-70b --hardware h100-sxm --chips 1024 --batch 2048 -j 2",
            {"--chips", "events", "--max-seconds"}},
+          // Three-level clusters (issue 15): a data ring over whole pods reduces to a pod's
+          // share, too large to build; its size is counted first (it ended in bad_alloc at
+          // 5.8 GB), and a ring whose rotation period is a pod is refused likewise.
+          // (Under the sanitizers these may pass 5 s and print progress lines first.)
+          {"run --model vit-22b --hardware h100-sxm --chips 98304 --mesh 24576x4 --batch 98304",
+           {"microbatches", "events", "2e9"},
+           true},
+          {"sweep --model vit-22b --hardware h100-sxm --chips 65536",
+           {"--chips", "events", "--max-seconds"},
+           true},
+          {"collective --op all-reduce --bytes 1GiB --hardware h100-sxm --chips 32768 "
+           "--algorithm ring",
+           {"--chips", "transfers"}},
       },
       dir);
 }

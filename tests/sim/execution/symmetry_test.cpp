@@ -141,12 +141,14 @@ TEST_CASE("leaf-group symmetry: replicas alike, data collectives run as the firs
   hw.gpu.leaf_switch_ports = 2;
   const ModelConfig model = load_model("vit-l16");
   std::int64_t memoized = 0, stepwise = 0;
-  for (const std::string mesh : {"4x8", "8x8", "16x8"}) {
-    for (const std::string batch : {"32", "256"}) {
+  const std::vector<std::string> meshes{"4x8", "8x8", "16x8"}, batches{"32", "256"};
+  const std::string microbatches = "2";
+  for (const auto& mesh : meshes) {
+    for (const auto& batch : batches) {
       PlanFlags f;
       f.mesh = mesh;
       f.batch = batch;
-      f.microbatches = "2";
+      f.microbatches = microbatches;
       const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
       const auto fast = execution::simulate_step(model, hw, plan);
       execution::StepOptions all;
