@@ -40,7 +40,7 @@ inline constexpr double kBytesPerSimulatedChip = 4096.0;
 inline constexpr double kMaxSimulationMemoryBytes = 8.0 * 1024 * 1024 * 1024;
 
 // Largest machine one command may simulate (chips or GPUs). Above every zoo profile (largest:
-// 16384 GPUs) and the largest public GPU clusters (about 1e5 GPUs), far below the 1e7 a profile
+// 114,688 GPUs) and the largest public GPU clusters (about 1e5 GPUs), far below the 1e7 a profile
 // may declare; the topology alone would need kBytesPerSimulatedChip x chips.
 inline constexpr std::int64_t kMaxSimulatedChips = 1 << 20;
 
