@@ -13,6 +13,16 @@
 
 namespace meshsim::execution::detail {
 
+namespace {
+
+// The shift block of a GPU cluster (network::Topology::leaf_group_gpus): a leaf group on two
+// levels, a pod on three.
+std::string block_name(const network::Topology& topology) {
+  return topology.pods() > 1 ? "pod" : "leaf group";
+}
+
+}  // namespace
+
 void StepSim::decide_symmetry(bool allow) {
   const auto t = placement_.data, k = w_;  // a replica: the p x k chips of one data index
   if (!allow) {
@@ -147,9 +157,10 @@ void StepSim::decide_symmetry(bool allow) {
     TranslationSymmetry sym;
     std::int64_t per_group = 1;
     shift_why = leaf_group_symmetry(topology, view, sym, per_group);
-    if (shift_why.empty() && try_shifts(sym, per_group,
-                                        "shifts of the first leaf group's " +
-                                            std::to_string(per_group) + " by whole leaf groups"))
+    if (shift_why.empty() &&
+        try_shifts(sym, per_group,
+                   "shifts of the first " + block_name(topology) + "'s " +
+                       std::to_string(per_group) + " by whole " + block_name(topology) + "s"))
       return;
   }
   if (!why.empty()) {
@@ -177,8 +188,9 @@ void StepSim::decide_symmetry(bool allow) {
     data_copies_ = static_cast<std::int64_t>(sym.offset.size());
     data_link_rep_ = sym.link_rep;
     data_network_.set_link_map(data_link_rep_);
-    symmetry_note_ += "; data-axis collectives run as the first leaf group's share (" +
-                      std::to_string(data_copies_) + " leaf groups alike)";
+    symmetry_note_ += "; data-axis collectives run as the first " + block_name(topology) +
+                      "'s share (" + std::to_string(data_copies_) + " " + block_name(topology) +
+                      "s alike)";
   }
 }
 
