@@ -84,6 +84,7 @@ nlohmann::json profile_json(const HardwareProfile& p) {
                          {"network_latency_s", g.network_latency_s},
                          {"leaf_switch_ports", g.leaf_switch_ports},
                          {"oversubscription", g.oversubscription},
+                         {"pod_nodes", g.pod_nodes},
                          {"max_gpus", g.max_gpus}};
   }
   // How collectives use the links (issue 12): the effective values, defaults included.
@@ -217,6 +218,10 @@ void print_profile(const HardwareProfile& p) {
     row("network latency", q(g.network_latency_s, QuantityKind::Time));
     row("leaf switch ports", std::to_string(g.leaf_switch_ports) + " down-ports");
     row("oversubscription", fmt::format("{:g}:1", g.oversubscription));
+    row("pod",
+        g.pod_nodes > 0
+            ? fmt::format("{} nodes (larger clusters: pods joined by core switches)", g.pod_nodes)
+            : std::string("the whole cluster (two levels)"));
     row("largest cluster", fmt::format("{} GPUs", g.max_gpus));
   }
   const CollectiveCostSpec& c = p.collectives;

@@ -96,6 +96,10 @@ TEST_CASE("cli hardware show --json: figures in SI base units with sources", "[c
   CHECK(h100["interconnect"]["kind"] == "gpu_cluster");
   CHECK(h100["interconnect"]["gpus_per_node"] == 8);
   CHECK(h100["interconnect"]["nvlink_bandwidth_bytes_per_s"].get<double>() == Approx(450e9));
+  // Pods of the three-level tree as the file gives them (docs/network.md), and its sizing.
+  const nlohmann::json h100_file = read_zoo_json("h100-sxm");
+  CHECK(h100["interconnect"]["pod_nodes"] == h100_file["interconnect"]["pod_nodes"]);
+  CHECK(h100["interconnect"]["max_gpus"] == h100_file["interconnect"]["max_gpus"]);
   CHECK(h100["chip"]["peak_bf16_flop_per_s"].get<double>() == Approx(989e12));
   // A public on-demand list price per GPU-hour (instance price / 8), with its source.
   CHECK(h100["price_per_chip_hour_usd"].get<double>() == Approx(98.32 / 8).epsilon(1e-3));
