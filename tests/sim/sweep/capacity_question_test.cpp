@@ -1,6 +1,7 @@
 // Capacity questions (`report --days N`, `--budget USD`, docs/report.md "Capacity questions"): the
 // answer is the smallest candidate chip count that meets the limit, checked against independent
 // sweeps of its neighbours; cost is chips x hours x the profile's price.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -164,6 +165,14 @@ TEST_CASE("cli report --days: JSON answer, exit 0 also when no count meets it", 
   r = run_meshsim(base + " --days soon");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--days") != std::string::npos);
+  // A search whose largest count's sweep is refused for its work (H100 up to 65,536 GPUs) names
+  // the search's bound, in one line, and writes nothing.
+  r = run_meshsim("report --model vit-22b --hardware h100-sxm --days 30 -j 2 --quiet");
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.rfind("meshsim: --max-chips: ", 0) == 0);
+  CHECK(r.err.find("--max-chips below 65536") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
 
 TEST_CASE("cli report --price: replaces the profile's price, recorded, and costs follow",
