@@ -36,6 +36,23 @@ int pieces_per_shard(int chunks, int ring_size) {
   return std::max(1, (chunks + ring_size - 1) / std::max(1, ring_size));
 }
 
+int ring_steps(RingPass pass, int n) {
+  return pass == RingPass::AllReduce ? 2 * (n - 1) : n - 1;
+}
+
+int ring_shard(RingPass pass, int n, int position, int step, int direction) {
+  const int rs_steps = pass == RingPass::AllGather ? 0 : n - 1;
+  const int back = step < rs_steps ? step + 1 : step - rs_steps;
+  return ((position - direction * back) % n + n) % n;
+}
+
+std::vector<std::pair<int, std::int64_t>> ring_directions(const RingPhase& phase, int n) {
+  if (phase.bidirectional && n > 2)
+    return {{+1, phase.ring_buffer_bytes - phase.ring_buffer_bytes / 2},
+            {-1, phase.ring_buffer_bytes / 2}};
+  return {{+1, phase.ring_buffer_bytes}};
+}
+
 namespace {
 
 // Rings along dimension `dim` of `shape`: one per combination of the other coordinates.
@@ -117,17 +134,13 @@ RingPass pass_of(CollectiveOp op) {
   }
 }
 
-int steps_of(RingPass pass, int n) {
-  return pass == RingPass::AllReduce ? 2 * (n - 1) : n - 1;
-}
-
 using Frontier = std::vector<std::vector<std::uint32_t>>;  // per group member: last receives
 
 void append_ring(Schedule& schedule, const Group& group, const std::vector<int>& ring,
                  RingPass pass, int direction, std::int64_t ring_bytes, int k, const Frontier& in,
                  Frontier& out) {
   const int n = static_cast<int>(ring.size());
-  const int steps = steps_of(pass, n);
+  const int steps = ring_steps(pass, n);
   const std::int64_t pieces = static_cast<std::int64_t>(n) * k;
   const auto base = static_cast<std::uint32_t>(schedule.size());
   auto index = [&](int step, int position, int piece) {
@@ -138,11 +151,7 @@ void append_ring(Schedule& schedule, const Group& group, const std::vector<int>&
     for (int i = 0; i < n; ++i) {
       const int from = (i - direction + n) % n;  // who sent to i in the previous step
       const int to = (i + direction + n) % n;
-      // Which shard position i forwards: reduce-scatter i - step - 1, all-gather i - step
-      // (all-reduce: reduce-scatter, then all-gather with position i holding shard i).
-      const int rs_steps = pass == RingPass::AllGather ? 0 : n - 1;
-      const int shard = step < rs_steps ? ((i - direction * (step + 1)) % n + n) % n
-                                        : ((i - direction * (step - rs_steps)) % n + n) % n;
+      const int shard = ring_shard(pass, n, i, step, direction);
       const auto& ready = in[static_cast<std::size_t>(ring[static_cast<std::size_t>(i)])];
       for (int j = 0; j < k; ++j) {
         const std::int64_t bytes =
@@ -227,7 +236,8 @@ std::uint64_t phases_transfer_count(const std::vector<RingPhase>& phases) {
     for (const auto& ring : phase.rings) {
       const std::uint64_t n = ring.size();
       if (n >= 2) {
-        const std::uint64_t steps = phase.pass == RingPass::AllReduce ? 2 * (n - 1) : n - 1;
+        const std::uint64_t steps =
+            static_cast<std::uint64_t>(ring_steps(phase.pass, static_cast<int>(n)));
         const std::uint64_t ways = phase.bidirectional && n > 2 ? 2 : 1;
         transfers += ways * steps * n * static_cast<std::uint64_t>(phase.pieces_per_shard);
       }
@@ -258,10 +268,8 @@ CostHint ring_plan_hint(const RingPlan& plan) {
         continue;
       }
       const auto n = static_cast<std::int64_t>(phase.rings[0].size());
-      const int steps = steps_of(phase.pass, static_cast<int>(n));
-      const bool two_way = phase.bidirectional && n > 2;
-      const std::int64_t ring_bytes =
-          two_way ? phase.ring_buffer_bytes - phase.ring_buffer_bytes / 2 : phase.ring_buffer_bytes;
+      const int steps = ring_steps(phase.pass, static_cast<int>(n));
+      const std::int64_t ring_bytes = ring_directions(phase, static_cast<int>(n))[0].second;
       hint.member_bytes += steps * ((ring_bytes + n - 1) / n);
       if (s == 0) {
         hint.steps += steps;
@@ -301,18 +309,9 @@ Schedule build_ring_plan(const Group& group, const RingPlan& plan) {
         if (n < 2) {
           continue;
         }
-        const int k = phase.pieces_per_shard;
-        if (phase.bidirectional && n > 2) {
-          // Two rings, one each way, each with half of the buffer (the first half gets the odd
-          // byte).
-          const std::int64_t half = phase.ring_buffer_bytes - phase.ring_buffer_bytes / 2;
-          append_ring(schedule, group, ring, phase.pass, +1, half, k, ready, out);
-          append_ring(schedule, group, ring, phase.pass, -1, phase.ring_buffer_bytes / 2, k, ready,
-                      out);
-        } else {
-          append_ring(schedule, group, ring, phase.pass, +1, phase.ring_buffer_bytes, k, ready,
-                      out);
-        }
+        for (const auto& [direction, ring_bytes] : ring_directions(phase, n))
+          append_ring(schedule, group, ring, phase.pass, direction, ring_bytes,
+                      phase.pieces_per_shard, ready, out);
       }
       previous[q] = out;
       in = std::move(out);
@@ -348,7 +347,7 @@ std::optional<double> ring_plan_closed_form_s(const network::Topology& topology,
       continue;
     }
     const int n = static_cast<int>(phase.rings[0].size());
-    const bool two_way = phase.bidirectional && n > 2;
+    const auto directions = ring_directions(phase, n);
     double bottleneck = -1;
     std::int64_t latency_ps = -1;
     used.clear();
@@ -356,10 +355,7 @@ std::optional<double> ring_plan_closed_form_s(const network::Topology& topology,
       if (static_cast<int>(ring.size()) != n) {
         return std::nullopt;
       }
-      for (int direction : {+1, -1}) {
-        if (direction == -1 && !two_way) {
-          continue;
-        }
+      for (const auto& [direction, ring_bytes] : directions) {
         for (int i = 0; i < n; ++i) {
           const auto src = group.chips[static_cast<std::size_t>(ring[static_cast<std::size_t>(i)])];
           const auto dst = group.chips[static_cast<std::size_t>(
@@ -385,11 +381,9 @@ std::optional<double> ring_plan_closed_form_s(const network::Topology& topology,
     if (std::adjacent_find(used.begin(), used.end()) != used.end()) {
       return std::nullopt;  // two edges share a link: contention, no closed form
     }
-    const double ring_bytes =
-        two_way ? static_cast<double>(phase.ring_buffer_bytes - phase.ring_buffer_bytes / 2)
-                : static_cast<double>(phase.ring_buffer_bytes);
+    const auto ring_bytes = static_cast<double>(directions[0].second);
     const double k = phase.pieces_per_shard;
-    const double s = steps_of(phase.pass, n);
+    const double s = ring_steps(phase.pass, n);
     const double c = protocol.wire_factor * ring_bytes / (n * k * bottleneck);
     const double l = static_cast<double>(latency_ps) * 1e-12 + step_latency_s;
     total_s += std::max(s * k * c + l, s * (c + l) + (k - 1) * c);

@@ -4,6 +4,7 @@
 // builder turns phases into a Schedule and one function gives their closed-form time.
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "sim/collectives/schedule.hpp"
@@ -20,6 +21,17 @@ struct RingPhase {
   std::int64_t ring_buffer_bytes = 0;  // M: the full (gathered / reduced) buffer of one ring
   int pieces_per_shard = 1;            // k: each of the n shards of M goes as k pipelined pieces
 };
+
+// Steps of one ring pass over n members: n - 1, or 2 (n - 1) for an all-reduce.
+int ring_steps(RingPass pass, int n);
+// The shard ring position i forwards at `step` on the ring going `direction` (+1 or -1), modulo n:
+// reduce-scatter i - step - 1, all-gather i - step (an all-reduce: its n - 1 reduce-scatter steps,
+// then all-gather with position i holding shard i).
+int ring_shard(RingPass pass, int n, int position, int step, int direction);
+// The rings one ring of `phase` with n members runs, as (direction, bytes): one way with the whole
+// ring buffer, or, bidirectional with more than 2 members, both ways with half each (the first
+// half gets the odd byte).
+std::vector<std::pair<int, std::int64_t>> ring_directions(const RingPhase& phase, int n);
 
 // Ring order over a mesh shape (dimension 0 fastest): the boustrophedon (reflected mixed-radix Gray
 // code) walk, so consecutive members are neighbours in the mesh; with an even last dimension the

@@ -10,10 +10,6 @@ namespace meshsim::collectives {
 
 namespace {
 
-int steps_of(RingPass pass, int n) {
-  return pass == RingPass::AllReduce ? 2 * (n - 1) : n - 1;
-}
-
 using Frontier = std::vector<std::vector<std::uint32_t>>;  // per member: last receives (reduced)
 
 // Where each member sits in one phase's rings (-1: in none).
@@ -101,15 +97,9 @@ std::string build_ring_plan_reduced(const Group& group, const RingPlan& plan,
         }
         if (count == 0)
           continue;
-        const bool two_way = phase.bidirectional && n > 2;
         const int k = phase.pieces_per_shard;
         const std::int64_t pieces = static_cast<std::int64_t>(n) * k;
-        const std::vector<std::pair<int, std::int64_t>> directions =
-            two_way
-                ? std::vector<std::pair<int, std::int64_t>>{{+1, phase.ring_buffer_bytes -
-                                                                     phase.ring_buffer_bytes / 2},
-                                                            {-1, phase.ring_buffer_bytes / 2}}
-                : std::vector<std::pair<int, std::int64_t>>{{+1, phase.ring_buffer_bytes}};
+        const auto directions = ring_directions(phase, n);
         if (rotated) {
           for (const auto& [direction, bytes] : directions) {
             if (bytes % pieces != 0)
@@ -128,8 +118,7 @@ std::string build_ring_plan_reduced(const Group& group, const RingPlan& plan,
           const int m = rep[static_cast<std::size_t>(ring[static_cast<std::size_t>(i)])];
           return rank[static_cast<std::size_t>(seats.position[static_cast<std::size_t>(m)])];
         };
-        const int steps = steps_of(phase.pass, n);
-        const int rs_steps = phase.pass == RingPass::AllGather ? 0 : n - 1;
+        const int steps = ring_steps(phase.pass, n);
         for (const auto& [direction, ring_bytes] : directions) {
           const auto base = static_cast<std::uint32_t>(out.size());
           auto index = [&](int step, int kept_rank, int piece) {
@@ -142,8 +131,7 @@ std::string build_ring_plan_reduced(const Group& group, const RingPlan& plan,
                 continue;
               const int from = (i - direction + n) % n;
               const int to = (i + direction + n) % n;
-              const int shard = step < rs_steps ? ((i - direction * (step + 1)) % n + n) % n
-                                                : ((i - direction * (step - rs_steps)) % n + n) % n;
+              const int shard = ring_shard(phase.pass, n, i, step, direction);
               const int member = ring[static_cast<std::size_t>(i)];
               const auto src = group.chips[static_cast<std::size_t>(member)];
               const auto dst =
@@ -192,8 +180,8 @@ std::uint64_t ring_plan_reduced_count(const RingPlan& plan, const MemberShifts& 
           const auto i = static_cast<std::size_t>(m);
           kept += i < shifts.rep.size() && shifts.rep[i] == m ? 1 : 0;
         }
-        const std::uint64_t ways = phase.bidirectional && n > 2 ? 2 : 1;
-        transfers += kept * ways * static_cast<std::uint64_t>(steps_of(phase.pass, n)) *
+        transfers += kept * ring_directions(phase, n).size() *
+                     static_cast<std::uint64_t>(ring_steps(phase.pass, n)) *
                      static_cast<std::uint64_t>(phase.pieces_per_shard);
       }
     }
@@ -210,7 +198,7 @@ std::vector<std::pair<std::int32_t, std::int32_t>> ring_plan_pairs(const Group& 
         const auto n = ring.size();
         if (n < 2)
           continue;
-        const bool two_way = phase.bidirectional && n > 2;
+        const bool two_way = ring_directions(phase, static_cast<int>(n)).size() == 2;
         for (std::size_t i = 0; i < n; ++i) {
           const auto a = group.chips[static_cast<std::size_t>(ring[i])];
           const auto b = group.chips[static_cast<std::size_t>(ring[(i + 1) % n])];

@@ -10,10 +10,6 @@ namespace meshsim::collectives {
 
 namespace {
 
-int steps_of(RingPass pass, int n) {
-  return pass == RingPass::AllReduce ? 2 * (n - 1) : n - 1;
-}
-
 // Routes of every ring edge, flattened: edge e's links are links[offset[e] .. offset[e+1]).
 struct EdgeRoutes {
   std::vector<std::int32_t> links;
@@ -35,22 +31,16 @@ std::string reduce_ring_plan(const network::Topology& topology, const Group& gro
   const int n = static_cast<int>(ring.size());
   if (n < 2)
     return "a ring of fewer than two members";
-  const bool two_way = phase.bidirectional && n > 2;
   const int k = phase.pieces_per_shard;
   const std::int64_t pieces = static_cast<std::int64_t>(n) * k;
-  // Bytes per direction: the first half gets the odd byte (build_ring_plan).
-  std::vector<std::int64_t> ring_bytes;
-  if (two_way) {
-    ring_bytes = {phase.ring_buffer_bytes - phase.ring_buffer_bytes / 2,
-                  phase.ring_buffer_bytes / 2};
-  } else {
-    ring_bytes = {phase.ring_buffer_bytes};
-  }
-  for (auto b : ring_bytes) {
-    if (b % pieces != 0)
+  const auto ways = ring_directions(phase, n);  // (direction, bytes), as build_ring_plan runs them
+  for (const auto& [direction, bytes] : ways) {
+    if (bytes % pieces != 0)
       return "the pieces differ in size";
   }
-  const std::vector<int> directions = two_way ? std::vector<int>{+1, -1} : std::vector<int>{+1};
+  std::vector<int> directions;
+  for (const auto& way : ways)
+    directions.push_back(way.first);
   // Every edge's route; every link used once at most.
   EdgeRoutes routes;
   std::vector<std::uint8_t> used(topology.links().size(), 0);
@@ -112,7 +102,7 @@ std::string reduce_ring_plan(const network::Topology& topology, const Group& gro
   // representative is the predecessor's position modulo the period.
   // Refuse a reduction too large to build (a ring over whole pods of a three-level cluster has a
   // period of a pod): the caller's size check then refuses the full schedule in one line.
-  const std::uint64_t reduced_transfers = static_cast<std::uint64_t>(steps_of(phase.pass, n)) *
+  const std::uint64_t reduced_transfers = static_cast<std::uint64_t>(ring_steps(phase.pass, n)) *
                                           static_cast<std::uint64_t>(period) *
                                           static_cast<std::uint64_t>(k) * directions.size();
   if (reduced_transfers > limits::kMaxScheduleTransfers)
@@ -122,7 +112,7 @@ std::string reduce_ring_plan(const network::Topology& topology, const Group& gro
   out.period = period;
   out.copies = n / period;
   out.schedule.hint = ring_plan_hint(plan);
-  const int steps = steps_of(phase.pass, n);
+  const int steps = ring_steps(phase.pass, n);
   const auto per_direction = static_cast<std::size_t>(steps) * static_cast<std::size_t>(period) *
                              static_cast<std::size_t>(k);
   out.schedule.transfers.reserve(per_direction * directions.size());
@@ -130,7 +120,7 @@ std::string reduce_ring_plan(const network::Topology& topology, const Group& gro
   out.schedule.dep_offsets.reserve(per_direction * directions.size() + 1);
   for (std::size_t w = 0; w < directions.size(); ++w) {
     const int direction = directions[w];
-    const std::int64_t bytes = ring_bytes[w] / pieces;
+    const std::int64_t bytes = ways[w].second / pieces;
     const auto base = static_cast<std::uint32_t>(out.schedule.size());
     auto index = [&](int step, int position, int piece) {
       return base + static_cast<std::uint32_t>(

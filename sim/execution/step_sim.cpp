@@ -125,12 +125,8 @@ double StepSim::estimated_events() const {
         events += chips;
       if (in.kind != Kind::Collective)
         continue;
-      if (data_reduced() && in.axis == Axis::Data) {
-        for (std::int64_t m = st * k; m < (st + 1) * k; ++m)
-          events += static_cast<double>(
-              reduced_.at(std::make_tuple(m, static_cast<int>(in.op), in.bytes)).size());
-        continue;
-      }
+      if (data_reduced() && in.axis == Axis::Data)
+        continue;  // counted below
       // Per stage: its model group (the whole model axis, or with two model axes, p = 1, one
       // group of model1 or model2), or its k data groups.
       const bool model_axis = is_model_axis(in.axis);
@@ -145,6 +141,10 @@ double StepSim::estimated_events() const {
                                                      : k);
       events += groups * static_cast<double>(algorithm.transfer_count(in.op, group, in.bytes, 1));
     }
+  }
+  if (data_reduced()) {
+    events += data_collective_events(
+        [&](const ReducedKey& key) { return static_cast<double>(reduced_.at(key).size()); });
   }
   return events;
 }
@@ -299,12 +299,13 @@ std::vector<std::pair<std::int32_t, std::int32_t>> StepSim::schedule_pairs(Axis 
 std::string StepSim::reduce_data_collectives(const TranslationSymmetry& sym,
                                              const std::set<std::pair<int, std::int64_t>>& data_ops,
                                              std::int64_t simulated_chips, ReducedSchedules& out) {
-  using Key = std::tuple<std::int64_t, int, std::int64_t>;
+  using Key = ReducedKey;
   struct Reduction {
     const collectives::CollectiveAlgorithm* algorithm = nullptr;
+    bool direct = false;  // a ring plan reduced by `shifts`; else the full schedule reduced
     collectives::RingPlan plan;
     collectives::MemberShifts shifts;
-    double transfers = 0;  // built directly: exact; else the full schedule's share
+    double transfers = 0;  // direct: exact; else the full schedule's share
   };
   // What each would take, nothing built (a data ring over whole pods of a three-level cluster
   // reduces to a pod's share, too large to build).
@@ -318,14 +319,13 @@ std::string StepSim::reduce_data_collectives(const TranslationSymmetry& sym,
       const auto name =
           collectives::default_collective_algorithm(op, network_.topology(), g, bytes);
       r.algorithm = &collectives::find_collective_algorithm(name, op);
-      bool direct = false;
       if (r.algorithm->ring_plan != nullptr && shift_members(g, sym, r.shifts).empty()) {
         r.plan = r.algorithm->ring_plan(op, g, bytes, 1);
         r.transfers = static_cast<double>(collectives::ring_plan_reduced_count(r.plan, r.shifts));
-        direct = true;
+        r.direct = true;
       }
       const auto full = r.algorithm->transfer_count(op, g, bytes, 1);
-      if (!direct) {
+      if (!r.direct) {
         if (full > limits::kMaxScheduleTransfers)
           return "a data-axis schedule of " + std::to_string(full) +
                  " transfers is too large to reduce";
@@ -337,15 +337,8 @@ std::string StepSim::reduce_data_collectives(const TranslationSymmetry& sym,
   }
   // The step's limits, from these sizes alone: every data collective of the program runs its
   // reduced schedule once (sim/limits.hpp).
-  double events = 0;
-  for (std::int64_t st = 0; st < p_; ++st) {
-    for (const auto& in : programs_[static_cast<std::size_t>(st)].code) {
-      if (in.kind != Kind::Collective || in.axis != Axis::Data)
-        continue;
-      for (std::int64_t m = st * placement_.model; m < (st + 1) * placement_.model; ++m)
-        events += plans.at(Key{m, static_cast<int>(in.op), in.bytes}).transfers;
-    }
-  }
+  const double events =
+      data_collective_events([&](const Key& key) { return plans.at(key).transfers; });
   if (events > limits::kMaxStepEvents)
     return "its reduced data-axis collectives alone would take about " +
            std::to_string(static_cast<long long>(events)) + " events";
@@ -360,7 +353,7 @@ std::string StepSim::reduce_data_collectives(const TranslationSymmetry& sym,
     const auto& g = groups_of(Axis::Data)[static_cast<std::size_t>(m)];
     collectives::Schedule schedule;
     std::string why = "not a ring";
-    if (r.algorithm->ring_plan != nullptr && !r.shifts.rep.empty())
+    if (r.direct)
       why = collectives::build_ring_plan_reduced(g, r.plan, r.shifts, schedule);
     if (!why.empty()) {
       // Not provably alike ring by ring: the full schedule, checked transfer by transfer.

@@ -145,8 +145,23 @@ class StepSim {
   // directly for a ring-type algorithm, else derived from the full schedule), once their sizes,
   // counted first, keep the step within its event and memory limits with `simulated_chips`
   // simulated: "" or why not.
-  using ReducedSchedules =
-      std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule>;
+  using ReducedKey = std::tuple<std::int64_t, int, std::int64_t>;  // data group, op, bytes
+  using ReducedSchedules = std::map<ReducedKey, collectives::Schedule>;
+  // Transfers of every data-axis collective the programs run, `size_of(key)` each: the k data
+  // groups of each stage run each of its data-axis instructions.
+  template <class SizeOf>
+  double data_collective_events(const SizeOf& size_of) const {
+    double events = 0;
+    for (std::int64_t st = 0; st < p_; ++st) {
+      for (const auto& in : programs_[static_cast<std::size_t>(st)].code) {
+        if (in.kind != Kind::Collective || in.axis != Axis::Data)
+          continue;
+        for (std::int64_t m = st * placement_.model; m < (st + 1) * placement_.model; ++m)
+          events += size_of(ReducedKey{m, static_cast<int>(in.op), in.bytes});
+      }
+    }
+    return events;
+  }
   std::string reduce_data_collectives(const TranslationSymmetry& sym,
                                       const std::set<std::pair<int, std::int64_t>>& data_ops,
                                       std::int64_t simulated_chips, ReducedSchedules& out);
@@ -221,7 +236,7 @@ class StepSim {
   TraceOptions trace_;
   bool symmetric_ = false;  // replicas on links of their own: data collectives memoized
   bool shifted_ = false;    // replicas are torus shifts of replica 0: everything reduced
-  std::map<std::tuple<std::int64_t, int, std::int64_t>, collectives::Schedule> reduced_;
+  ReducedSchedules reduced_;
   // With replica symmetry and shifts of the data groups onto themselves (leaf groups): the data
   // collectives run as reduced_ on data_link_rep_-mapped links, each transfer standing for
   // data_copies_ (1: the full schedules).
