@@ -299,8 +299,10 @@ std::string sweep_text(const ModelConfig& model, const HardwareProfile& hardware
   out += fmt::format("Step-time band of #1: {}; model error: {}\n",
                      band_text(execution::step_band(result.top[0].result, hardware)),
                      statuses_text(execution::step_band(result.top[0].result, hardware)));
-  if (result.top.size() >= 2)
-    out += "\n" + runner_up_text(hardware, result, "Why #2 lost: ");
+  if (result.top.size() >= 2) {
+    out += '\n';
+    out += runner_up_text(hardware, result, "Why #2 lost: ");
+  }
   return out;
 }
 

@@ -385,20 +385,12 @@ CapacityReport answer_capacity_question(const ModelConfig& model, const Hardware
       return it->second;
     SearchPoint pt;
     pt.chips = cand[i];
-    SweepResult sr;
-    try {
-      sr = run_sweep(model, hardware, report_sweep_options(options, shape.global_batch, pt.chips));
-    } catch (const InputError& e) {
-      // The sweep of one candidate count is refused for its work (sim/limits.hpp): the user gave
-      // no --chips here, so name the bound of the search instead.
-      if (e.site().file != "--chips")
-        throw;
-      throw InputError({"--max-chips", "", "max-chips"},
-                       "the capacity search's sweep at " + std::to_string(pt.chips) +
-                           " chips is refused: " + e.problem(),
-                       e.found(),
-                       "--max-chips below " + std::to_string(pt.chips) + ", or " + e.allowed());
-    }
+    // A count whose sweep is refused for its work names the search's bound (the user gave no
+    // --chips here).
+    SweepOptions so = report_sweep_options(options, shape.global_batch, pt.chips);
+    so.chips_site = {"--max-chips", "", "max-chips"};
+    so.fewer_chips = "--max-chips below " + std::to_string(pt.chips);
+    SweepResult sr = run_sweep(model, hardware, so);
     if (!sr.top.empty()) {
       pt.has_plan = true;
       pt.step_time_s = sr.top.front().result.step_time_s;

@@ -603,16 +603,18 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
   }
   if (options.max_seconds <= 0 && result.estimated_events > limits::kMaxSweepEvents) {
     throw InputError(
-        {"--chips", "", "chips"},
+        options.chips_site,
         "the sweep would take about " +
             std::to_string(static_cast<long long>(result.estimated_events / 1e9)) +
             "e9 simulation events to simulate the " + std::to_string(result.expected_simulations) +
             " of its " + std::to_string(candidates.size()) +
             " candidate plans that pruning may not remove, more than the limit (docs/limits.md)",
         std::to_string(options.chips) + " chips",
-        "at most 1e11 events: fewer chips, a smaller --max-microbatches, fewer --remats, "
-        "--shardings or --optimizers, a narrower --batch range, or --max-seconds S to stop with "
-        "the best plans found in S seconds");
+        "at most 1e11 events: " + options.fewer_chips +
+            ", a smaller --max-microbatches, fewer --remats, "
+            "--shardings or --optimizers, a narrower --batch range, or --max-seconds S to stop "
+            "with "
+            "the best plans found in S seconds");
   }
   // Most promising first: the K-th best is found early and prunes the tail.
   std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/execution/step.hpp"
@@ -63,6 +64,10 @@ struct SweepOptions {
   // Where the simulations run: null, this process's threads; else e.g. the ranks of an MPI job
   // (sim/sweep/distribution.hpp; the result is the same).
   Distribution* distribution = nullptr;
+  // Who chose the chip count, for a refusal of the sweep's work (sim/limits.hpp): `sweep
+  // --chips` by default; a capacity search names its own bound and how to lower it.
+  ErrorSite chips_site{"--chips", "", "chips"};
+  std::string fewer_chips = "fewer chips";
 };
 
 // A proven lower bound on simulate_step(...).step_time_s (docs/sweep.md "Pruning"): the chip's
