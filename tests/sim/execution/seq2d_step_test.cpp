@@ -11,6 +11,7 @@
 #include "sim/execution/step.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/plan/sharding.hpp"
+#include "tests/sim/execution/same_step.hpp"
 
 using namespace meshsim;
 using execution::simulate_step;
@@ -183,8 +184,8 @@ TEST_CASE(
     CHECK(r.step_time_s >= r.lower_bound_s);
     CHECK(r.lower_bound_s > 0);
     // Weights split k1 x k2 ways (FSDP on: and t ways).
-    const double ways = static_cast<double>(k1) * static_cast<double>(k2) *
-                        static_cast<double>(c.data);
+    const double ways =
+        static_cast<double>(k1) * static_cast<double>(k2) * static_cast<double>(c.data);
     const double owned = static_cast<double>(count_params(vit).total) / ways;
     CHECK(r.memory.params_per_chip == Approx(owned));
   }
@@ -203,13 +204,7 @@ TEST_CASE("two model axes: replica 0 alone gives the step of every chip",
     const auto full = simulate_step(vit, hw, plan, {}, all);
     INFO(fast.symmetry);
     CHECK(full.simulated_chips == 32);
-    CHECK(fast.step_time_s == full.step_time_s);
-    CHECK(fast.model_axis.exposed_s == full.model_axis.exposed_s);
-    CHECK(fast.model_axis.bytes_sent_per_chip ==
-          Approx(full.model_axis.bytes_sent_per_chip).epsilon(1e-12));
-    CHECK(fast.data_axis.bytes_sent_per_chip ==
-          Approx(full.data_axis.bytes_sent_per_chip).epsilon(1e-12));
-    CHECK(fast.transfers == full.transfers);
+    testing::check_same(fast, full);
   }
 }
 

@@ -2,7 +2,6 @@
 // data-axis collectives memoized or run transfer by transfer, must give the same step as
 // simulating every chip. Random valid plans on small models, both paths compared field by field.
 #include <catch2/catch.hpp>
-#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,46 +11,29 @@
 #include "sim/execution/step.hpp"
 #include "sim/plan/plan.hpp"
 #include "tests/sim/execution/random_plan.hpp"
+#include "tests/sim/execution/same_step.hpp"
 
 using namespace meshsim;
 using execution::StepResult;
 
 namespace {
 
-// Times are integer picoseconds in the engine, so they must match exactly; totals summed over
-// chips (replica 0's times the replica count) may differ in the last bits of a double.
-void check_same(const StepResult& fast, const StepResult& full) {
-  auto near = [](double a, double b) {
-    return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b));
-  };
-  CHECK(fast.step_time_s == full.step_time_s);
-  CHECK(fast.compute_only_s == full.compute_only_s);
-  CHECK(fast.lower_bound_s == full.lower_bound_s);
-  CHECK(fast.model_axis.exposed_s == full.model_axis.exposed_s);
-  CHECK(fast.data_axis.exposed_s == full.data_axis.exposed_s);
-  CHECK(near(fast.model_axis.bytes_sent_per_chip, full.model_axis.bytes_sent_per_chip));
-  CHECK(near(fast.data_axis.bytes_sent_per_chip, full.data_axis.bytes_sent_per_chip));
-  CHECK(near(fast.executed_flop, full.executed_flop));
-  CHECK(near(fast.hfu, full.hfu));
-  CHECK(fast.mfu == full.mfu);
-  CHECK(fast.transfers == full.transfers);
-  for (std::size_t i = 0; i < full.bytes_per_link_class.size(); ++i) {
-    CHECK(near(fast.bytes_per_link_class[i], full.bytes_per_link_class[i]));
-    CHECK(near(fast.link_utilization[i], full.link_utilization[i]));
-  }
-  CHECK(fast.slowest.chip == full.slowest.chip);
-  CHECK(fast.slowest.compute_s == full.slowest.compute_s);
-  CHECK(fast.slowest.exposed_model_s == full.slowest.exposed_model_s);
-  CHECK(fast.slowest.exposed_data_s == full.slowest.exposed_data_s);
-  CHECK(fast.bottleneck == full.bottleneck);
-  REQUIRE(fast.linears.size() == full.linears.size());
-  for (std::size_t i = 0; i < full.linears.size(); ++i) {
-    CHECK(fast.linears[i].forward_exposed_s == full.linears[i].forward_exposed_s);
-    CHECK(fast.linears[i].backward_exposed_s == full.linears[i].backward_exposed_s);
-    CHECK(fast.linears[i].forward_comm_s == full.linears[i].forward_comm_s);
-    CHECK(fast.linears[i].backward_comm_s == full.linears[i].backward_comm_s);
-    CHECK(fast.linears[i].bytes_per_layer == full.linears[i].bytes_per_layer);
-  }
+using testing::check_same;
+
+// One plan simulated three ways: the default (every symmetry that applies), every chip
+// (replica_symmetry off), and without the leaf-group shifts (leaf_group_symmetry off).
+struct ThreeWays {
+  StepResult fast, full, without;
+};
+
+ThreeWays run_three_ways(const ModelConfig& model, const HardwareProfile& hw, const Plan& plan) {
+  execution::StepOptions all;
+  all.replica_symmetry = false;
+  execution::StepOptions no_groups;
+  no_groups.leaf_group_symmetry = false;
+  return {execution::simulate_step(model, hw, plan),
+          execution::simulate_step(model, hw, plan, {}, all),
+          execution::simulate_step(model, hw, plan, {}, no_groups)};
 }
 
 }  // namespace
@@ -111,13 +93,7 @@ TEST_CASE("leaf-group symmetry: the first leaf group's replicas give the step of
     INFO(testing::PlanDraws::describe(p));
     const ModelConfig model = load_model(p.model);
     const Plan plan = finalize_plan(apply_plan_flags(Plan{}, p.flags), model, hw, 0);
-    const auto fast = execution::simulate_step(model, hw, plan);
-    execution::StepOptions all;
-    all.replica_symmetry = false;
-    const auto full = execution::simulate_step(model, hw, plan, {}, all);
-    execution::StepOptions no_groups;
-    no_groups.leaf_group_symmetry = false;
-    const auto without = execution::simulate_step(model, hw, plan, {}, no_groups);
+    const auto [fast, full, without] = run_three_ways(model, hw, plan);
     INFO("symmetry " << fast.symmetry);
     CHECK(full.simulated_chips == p.chips);
     if (fast.symmetry.find("shifts of the first leaf group") != std::string::npos) {
@@ -150,13 +126,7 @@ TEST_CASE("leaf-group symmetry: replicas alike, data collectives run as the firs
       f.batch = batch;
       f.microbatches = microbatches;
       const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
-      const auto fast = execution::simulate_step(model, hw, plan);
-      execution::StepOptions all;
-      all.replica_symmetry = false;
-      const auto full = execution::simulate_step(model, hw, plan, {}, all);
-      execution::StepOptions no_groups;
-      no_groups.leaf_group_symmetry = false;
-      const auto without = execution::simulate_step(model, hw, plan, {}, no_groups);
+      const auto [fast, full, without] = run_three_ways(model, hw, plan);
       INFO(mesh << " batch " << batch << ": " << fast.symmetry);
       CHECK(fast.symmetry.find("data-axis collectives run as the first leaf group's share") !=
             std::string::npos);

@@ -1,0 +1,49 @@
+#pragma once
+// check_same asserts that two simulated steps (a reduced run and the full one) agree field by
+// field.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstddef>
+
+#include "sim/execution/step.hpp"
+
+namespace meshsim::testing {
+
+// Times are integer picoseconds in the engine, so they must match exactly; totals summed over
+// chips (replica 0's times the replica count) may differ in the last bits of a double.
+inline void check_same(const execution::StepResult& fast, const execution::StepResult& full) {
+  auto near = [](double a, double b) {
+    return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b));
+  };
+  CHECK(fast.step_time_s == full.step_time_s);
+  CHECK(fast.compute_only_s == full.compute_only_s);
+  CHECK(fast.lower_bound_s == full.lower_bound_s);
+  CHECK(fast.model_axis.exposed_s == full.model_axis.exposed_s);
+  CHECK(fast.data_axis.exposed_s == full.data_axis.exposed_s);
+  CHECK(near(fast.model_axis.bytes_sent_per_chip, full.model_axis.bytes_sent_per_chip));
+  CHECK(near(fast.data_axis.bytes_sent_per_chip, full.data_axis.bytes_sent_per_chip));
+  CHECK(near(fast.executed_flop, full.executed_flop));
+  CHECK(near(fast.hfu, full.hfu));
+  CHECK(fast.mfu == full.mfu);
+  CHECK(fast.transfers == full.transfers);
+  for (std::size_t i = 0; i < full.bytes_per_link_class.size(); ++i) {
+    CHECK(near(fast.bytes_per_link_class[i], full.bytes_per_link_class[i]));
+    CHECK(near(fast.link_utilization[i], full.link_utilization[i]));
+  }
+  CHECK(fast.slowest.chip == full.slowest.chip);
+  CHECK(fast.slowest.compute_s == full.slowest.compute_s);
+  CHECK(fast.slowest.exposed_model_s == full.slowest.exposed_model_s);
+  CHECK(fast.slowest.exposed_data_s == full.slowest.exposed_data_s);
+  CHECK(fast.bottleneck == full.bottleneck);
+  REQUIRE(fast.linears.size() == full.linears.size());
+  for (std::size_t i = 0; i < full.linears.size(); ++i) {
+    CHECK(fast.linears[i].forward_exposed_s == full.linears[i].forward_exposed_s);
+    CHECK(fast.linears[i].backward_exposed_s == full.linears[i].backward_exposed_s);
+    CHECK(fast.linears[i].forward_comm_s == full.linears[i].forward_comm_s);
+    CHECK(fast.linears[i].backward_comm_s == full.linears[i].backward_comm_s);
+    CHECK(fast.linears[i].bytes_per_layer == full.linears[i].bytes_per_layer);
+  }
+}
+
+}  // namespace meshsim::testing
