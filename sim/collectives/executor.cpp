@@ -32,34 +32,29 @@ ScheduleIndex index_schedule(const Schedule& schedule) {
 
 CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule,
                              engine::EventFn on_done, void* context, std::uint64_t arg)
-    : network_(&network),
-      schedule_(&schedule),
-      on_done_(on_done),
-      context_(context),
-      arg_(arg),
-      own_index_(index_schedule(schedule)),
-      index_(&own_index_),
-      protocol_(protocol_for(network.topology(), schedule)),
-      step_latency_(engine::SimTime::from_seconds(protocol_.step_latency_s)),
-      call_overhead_(
-          engine::SimTime::from_seconds(network.topology().collective_costs().call_overhead_s)) {
-  waiting_for_ = own_index_.waiting;
-}
+    : CollectiveRun(network, schedule, nullptr, on_done, context, arg, Own{}) {}
 
 CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule,
                              const ScheduleIndex& index, engine::EventFn on_done, void* context,
                              std::uint64_t arg)
+    : CollectiveRun(network, schedule, &index, on_done, context, arg, Own{}) {}
+
+CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule,
+                             const ScheduleIndex* index, engine::EventFn on_done, void* context,
+                             std::uint64_t arg, Own)
     : network_(&network),
       schedule_(&schedule),
       on_done_(on_done),
       context_(context),
       arg_(arg),
-      waiting_for_(index.waiting),
-      index_(&index),
+      own_index_(index == nullptr ? index_schedule(schedule) : ScheduleIndex{}),
+      index_(index == nullptr ? &own_index_ : index),
       protocol_(protocol_for(network.topology(), schedule)),
       step_latency_(engine::SimTime::from_seconds(protocol_.step_latency_s)),
       call_overhead_(
-          engine::SimTime::from_seconds(network.topology().collective_costs().call_overhead_s)) {}
+          engine::SimTime::from_seconds(network.topology().collective_costs().call_overhead_s)) {
+  waiting_for_ = index_->waiting;
+}
 
 void CollectiveRun::start() {
   auto& sim = network_->simulator();

@@ -54,6 +54,9 @@ class CollectiveRun {
   std::int64_t min_slack_ps() const { return min_slack_ps_; }
 
  private:
+  struct Own {};  // tags the constructor both public ones delegate to
+  CollectiveRun(network::Network& network, const Schedule& schedule, const ScheduleIndex* index,
+                engine::EventFn on_done, void* context, std::uint64_t arg, Own);
   void issue(std::uint32_t transfer, engine::SimTime extra_delay = engine::SimTime::zero());
   void on_arrival(std::uint64_t transfer);
   void finish();

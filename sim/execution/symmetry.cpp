@@ -293,30 +293,10 @@ std::string shift_members(const collectives::Group& group, const TranslationSymm
 std::string reduce_schedule(const collectives::Schedule& schedule, const TranslationSymmetry& sym,
                             collectives::Schedule& out) {
   // Flat tables only (issue 15: a tuple-keyed std::map and a coordinate vector per look-up were
-  // 60% of a 4096-chip TPU step): chip coordinates once, transfers grouped by source chip.
-  const auto& shape = sym.shape;
-  const std::size_t dims = shape.size();
+  // 60% of a 4096-chip TPU step): transfers grouped by source chip.
   std::size_t chips = 1;
-  for (int n : shape)
+  for (int n : sym.shape)
     chips *= static_cast<std::size_t>(n);
-  std::vector<int> coord(chips * dims);
-  for (std::size_t c = 0; c < chips; ++c) {
-    auto rest = static_cast<std::int64_t>(c);
-    for (std::size_t i = 0; i < dims; ++i) {
-      coord[c * dims + i] = static_cast<int>(rest % shape[i]);
-      rest /= shape[i];
-    }
-  }
-  // `chip` shifted back by the offset `o`.
-  auto shift_back = [&](std::int32_t chip, const std::vector<int>& o) {
-    std::int32_t id = 0, stride = 1;
-    const int* c = &coord[static_cast<std::size_t>(chip) * dims];
-    for (std::size_t i = 0; i < dims; ++i) {
-      id += ((c[i] - o[i]) % shape[i] + shape[i]) % shape[i] * stride;
-      stride *= shape[i];
-    }
-    return id;
-  };
   // Transfers by source chip (CSR), each source's list ordered by (destination, index): the k-th
   // transfer of a pair is the k-th entry of the pair's run.
   const std::size_t n = schedule.size();
@@ -380,7 +360,7 @@ std::string reduce_schedule(const collectives::Schedule& schedule, const Transla
   auto shifted = [&](std::uint32_t i, std::int32_t d) -> std::int64_t {
     const auto& tr = schedule.transfers[i];
     const auto& o = sym.offset[static_cast<std::size_t>(d)];
-    return find(shift_back(tr.src_chip, o), shift_back(tr.dst_chip, o), occurrence[i]);
+    return find(shift_back(sym, tr.src_chip, o), shift_back(sym, tr.dst_chip, o), occurrence[i]);
   };
   std::vector<std::int64_t> reduced(n, -1);  // replica-0 transfer -> its new index
   out = collectives::Schedule{};
