@@ -88,7 +88,8 @@ void BM_RingAllReduce1GiBH100Reduced(benchmark::State& state) {
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     collectives::ReducedRing reduced;
-    const auto why = ring.reduce(op, group, topology, std::int64_t{1} << 30, 1, reduced);
+    const auto why = collectives::reduce_by_rotation(ring, op, group, topology,
+                                                     std::int64_t{1} << 30, 1, reduced);
     if (!why.empty()) {
       state.SkipWithError(why.c_str());
       return;

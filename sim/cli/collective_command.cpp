@@ -125,8 +125,9 @@ SizeResult simulate_size(const CollectiveOptions& o, collectives::CollectiveOp o
   // A ring whose edges repeat with a period runs as its first period's members (ring_symmetry.hpp;
   // --all-chips: every member), built directly at that size.
   collectives::ReducedRing reduced;
-  const bool reduces = !o.all_chips && algorithm.reduce != nullptr &&
-                       algorithm.reduce(op, group, topology, bytes, o.chunks, reduced).empty();
+  const bool reduces = !o.all_chips && collectives::reduce_by_rotation(
+                                           algorithm, op, group, topology, bytes, o.chunks, reduced)
+                                           .empty();
   // Refuse before building: the schedule is the big allocation (sim/limits.hpp). The direct
   // all-to-all issues every transfer at once (no dependencies): each waits in the engine's queue
   // too (sim/limits.hpp, issue 17 item 9).

@@ -26,11 +26,6 @@ std::uint64_t count_ring_type(CollectiveOp op, const Group& group, std::int64_t 
   return ring_plan_transfer_count(plan_ring(A, op, group, bytes, chunks));
 }
 template <RingAlgorithm A>
-std::string reduce_ring_type(CollectiveOp op, const Group& group, const network::Topology& topology,
-                             std::int64_t bytes, int chunks, ReducedRing& out) {
-  return reduce_ring_plan(topology, group, plan_ring(A, op, group, bytes, chunks), out);
-}
-template <RingAlgorithm A>
 RingPlan plan_ring_type(CollectiveOp op, const Group& group, std::int64_t bytes, int chunks) {
   return plan_ring(A, op, group, bytes, chunks);
 }
@@ -56,30 +51,27 @@ Schedule build_pairwise(CollectiveOp, const Group& group, std::int64_t bytes, in
 }
 
 // The table. Columns: name, summary, AG, RS, AR, A2A, schedule builder, closed form, transfer
-// count, reduced schedule, ring plan.
+// count, ring plan.
 constexpr std::array kAlgorithms = {
     CollectiveAlgorithm{"ring", "one unidirectional ring over the group (snake order)", true, true,
                         true, false, build_ring_type<RingAlgorithm::Ring>,
                         closed_form_ring_type<RingAlgorithm::Ring>,
-                        count_ring_type<RingAlgorithm::Ring>, reduce_ring_type<RingAlgorithm::Ring>,
-                        plan_ring_type<RingAlgorithm::Ring>},
+                        count_ring_type<RingAlgorithm::Ring>, plan_ring_type<RingAlgorithm::Ring>},
     CollectiveAlgorithm{"bidirectional-ring", "two rings, one each way, half the bytes each", true,
                         true, true, false, build_ring_type<RingAlgorithm::BidirectionalRing>,
                         closed_form_ring_type<RingAlgorithm::BidirectionalRing>,
                         count_ring_type<RingAlgorithm::BidirectionalRing>,
-                        reduce_ring_type<RingAlgorithm::BidirectionalRing>,
                         plan_ring_type<RingAlgorithm::BidirectionalRing>},
     CollectiveAlgorithm{
         "torus", "one bidirectional ring per mesh dimension, dimension by dimension", true, true,
         true, false, build_ring_type<RingAlgorithm::Torus>,
         closed_form_ring_type<RingAlgorithm::Torus>, count_ring_type<RingAlgorithm::Torus>,
-        reduce_ring_type<RingAlgorithm::Torus>, plan_ring_type<RingAlgorithm::Torus>},
+        plan_ring_type<RingAlgorithm::Torus>},
     CollectiveAlgorithm{
         "hierarchical", "rings inside the node (dimension 0), then across nodes, then inside again",
         true, true, true, false, build_ring_type<RingAlgorithm::Hierarchical>,
         closed_form_ring_type<RingAlgorithm::Hierarchical>,
-        count_ring_type<RingAlgorithm::Hierarchical>, reduce_ring_type<RingAlgorithm::Hierarchical>,
-        plan_ring_type<RingAlgorithm::Hierarchical>},
+        count_ring_type<RingAlgorithm::Hierarchical>, plan_ring_type<RingAlgorithm::Hierarchical>},
     CollectiveAlgorithm{"nvls",
                         "NVLink SHARP inside one NVSwitch node: each GPU sends its buffer to the "
                         "switch once and receives the sum once",
@@ -104,6 +96,14 @@ bool CollectiveAlgorithm::supports(CollectiveOp op) const {
       return all_to_all;
   }
   return false;
+}
+
+std::string reduce_by_rotation(const CollectiveAlgorithm& algorithm, CollectiveOp op,
+                               const Group& group, const network::Topology& topology,
+                               std::int64_t bytes, int chunks, ReducedRing& out) {
+  if (algorithm.ring_plan == nullptr)
+    return "not a ring-type algorithm";
+  return reduce_ring_plan(topology, group, algorithm.ring_plan(op, group, bytes, chunks), out);
 }
 
 std::span<const CollectiveAlgorithm> collective_algorithms() {

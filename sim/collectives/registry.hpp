@@ -27,18 +27,20 @@ struct CollectiveAlgorithm {
   // The number of transfers `build` would make, computed without building them (sim/limits.hpp).
   std::uint64_t (*transfer_count)(CollectiveOp op, const Group& group, std::int64_t bytes,
                                   int chunks);
-  // Ring-type algorithms: the schedule reduced by rotation symmetry (ring_symmetry.hpp), built
-  // directly; returns "" and fills `out`, or why not (then `build` is the way). nullptr: none.
-  std::string (*reduce)(CollectiveOp op, const Group& group, const network::Topology& topology,
-                        std::int64_t bytes, int chunks, ReducedRing& out) = nullptr;
   // Ring-type algorithms: the ring plan `build` turns into a schedule (ring_phases.hpp), for
-  // callers that reduce it by a symmetry of their own (ring_reduced.hpp). nullptr: none.
+  // callers that reduce it by a symmetry (reduce_by_rotation below, ring_reduced.hpp). nullptr:
+  // none.
   RingPlan (*ring_plan)(CollectiveOp op, const Group& group, std::int64_t bytes,
                         int chunks) = nullptr;
   bool supports(CollectiveOp op) const;
 };
 
 std::span<const CollectiveAlgorithm> collective_algorithms();
+// A ring-type algorithm's schedule reduced by rotation symmetry (ring_symmetry.hpp), built
+// directly from its ring plan: "" and `out`, or why not (then `build` is the way).
+std::string reduce_by_rotation(const CollectiveAlgorithm& algorithm, CollectiveOp op,
+                               const Group& group, const network::Topology& topology,
+                               std::int64_t bytes, int chunks, ReducedRing& out);
 // Throws InputError (site "--algorithm") listing the algorithms that implement `op`.
 const CollectiveAlgorithm& find_collective_algorithm(std::string_view name, CollectiveOp op);
 // The algorithm a user gets without --algorithm: all-to-all "direct"; otherwise "torus" on a torus,

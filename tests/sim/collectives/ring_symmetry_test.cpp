@@ -30,9 +30,9 @@ bool check_reduced_equals_full(const Topology& topology, const std::string& algo
                                CollectiveOp op, std::int64_t bytes, int chunks) {
   const auto group = whole(topology);
   const auto& a = find_collective_algorithm(algorithm, op);
-  REQUIRE(a.reduce != nullptr);
+  REQUIRE(a.ring_plan != nullptr);
   ReducedRing reduced;
-  const auto why = a.reduce(op, group, topology, bytes, chunks, reduced);
+  const auto why = reduce_by_rotation(a, op, group, topology, bytes, chunks, reduced);
   const auto full = run_collective(topology, a.build(op, group, bytes, chunks));
   CAPTURE(topology.description(), algorithm, to_string(op), bytes, chunks, why);
   if (!why.empty())
