@@ -34,7 +34,9 @@ class LinkSharing {
 
  private:
   // Everything a hop reads and writes, in one 40-byte record (issue 15: the resource, the byte
-  // count and the link's figures in three arrays cost three cache misses per hop).
+  // count and the link's figures in three arrays cost three cache misses per hop). The link's
+  // latency and bandwidth are copied when the network is built: a topology's figures are final
+  // by then (make_topology applies the profile's collective costs once, before any network).
   struct LinkState {
     engine::SerialResource resource;
     std::int64_t bytes = 0;
