@@ -60,6 +60,13 @@ std::uint64_t Simulator::run(SimTime until) {
   std::uint64_t ran = 0;
   for (;;) {
     std::vector<Event>& current = buckets_[0];
+    if (head_ == current.size() && !late_.empty()) {
+      // The end of now_: its late events join bucket 0 (time now_ = last_), in order.
+      for (const Event& e : late_)
+        current.push_back(e);
+      late_.clear();
+      nonempty_ |= 1;
+    }
     if (head_ == current.size()) {
       if (!refill(limit)) {
         break;

@@ -75,6 +75,16 @@ class Simulator {
         words[0], words[1]);
   }
 
+  // Calls fn(context, arg) at now(), after every other event of now(): those already queued and
+  // those they queue for now() (a phase at the end of the picosecond: a caller gathers what its
+  // events do at one time and acts on all of it at once, in an order of its own).
+  void schedule_at_end_of_now(EventFn fn, void* context, std::uint64_t arg) {
+    std::uint64_t word;
+    std::memcpy(&word, &context, sizeof(word));
+    late_.push_back(Event{static_cast<std::uint64_t>(now_.ps()), fn, word, arg});
+    ++pending_;
+  }
+
   // Runs events until the queue is empty or the next one is later than `until`; returns how many
   // ran.
   std::uint64_t run(SimTime until = SimTime::max());
@@ -112,6 +122,7 @@ class Simulator {
   bool refill(std::uint64_t limit);
 
   std::vector<Event> buckets_[kBuckets];
+  std::vector<Event> late_;     // schedule_at_end_of_now: run once bucket 0 (time now_) is empty
   std::size_t head_ = 0;        // next event of bucket 0 to run
   std::uint64_t nonempty_ = 0;  // bit b: bucket b may be non-empty (b >= 1: exactly)
   std::uint64_t last_ = 0;      // time of bucket 0's events; <= now_ once an event has run

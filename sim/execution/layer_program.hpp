@@ -15,10 +15,10 @@ namespace meshsim::execution::detail {
 // What one pipeline stage runs (without a pipeline: the whole model, stage 0 of 1).
 struct StageWork {
   std::int64_t stage = 0, stages = 1, virtual_stages = 1;
-  std::vector<std::int64_t> chunk_layers;  // layers of each of this stage's v chunks
+  std::vector<std::int64_t> chunk_layers;       // layers of each of this stage's v chunks
   std::vector<std::int64_t> chunk_first_layer;  // the model layer each chunk starts at
-  std::vector<PipelineTask> order;         // the schedule's passes (pipeline_schedule.hpp)
-  std::int64_t activation_bytes = 0;       // one send between stages, per chip
+  std::vector<PipelineTask> order;              // the schedule's passes (pipeline_schedule.hpp)
+  std::int64_t activation_bytes = 0;            // one send between stages, per chip
 };
 
 // One stage's step: its passes (without a pipeline microbatches x (forward, backward)) with the

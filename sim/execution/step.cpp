@@ -196,7 +196,7 @@ StepResult simulate_step_checked(const ModelConfig& model, const HardwareProfile
                                  plan.site("global_batch"));
   }
   StepSim sim(programs, placement, topology, trace, options.replica_symmetry,
-              options.leaf_group_symmetry);
+              options.leaf_group_symmetry, options.model_rotation);
   // Refuse a step that would run for many minutes (docs/limits.md).
   {
     const double events = sim.estimated_events();

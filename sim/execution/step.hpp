@@ -155,6 +155,10 @@ struct StepOptions {
   // group's replicas when the others are shifts of them by whole leaf groups (issue 15; false:
   // only the replica symmetry above, for tests comparing the two).
   bool leaf_group_symmetry = true;
+  // On a GPU cluster, simulate only each model group's chip at model index 0 when turning every
+  // model group one ring position maps the machine and the step onto themselves (issue 15,
+  // docs/execution.md "Model-axis rotation"; false: off, for tests comparing the two).
+  bool model_rotation = true;
   // Called once the step's limits are checked, before it simulates (from then on no bad-input
   // error can come): `meshsim run` lets its progress heartbeat speak only then.
   std::function<void()> checked;

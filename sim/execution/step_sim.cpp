@@ -18,7 +18,7 @@ namespace meshsim::execution::detail {
 
 StepSim::StepSim(const std::vector<Program>& programs, const Placement& placement,
                  const network::Topology& topology, const TraceOptions& trace, bool allow_symmetry,
-                 bool allow_leaf_groups)
+                 bool allow_leaf_groups, bool allow_rotation)
     : programs_(programs),
       placement_(placement),
       network_(sim_, topology),
@@ -54,6 +54,7 @@ StepSim::StepSim(const std::vector<Program>& programs, const Placement& placemen
   decide_symmetry(allow_symmetry);
   replicas_ = symmetric_ ? 1 : shifted_ ? shift_replicas_ : placement.data;
   chips_ = replicas_ * w_;
+  decide_rotation(allow_symmetry && allow_rotation);
   const auto n = static_cast<std::size_t>(chips_);
   pc_.assign(n, 0);
   blocked_.assign(n, 0);
@@ -102,15 +103,23 @@ StepSim::StepSim(const std::vector<Program>& programs, const Placement& placemen
 }
 
 void StepSim::run() {
-  for (std::int64_t c = 0; c < chips_; ++c) {
+  for (std::int64_t c = 0; c < chips_; c += rotation_) {
     sim_.schedule_at(SimTime::zero(), &StepSim::resume_event, this, static_cast<std::uint64_t>(c));
   }
   sim_.run();
-  for (std::int64_t c = 0; c < chips_; ++c) {
+  for (std::int64_t c = 0; c < chips_; c += rotation_) {
     if (pc_[static_cast<std::size_t>(c)] != prog(c).code.size()) {
       throw std::logic_error("step: chip " + std::to_string(c) + " deadlocked at instruction " +
                              std::to_string(pc_[static_cast<std::size_t>(c)]));
     }
+  }
+  // With model-axis rotation every chip ran its group's model-index-0 timeline.
+  for (std::int64_t c = 0; c < chips_ && rotation_ > 1; ++c) {
+    if (executed(c))
+      continue;
+    const auto from = static_cast<std::size_t>(c - c % rotation_);
+    stats_[static_cast<std::size_t>(c)] = stats_[from];
+    finish_[static_cast<std::size_t>(c)] = finish_[from];
   }
 }
 
@@ -146,7 +155,7 @@ double StepSim::estimated_events() const {
     events += data_collective_events(
         [&](const ReducedKey& key) { return static_cast<double>(reduced_.at(key).size()); });
   }
-  return events;
+  return events / static_cast<double>(rotation_);
 }
 
 std::array<double, network::kLinkClassCount> StepSim::bytes_per_link_class() const {
@@ -163,6 +172,8 @@ std::array<double, network::kLinkClassCount> StepSim::bytes_per_link_class() con
           static_cast<double>(data_link_bytes_[l]);
     }
   }
+  for (auto& bytes : out)
+    bytes *= static_cast<double>(rotation_);  // every transfer stands for its k rotations
   return out;
 }
 
@@ -383,7 +394,8 @@ void StepSim::start_collective(std::int64_t c, const Instr& in) {
   const auto slots = static_cast<std::size_t>(max_coll_);
   const std::int64_t group = group_of(in.axis, c);
   // Members that must arrive: with replica symmetry the others arrive at the same time.
-  const std::int64_t needed = in.axis == Axis::Data ? replicas_ : group_size(in.axis);
+  const bool rotated = rotation_ > 1 && in.axis == Axis::Model;
+  const std::int64_t needed = in.axis == Axis::Data ? replicas_ : rotated ? 1 : group_size(in.axis);
   auto& arrivals = arrivals_[static_cast<std::size_t>(in.axis)];
   auto& n = arrivals[static_cast<std::size_t>(group) * slots + static_cast<std::size_t>(in.slot)];
   account_collective(c, in);
@@ -395,7 +407,8 @@ void StepSim::start_collective(std::int64_t c, const Instr& in) {
   const auto* schedule =
       data_reduced() && in.axis == Axis::Data
           ? &reduced_.at(std::make_tuple(group, static_cast<int>(in.op), in.bytes))
-          : &schedule_for(in.axis, group, in.op, in.bytes);
+      : rotated ? &rotated_.at(std::make_tuple(group, static_cast<int>(in.op), in.bytes))
+                : &schedule_for(in.axis, group, in.op, in.bytes);
   // With symmetry a data-axis collective runs on the group's links apart from replica 0's
   // model-axis traffic (whose totals count once per replica).
   const bool apart = symmetric_ && in.axis == Axis::Data;
@@ -438,7 +451,9 @@ void StepSim::finish_collective(std::uint64_t arg) {
   // A member: its stage's program has the collective's name.
   const std::string& name =
       prog(member(axis, group, 0)).names[static_cast<std::size_t>(run_names_[arg])];
-  const std::int64_t size = axis == Axis::Data ? replicas_ : group_size(axis);
+  const std::int64_t size = axis == Axis::Data                     ? replicas_
+                            : rotation_ > 1 && axis == Axis::Model ? 1
+                                                                   : group_size(axis);
   if (symmetric_ && axis == Axis::Data)
     --direct_in_flight_[static_cast<std::size_t>(group)];
   for (std::int64_t i = 0; i < size; ++i) {
@@ -532,6 +547,90 @@ const std::vector<collectives::Group>& StepSim::groups_of(Axis axis) const {
   }
 }
 
+void StepSim::flush_sends(void* self, std::uint64_t) {
+  auto* s = static_cast<StepSim*>(self);
+  auto pending = std::move(s->pending_sends_);
+  s->pending_sends_.clear();
+  // Instruction first, then chip: a link two sends of one picosecond share serves them in an
+  // order that turning the model ring (or shifting the replicas) does not change, so every chip of
+  // a symmetric step sees the same contention (issue 15).
+  std::sort(pending.begin(), pending.end());
+  for (const auto& [pc, c] : pending)
+    s->send(c, s->prog(c).code[pc]);
+}
+
+void StepSim::send(std::int64_t c, const Instr& in) {
+  const auto ci = static_cast<std::size_t>(c);
+  const auto recv_slots = static_cast<std::size_t>(max_recv_);
+  const auto dst =
+      in.axis == Axis::Pipeline ? stage_neighbour(c, in.direction) : neighbour(c, in.direction);
+  const SimTime now = sim_.now();
+  // With model-axis rotation the chip receives from its ring predecessor what it sends to
+  // its successor, at the same time.
+  const bool rotated = rotation_ > 1 && in.axis != Axis::Pipeline;
+  const auto receiver = rotated ? c : static_cast<std::int64_t>(dst);
+  const SimTime arrive = network_.send(
+      placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)], in.bytes,
+      &StepSim::arrival, this,
+      static_cast<std::uint64_t>(receiver) * recv_slots + static_cast<std::uint64_t>(in.slot));
+  auto& st = stats_of(c);
+  st.bytes_sent[static_cast<int>(in.axis)] += static_cast<double>(in.bytes);
+  if (in.row >= 0) {
+    row_of(c, in.row).comm_ps += static_cast<double>((arrive - now).ps());
+    row_of(c, in.row).bytes += static_cast<double>(in.bytes);
+  }
+  if (traced(c) || traced(dst)) {
+    // The send on this chip, its receive on the peer (from the send until the data has
+    // arrived), one flow id joining them when both chips are traced.
+    const char* category = in.axis == Axis::Pipeline ? "pipeline-comm" : "model-comm";
+    const auto peer = placement_.chip[static_cast<std::size_t>(dst)];
+    const std::uint64_t flow = traced(c) && traced(dst) ? ++flows_ : 0;
+    if (traced(c)) {
+      auto& sent = record(c, 1, "send to chip " + std::to_string(peer), category, now, arrive, in);
+      sent.bytes = static_cast<double>(in.bytes);
+      sent.peer = peer;
+      sent.flow = flow;
+    }
+    if (traced(dst)) {
+      auto& got = record(dst, 3, "receive from chip " + std::to_string(placement_.chip[ci]),
+                         category, now, arrive, in);
+      got.bytes = static_cast<double>(in.bytes);
+      got.peer = placement_.chip[ci];
+      got.flow = flow;
+    }
+    if (rotated && traced(c)) {
+      // The rotation of this send that the chip receives (its sender is not simulated).
+      const auto from = placement_.chip[static_cast<std::size_t>(neighbour(c, -in.direction))];
+      auto& got =
+          record(c, 3, "receive from chip " + std::to_string(from), category, now, arrive, in);
+      got.bytes = static_cast<double>(in.bytes);
+      got.peer = from;
+    }
+    if (!traced(c))
+      return;
+    // The link-class track shows the first hop's class (ICI, NVLink, NIC).
+    network_.topology().route(placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)],
+                              route_);
+    if (!route_.empty()) {
+      const auto cls = network_.topology().links()[static_cast<std::size_t>(route_[0])].link_class;
+      TraceEvent link;
+      link.name = "chip " + std::to_string(placement_.chip[ci]) + " -> " +
+                  std::to_string(placement_.chip[static_cast<std::size_t>(dst)]);
+      link.category = network::to_string(cls);
+      link.chip = -1;
+      link.track = static_cast<int>(cls);
+      link.start_s = now.seconds();
+      link.duration_s = (arrive - now).seconds();
+      link.layer = in.layer;
+      link.microbatch = in.microbatch;
+      link.pass = pass_name(in.phase);
+      link.bytes = static_cast<double>(in.bytes);
+      link.peer = placement_.chip[static_cast<std::size_t>(dst)];
+      trace_events_.push_back(std::move(link));
+    }
+  }
+}
+
 void StepSim::execute(std::int64_t c) {
   const auto ci = static_cast<std::size_t>(c);
   const auto recv_slots = static_cast<std::size_t>(max_recv_);
@@ -560,66 +659,12 @@ void StepSim::execute(std::int64_t c) {
         sim_.schedule_at(end, &StepSim::compute_done, this, ci);
         return;
       }
-      case Kind::Send: {
-        const auto dst = in.axis == Axis::Pipeline ? stage_neighbour(c, in.direction)
-                                                   : neighbour(c, in.direction);
-        const SimTime now = sim_.now();
-        const SimTime arrive = network_.send(
-            placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)], in.bytes,
-            &StepSim::arrival, this,
-            static_cast<std::uint64_t>(dst) * recv_slots + static_cast<std::uint64_t>(in.slot));
-        auto& st = stats_of(c);
-        st.bytes_sent[static_cast<int>(in.axis)] += static_cast<double>(in.bytes);
-        if (in.row >= 0) {
-          row_of(c, in.row).comm_ps += static_cast<double>((arrive - now).ps());
-          row_of(c, in.row).bytes += static_cast<double>(in.bytes);
-        }
-        if (traced(c) || traced(dst)) {
-          // The send on this chip, its receive on the peer (from the send until the data has
-          // arrived), one flow id joining them when both chips are traced.
-          const char* category = in.axis == Axis::Pipeline ? "pipeline-comm" : "model-comm";
-          const auto peer = placement_.chip[static_cast<std::size_t>(dst)];
-          const std::uint64_t flow = traced(c) && traced(dst) ? ++flows_ : 0;
-          if (traced(c)) {
-            auto& sent =
-                record(c, 1, "send to chip " + std::to_string(peer), category, now, arrive, in);
-            sent.bytes = static_cast<double>(in.bytes);
-            sent.peer = peer;
-            sent.flow = flow;
-          }
-          if (traced(dst)) {
-            auto& got = record(dst, 3, "receive from chip " + std::to_string(placement_.chip[ci]),
-                               category, now, arrive, in);
-            got.bytes = static_cast<double>(in.bytes);
-            got.peer = placement_.chip[ci];
-            got.flow = flow;
-          }
-          if (!traced(c))
-            break;
-          // The link-class track shows the first hop's class (ICI, NVLink, NIC).
-          network_.topology().route(placement_.chip[ci],
-                                    placement_.chip[static_cast<std::size_t>(dst)], route_);
-          if (!route_.empty()) {
-            const auto cls =
-                network_.topology().links()[static_cast<std::size_t>(route_[0])].link_class;
-            TraceEvent link;
-            link.name = "chip " + std::to_string(placement_.chip[ci]) + " -> " +
-                        std::to_string(placement_.chip[static_cast<std::size_t>(dst)]);
-            link.category = network::to_string(cls);
-            link.chip = -1;
-            link.track = static_cast<int>(cls);
-            link.start_s = now.seconds();
-            link.duration_s = (arrive - now).seconds();
-            link.layer = in.layer;
-            link.microbatch = in.microbatch;
-            link.pass = pass_name(in.phase);
-            link.bytes = static_cast<double>(in.bytes);
-            link.peer = placement_.chip[static_cast<std::size_t>(dst)];
-            trace_events_.push_back(std::move(link));
-          }
-        }
+      case Kind::Send:
+        // Sent at the end of this picosecond, with every chip's sends of it in a fixed order.
+        if (pending_sends_.empty())
+          sim_.schedule_at_end_of_now(&StepSim::flush_sends, this, 0);
+        pending_sends_.push_back({pc_[ci], c});
         break;
-      }
       case Kind::WaitRecv:
         if (recv_[ci * recv_slots + static_cast<std::size_t>(in.slot)] < in.count) {
           blocked_[ci] = 1;

@@ -31,7 +31,7 @@ class StepSim {
   // programs[s].
   StepSim(const std::vector<Program>& programs, const Placement& placement,
           const network::Topology& topology, const TraceOptions& trace, bool allow_symmetry,
-          bool allow_leaf_groups = true);
+          bool allow_leaf_groups = true, bool allow_rotation = true);
 
   void run();
 
@@ -59,7 +59,7 @@ class StepSim {
   // chip, plus the transfers of every collective as it will run (replica 0's share when the shifts
   // reduce it; all members otherwise, an upper bound when a batch is memoized).
   double estimated_events() const;
-  std::int64_t simulated_chips() const { return chips_; }
+  std::int64_t simulated_chips() const { return chips_ / rotation_; }
   // Every replica's traffic counts the same as replica 0's.
   double replica_factor() const {
     return static_cast<double>(placement_.data) / static_cast<double>(replicas_);
@@ -68,15 +68,17 @@ class StepSim {
   std::int64_t memoized_collectives() const { return memoized_collectives_; }
   std::int64_t stepwise_collectives() const { return stepwise_collectives_; }
   std::int64_t messages() const {
-    return network_.messages_sent() * (placement_.data / replicas_) + data_messages_ +
-           data_network_.messages_sent() * data_copies_;
+    return (network_.messages_sent() * (placement_.data / replicas_) + data_messages_ +
+            data_network_.messages_sent() * data_copies_) *
+           rotation_;
   }
   std::array<double, network::kLinkClassCount> bytes_per_link_class() const;
   // Busy time of a link: replica 0's links carry what every replica's carry (the others are
   // idle in the simulation but busy alike in the machine); data links what their memoized
   // batches and their transfer-by-transfer collectives carried.
   double link_busy_s(std::int32_t link) const {
-    const auto data_link = data_copies_ > 1 ? data_link_rep_[static_cast<std::size_t>(link)] : link;
+    const auto data_link =
+        data_link_rep_.empty() ? link : data_link_rep_[static_cast<std::size_t>(link)];
     double busy =
         network_.link_busy_time(link).seconds() + data_network_.link_busy_time(data_link).seconds();
     if (symmetric_)
@@ -172,6 +174,9 @@ class StepSim {
   void start_collective(std::int64_t c, const Instr& in);
 
   static void start_ready(void* self, std::uint64_t);
+  // Chip c's Send instruction `in`, now; flush_sends runs the sends of this picosecond.
+  void send(std::int64_t c, const Instr& in);
+  static void flush_sends(void* self, std::uint64_t);
 
   void finish_collective(std::uint64_t arg);
 
@@ -190,6 +195,14 @@ class StepSim {
   const std::vector<collectives::Group>& groups_of(Axis axis) const;
 
   // ---- Replica symmetry ----
+
+  // Model-axis rotation (model_rotation.hpp): when turning every model group one ring position
+  // maps the machine, the routes and the programs onto themselves, only the chips at model index
+  // 0 run (rotation_ = k): their model-axis collectives as member 0's transfers, their ring sends
+  // received by themselves, every link standing for its orbit. Else rotation_ stays 1 and
+  // rotation_note_ may say why.
+  void decide_rotation(bool allow);
+  bool executed(std::int64_t c) const { return c % rotation_ == 0; }
 
   // Decides whether every data replica provably follows replica 0's timeline: the model-axis
   // collectives of every replica have replica 0's schedule (member for member), the replicas'
@@ -241,7 +254,10 @@ class StepSim {
   // collectives run as reduced_ on data_link_rep_-mapped links, each transfer standing for
   // data_copies_ (1: the full schedules).
   std::int64_t data_copies_ = 1;
-  std::vector<std::int32_t> data_link_rep_;
+  std::vector<std::int32_t> data_link_rep_;  // data_network_'s link map (empty: none)
+  std::vector<std::int32_t> main_link_map_;  // network_'s link map before the rotation's
+  std::int64_t rotation_ = 1;                // k with model-axis rotation, else 1
+  std::map<ReducedKey, collectives::Schedule> rotated_;  // model group, op, bytes: member 0's
   bool data_reduced() const { return shifted_ || data_copies_ > 1; }
   std::string symmetry_note_;
   std::int64_t replicas_ = 1;  // data replicas simulated chip by chip: 1 with symmetry, else t
@@ -274,6 +290,7 @@ class StepSim {
   std::map<std::tuple<int, std::int64_t, int, std::int64_t>, collectives::Schedule> schedules_;
   std::map<std::uint64_t, std::unique_ptr<collectives::CollectiveRun>> runs_;
   std::vector<std::uint64_t> ready_;  // collectives to start at the end of this picosecond
+  std::vector<std::pair<std::size_t, std::int64_t>> pending_sends_;  // (pc, chip) of this ps
   std::map<std::uint64_t, std::int32_t> run_names_, run_rows_;
   std::map<std::uint64_t, const Instr*> run_instrs_;  // traces only: the collective's instruction
   std::uint64_t flows_ = 0;                           // trace flow ids given so far

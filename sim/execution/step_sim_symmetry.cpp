@@ -115,6 +115,7 @@ void StepSim::decide_symmetry(bool allow) {
     shifted_ = true;
     shift_replicas_ = simulated_replicas;
     reduced_ = std::move(reduced);
+    main_link_map_ = sym.link_rep;
     network_.set_link_map(sym.link_rep);
     symmetry_note_ = "on: the other " + std::to_string(t - simulated_replicas) +
                      " data replicas are " + what + ", " + std::to_string(simulated_replicas * k) +
@@ -265,7 +266,7 @@ StepSim::BatchOutcome StepSim::run_batch(std::size_t m,
                                          const std::vector<std::int32_t>& schedules) {
   engine::Simulator sim;
   network::Network net(sim, network_.topology());
-  if (data_copies_ > 1)
+  if (!data_link_rep_.empty())
     net.set_link_map(data_link_rep_);
   std::vector<std::unique_ptr<collectives::CollectiveRun>> runs;
   for (auto id : schedules) {
@@ -282,7 +283,7 @@ StepSim::BatchOutcome StepSim::run_batch(std::size_t m,
   }
   // With shifts, a link carries what the link it is a shift of carries in the reduced run.
   for (auto l : data_links_[m]) {
-    const auto at = data_copies_ > 1 ? data_link_rep_[static_cast<std::size_t>(l)] : l;
+    const auto at = data_link_rep_.empty() ? l : data_link_rep_[static_cast<std::size_t>(l)];
     if (net.link_bytes(at) > 0) {
       out.link_busy_ps.push_back({l, net.link_busy_time(at).ps()});
       out.link_bytes.push_back({l, net.link_bytes(at)});

@@ -1,0 +1,152 @@
+// Model-axis rotation (docs/execution.md "Model-axis rotation"): on a GPU cluster, each model
+// group's chip at index 0 simulated alone, standing for its k chips, must give the step of every
+// chip. Random plans and pipelines, compared field by field with every chip simulated and with the
+// rotation off; and the cases where it must not apply, with the reason in the note.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "hardware_profiles/hardware.hpp"
+#include "models/model.hpp"
+#include "sim/execution/step.hpp"
+#include "sim/plan/plan.hpp"
+#include "tests/sim/execution/random_plan.hpp"
+#include "tests/sim/execution/same_step.hpp"
+
+using namespace meshsim;
+using execution::StepResult;
+using testing::check_same;
+
+namespace {
+
+bool rotated(const StepResult& r) {
+  return r.symmetry.find("model-axis rotation:") != std::string::npos;
+}
+
+struct ThreeWays {
+  StepResult fast, full, unrotated;
+};
+
+ThreeWays run_three_ways(const ModelConfig& model, const HardwareProfile& hw, const Plan& plan,
+                         const execution::TraceOptions& trace = {}) {
+  execution::StepOptions all;
+  all.replica_symmetry = false;
+  execution::StepOptions no_rotation;
+  no_rotation.model_rotation = false;
+  return {execution::simulate_step(model, hw, plan, trace),
+          execution::simulate_step(model, hw, plan, trace, all),
+          execution::simulate_step(model, hw, plan, trace, no_rotation)};
+}
+
+}  // namespace
+
+TEST_CASE("model-axis rotation: model index 0 alone gives the step of every GPU",
+          "[execution][symmetry][rotation]") {
+  // H100 on leaves of 2 node ports (16 GPUs per leaf group) so that the leaf-group shifts and the
+  // rotation combine on 32-128 GPUs; A100 alone. Model axes of 2, 4 and 8 GPUs, inside a node.
+  testing::PlanDraws draws(20261130, {"h100-sxm", "a100-sxm-80gb"}, 3, 4);
+  int rotations = 0;
+  for (int draw = 0; draw < 24; ++draw) {
+    auto p = draws.next();
+    if (p.k == 1)
+      p = draws.next();
+    p.flags.gradient_dtype = draws.pick({"bf16", "fp32"});
+    INFO(testing::PlanDraws::describe(p));
+    const ModelConfig model = load_model(p.model);
+    HardwareProfile hw = load_hardware(p.hardware);
+    if (p.hardware == "h100-sxm")
+      hw.gpu.leaf_switch_ports = 2;
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, p.flags), model, hw, 0);
+    const auto [fast, full, unrotated] = run_three_ways(model, hw, plan);
+    INFO("symmetry " << fast.symmetry);
+    CHECK(full.simulated_chips == p.chips);
+    CHECK(!rotated(unrotated));
+    if (rotated(fast)) {
+      ++rotations;
+      CHECK(fast.simulated_chips * p.k == unrotated.simulated_chips);
+      CHECK(fast.events < unrotated.events);
+    }
+    check_same(fast, full);
+    check_same(fast, unrotated);
+  }
+  CHECK(rotations >= 12);
+}
+
+TEST_CASE("model-axis rotation: pipelines, every schedule, equal every chip simulated",
+          "[execution][symmetry][rotation][pipeline]") {
+  const ModelConfig model = load_model("vit-l16");
+  const HardwareProfile hw = load_hardware("h100-sxm");
+  struct Case {
+    std::string mesh, schedule, virtual_stages, async, fsdp;
+  };
+  const std::vector<Case> cases{
+      {"data=2,pipeline=2,model=8", "1f1b", "", "on", "on"},
+      {"data=4,pipeline=2,model=4", "gpipe", "", "off", "off"},
+      {"data=2,pipeline=4,model=4", "interleaved", "2", "on", "on"},
+      {"data=1,pipeline=4,model=2", "1f1b", "", "on", "off"},
+  };
+  for (const auto& c : cases) {
+    PlanFlags f;
+    f.mesh = c.mesh;
+    f.schedule = c.schedule;
+    f.virtual_stages = c.virtual_stages;
+    f.microbatches = "4";
+    f.batch = "64";
+    f.async = c.async;
+    f.fsdp = c.fsdp;
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
+    const auto [fast, full, unrotated] = run_three_ways(model, hw, plan);
+    INFO(c.mesh << " " << c.schedule << ": " << fast.symmetry);
+    CHECK(rotated(fast));
+    check_same(fast, full);
+    check_same(fast, unrotated);
+    CHECK(fast.pipeline.bubble_s == full.pipeline.bubble_s);
+    CHECK(fast.pipeline.send_bytes_per_chip == Approx(full.pipeline.send_bytes_per_chip));
+    REQUIRE(fast.pipeline.per_stage.size() == full.pipeline.per_stage.size());
+    for (std::size_t s = 0; s < full.pipeline.per_stage.size(); ++s)
+      CHECK(fast.pipeline.per_stage[s].compute_s == full.pipeline.per_stage[s].compute_s);
+  }
+}
+
+TEST_CASE("model-axis rotation: where it does not apply, and why",
+          "[execution][symmetry][rotation]") {
+  const ModelConfig model = load_model("vit-l16");
+  const HardwareProfile hw = load_hardware("h100-sxm");
+  auto plan_of = [&](const std::string& mesh) {
+    PlanFlags f;
+    f.mesh = mesh;
+    f.batch = "64";
+    return finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
+  };
+  // A model axis of 16 GPUs spans two nodes: turning it carries an NVSwitch hop onto a route
+  // between nodes.
+  {
+    const auto r = execution::simulate_step(model, hw, plan_of("2x16"));
+    INFO(r.symmetry);
+    CHECK(r.symmetry.find("model-axis rotation off: chips 0 -> 1 route over 2 links, their "
+                          "rotation over 4") != std::string::npos);
+    CHECK(r.simulated_chips == 32);
+  }
+  // A trace of several chips needs every traced chip simulated.
+  {
+    execution::TraceOptions trace;
+    trace.enabled = true;
+    trace.chips = 8;
+    const auto r = execution::simulate_step(model, hw, plan_of("4x4"), trace);
+    INFO(r.symmetry);
+    CHECK(r.symmetry.find("model-axis rotation off: a trace of 8 chips") != std::string::npos);
+    CHECK(r.simulated_chips == 16);
+  }
+  // TPU tori are reduced by their own shifts; a model axis of 1 has nothing to turn.
+  for (const auto& [hardware, mesh] :
+       std::vector<std::pair<std::string, std::string>>{{"tpu-v4", "16x4"}, {"h100-sxm", "16x1"}}) {
+    const auto r = execution::simulate_step(model, load_hardware(hardware), [&] {
+      PlanFlags f;
+      f.mesh = mesh;
+      f.batch = "64";
+      return finalize_plan(apply_plan_flags(Plan{}, f), model, load_hardware(hardware), 0);
+    }());
+    INFO(hardware << " " << mesh << ": " << r.symmetry);
+    CHECK(r.symmetry.find("model-axis rotation") == std::string::npos);
+  }
+}
