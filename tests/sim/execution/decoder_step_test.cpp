@@ -148,8 +148,8 @@ TEST_CASE("decoder step: replica symmetry gives every chip's result", "[executio
     const auto m = small_decoder(tied);
     PlanFlags f;
     f.mesh = "4x4";
-    f.batch = "16";
-    f.microbatches = "2";
+    f.batch = std::to_string(16);  // (literals for these two trip a GCC 12 false -Wrestrict)
+    f.microbatches = std::to_string(2);
     const auto plan = meshsim::finalize_plan(meshsim::apply_plan_flags(Plan{}, f), m, hw, 0);
     meshsim::execution::StepOptions all;
     all.replica_symmetry = false;
