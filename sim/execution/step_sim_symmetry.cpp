@@ -151,13 +151,12 @@ void StepSim::decide_symmetry(bool allow) {
   }
   std::vector<std::pair<std::int32_t, std::int32_t>> pair_list(pairs.begin(), pairs.end());
   const auto why = replica_symmetry_violation(topology, view, pair_list, data_links);
-  // Leaf-group shifts are checked for data x model meshes only (p = 1): a pipeline's stage
-  // sends are not part of their checks yet.
-  if (!why.empty() && topology.kind() == network::TopologyKind::GpuCluster && allow_leaf_groups_ &&
-      p_ == 1) {
+  // Leaf-group shifts (a replica is its p x k chips: a shift that carries replica r onto replica
+  // r + R carries its stage sends onto theirs, as every route onto the shifted route).
+  if (!why.empty() && topology.kind() == network::TopologyKind::GpuCluster && allow_leaf_groups_) {
     TranslationSymmetry sym;
     std::int64_t per_group = 1;
-    shift_why = leaf_group_symmetry(topology, view, sym, per_group);
+    shift_why = leaf_group_symmetry(topology, view, sym, per_group, p_);
     if (shift_why.empty() &&
         try_shifts(sym, per_group,
                    "shifts of the first " + block_name(topology) + "'s " +
@@ -180,7 +179,7 @@ void StepSim::decide_symmetry(bool allow) {
   if (topology.kind() == network::TopologyKind::GpuCluster && allow_leaf_groups_) {
     TranslationSymmetry sym;
     std::int64_t per_group = 1;
-    if (!leaf_group_symmetry(topology, view, sym, per_group).empty())
+    if (!leaf_group_symmetry(topology, view, sym, per_group, p_).empty())
       return;
     ReducedSchedules reduced;
     if (!reduce_data_collectives(sym, data_ops, k, reduced).empty())

@@ -203,7 +203,8 @@ std::string translation_symmetry(const network::Topology& topology, const Placem
 }
 
 std::string leaf_group_symmetry(const network::Topology& topology, const Placement& placement,
-                                TranslationSymmetry& out, std::int64_t& replicas_per_group) {
+                                TranslationSymmetry& out, std::int64_t& replicas_per_group,
+                                std::int64_t stages) {
   const std::int64_t block = topology.leaf_group_gpus();
   if (block == 0)
     return "not a GPU cluster of two or more full leaf groups";
@@ -212,16 +213,19 @@ std::string leaf_group_symmetry(const network::Topology& topology, const Placeme
   if (t * k != chips)
     return "the mesh does not fill the cluster";
   const std::int64_t groups = chips / block;
-  if (t % groups != 0)
+  if (stages < 1 || groups % stages != 0 || groups / stages < 2)
+    return "the pipeline's stages do not each fill two or more leaf groups";
+  const std::int64_t cycle = groups / stages;  // groups the shifts turn: a stage's
+  if (t % cycle != 0)
     return "the data replicas do not divide into the leaf groups";
-  const std::int64_t r_count = t / groups;
+  const std::int64_t r_count = t / cycle;
   auto chip = [&](std::int64_t d, std::int64_t m) {
     return static_cast<std::int64_t>(placement.chip[static_cast<std::size_t>(d * k + m)]);
   };
   for (std::int64_t d = 0; d < t; ++d) {
     const std::int64_t b = d / r_count, r = d % r_count;
     for (std::int64_t m = 0; m < k; ++m) {
-      if (chip(r, m) >= block)
+      if (chip(r, m) % (block * cycle) >= block)
         return "the first leaf group does not hold replicas 0.." + std::to_string(r_count - 1);
       if (chip(d, m) != chip(r, m) + b * block)
         return "replica " + std::to_string(d) + " is not replica " + std::to_string(r) +
@@ -229,14 +233,14 @@ std::string leaf_group_symmetry(const network::Topology& topology, const Placeme
     }
   }
   out = TranslationSymmetry{};
-  out.shape = {static_cast<int>(block), static_cast<int>(groups)};
+  out.shape = {static_cast<int>(block), static_cast<int>(cycle), static_cast<int>(stages)};
   out.replica.resize(static_cast<std::size_t>(chips));
   for (std::int64_t c = 0; c < chips; ++c)
-    out.replica[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(c / block);
-  for (std::int64_t b = 0; b < groups; ++b)
-    out.offset.push_back({0, static_cast<int>(b)});
+    out.replica[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(c / block % cycle);
+  for (std::int64_t b = 0; b < cycle; ++b)
+    out.offset.push_back({0, static_cast<int>(b), 0});
   out.generators = {1};  // one group further
-  out.link_rep = topology.leaf_group_link_map();
+  out.link_rep = topology.leaf_group_link_map(static_cast<int>(cycle));
   if (std::find(out.link_rep.begin(), out.link_rep.end(), -1) != out.link_rep.end())
     return "a link of the cluster is no shift of a first-group link";
   replicas_per_group = r_count;

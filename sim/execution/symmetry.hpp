@@ -45,11 +45,15 @@ std::string translation_symmetry(const network::Topology& topology, const Placem
 
 // Leaf-group translation of a GPU cluster (network::Topology::leaf_group_gpus): when the mesh
 // fills the cluster and data replica d = b R + r is replica r shifted by b leaf groups (R replicas
-// per group), the first group's R replicas stand for every group. `out` then describes the shifts
-// as a translation of the shape {GPUs per group, groups}: `replica` holds each GPU's group, and
-// `replicas_per_group` receives R. "" or why not.
+// per group), the first group's R replicas stand for every group. With `stages` > 1 pipeline
+// stages (stage-major ranks: each stage fills groups / stages groups, docs/plans.md "Mapping") the
+// shifts turn the groups of each stage alone, and a replica's chips (one per stage) are shifted
+// together. `out` then describes the shifts as a translation of the shape {GPUs per group, groups
+// per stage, stages}: `replica` holds each GPU's group within its stage, and `replicas_per_group`
+// receives R. "" or why not.
 std::string leaf_group_symmetry(const network::Topology& topology, const Placement& placement,
-                                TranslationSymmetry& out, std::int64_t& replicas_per_group);
+                                TranslationSymmetry& out, std::int64_t& replicas_per_group,
+                                std::int64_t stages = 1);
 
 // Per member of `group`: the member its chip is shifted back onto (the shift of the chip's
 // replica undone; members of replica 0 stand for themselves), and per generator of the shifts

@@ -112,13 +112,20 @@ std::int32_t Topology::leaf_group_gpus() const {
   return leaf_ports_ * gpus_per_node_;
 }
 
-std::vector<std::int32_t> Topology::leaf_group_link_map() const {
+std::vector<std::int32_t> Topology::leaf_group_link_map(int cycle) const {
   const std::int32_t block = leaf_group_gpus();
   if (block == 0)
     return {};
+  const std::int32_t blocks = chip_count_ / block;
+  const std::int32_t run = cycle > 0 ? cycle : blocks;  // blocks per run
+  // Index i of a run of `run` blocks of `size` items each -> the same item of the run's first.
+  auto first_of_run = [run](std::int64_t i, std::int64_t size) {
+    return i / (size * run) * (size * run) + i % size;
+  };
   std::vector<std::int32_t> map(links_.size(), -1);
   for (std::int32_t c = 0; c < chip_count_; ++c) {
-    const auto from = static_cast<std::size_t>(c), to = static_cast<std::size_t>(c % block);
+    const auto from = static_cast<std::size_t>(c);
+    const auto to = static_cast<std::size_t>(first_of_run(c, block));
     map[static_cast<std::size_t>(gpu_to_nvswitch_[from])] = gpu_to_nvswitch_[to];
     map[static_cast<std::size_t>(nvswitch_to_gpu_[from])] = nvswitch_to_gpu_[to];
     map[static_cast<std::size_t>(gpu_to_leaf_[from])] = gpu_to_leaf_[to];
@@ -129,7 +136,8 @@ std::vector<std::int32_t> Topology::leaf_group_link_map() const {
   const int leaves = gpus_per_node_ * leaves_per_rail_;
   for (int leaf = 0; leaf < leaves; ++leaf) {
     const int rail = leaf / leaves_per_rail_;
-    const int first = rail * leaves_per_rail_ + leaf % leaves_per_rail_ % block_groups;
+    const int first = rail * leaves_per_rail_ +
+                      static_cast<int>(first_of_run(leaf % leaves_per_rail_, block_groups));
     for (int s = 0; s < spines_; ++s) {
       const auto from = static_cast<std::size_t>(leaf * spines_ + s);
       const auto to = static_cast<std::size_t>(first * spines_ + s);
@@ -140,8 +148,10 @@ std::vector<std::int32_t> Topology::leaf_group_link_map() const {
   // Core links by their spine end: spine s of pod p -> spine s of pod 0, the same core.
   const auto per_pod = static_cast<std::size_t>(spines_) * static_cast<std::size_t>(core_uplinks_);
   for (std::size_t i = 0; i < spine_to_core_.size(); ++i) {
-    map[static_cast<std::size_t>(spine_to_core_[i])] = spine_to_core_[i % per_pod];
-    map[static_cast<std::size_t>(core_to_spine_[i])] = core_to_spine_[i % per_pod];
+    const auto j = static_cast<std::size_t>(
+        first_of_run(static_cast<std::int64_t>(i), static_cast<std::int64_t>(per_pod)));
+    map[static_cast<std::size_t>(spine_to_core_[i])] = spine_to_core_[j];
+    map[static_cast<std::size_t>(core_to_spine_[i])] = core_to_spine_[j];
   }
   return map;
 }

@@ -84,7 +84,10 @@ class Topology {
   // Per link, the link of the first block (leaf group, or pod on a three-level tree) it is a shift
   // of; core links are named by their spine end (spine s of pod p -> spine s of pod 0, same core).
   // Empty when leaf_group_gpus() is 0.
-  std::vector<std::int32_t> leaf_group_link_map() const;
+  // `cycle` > 0: shifts by whole blocks within each run of `cycle` consecutive blocks (a
+  // permutation of the blocks, as any is a symmetry of the tree: a pipeline's stages each fill
+  // `cycle` blocks), each link standing for its shift in the first block of its run; 0: one run.
+  std::vector<std::int32_t> leaf_group_link_map(int cycle = 0) const;
 
  private:
   friend Topology make_torus(const std::vector<int>&, const std::vector<bool>&, double, double);

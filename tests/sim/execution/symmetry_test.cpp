@@ -209,3 +209,41 @@ TEST_CASE("replica symmetry: which reduction applies, and why not", "[execution]
     check_same(fast, execution::simulate_step(model, hw, plan, {}, all));
   }
 }
+
+TEST_CASE("leaf-group symmetry: a pipeline's stages each shift within their own leaf groups",
+          "[execution][symmetry][leaf_group][pipeline]") {
+  // Stage-major ranks put each stage on groups / p leaf groups (16 GPUs per group here): the
+  // shifts turn each stage's groups alone, a replica's stages together.
+  HardwareProfile hw = load_hardware("h100-sxm");
+  hw.gpu.leaf_switch_ports = 2;
+  const ModelConfig model = load_model("vit-l16");
+  struct Case {
+    std::string mesh, schedule, microbatches, fsdp;
+    std::int64_t replicas;  // simulated: the first group of each stage's
+  };
+  const std::vector<Case> cases{
+      {"data=8,pipeline=2,model=4", "1f1b", "4", "on", 4},
+      {"data=16,pipeline=2,model=2", "gpipe", "2", "off", 8},
+      {"data=16,pipeline=4,model=2", "interleaved", "4", "on", 8},
+      {"data=4,pipeline=2,model=8", "1f1b", "4", "on", 2},
+  };
+  for (const auto& c : cases) {
+    PlanFlags f;
+    f.mesh = c.mesh;
+    f.schedule = c.schedule;
+    f.virtual_stages = c.schedule == "interleaved" ? "2" : "";
+    f.microbatches = c.microbatches;
+    f.fsdp = c.fsdp;
+    f.batch = "64";
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
+    const auto [fast, full, without] = run_three_ways(model, hw, plan);
+    INFO(c.mesh << " " << c.schedule << ": " << fast.symmetry);
+    const auto w = plan.mesh.pipeline * plan.mesh.model();
+    CHECK(fast.symmetry.find("by whole leaf groups") != std::string::npos);
+    CHECK(fast.simulated_chips * rotation_of(fast, plan.mesh.model()) == c.replicas * w);
+    CHECK(fast.events < without.events);
+    check_same(fast, full);
+    check_same(without, full);
+    CHECK(fast.pipeline.bubble_s == full.pipeline.bubble_s);
+  }
+}
