@@ -24,7 +24,9 @@ ScheduleIndex index_schedule(const Schedule& schedule) {
                                   index.dependent_offsets.end() - 1);
   for (std::size_t t = 0; t < n; ++t) {
     for (std::uint32_t d = schedule.dep_offsets[t]; d < schedule.dep_offsets[t + 1]; ++d) {
-      index.dependents[fill[schedule.deps[d]]++] = static_cast<std::uint32_t>(t);
+      const bool sole = schedule.dep_offsets[t + 1] - schedule.dep_offsets[t] == 1;
+      index.dependents[fill[schedule.deps[d]]++] =
+          static_cast<std::uint32_t>(t) | (sole ? ScheduleIndex::kSole : 0);
     }
   }
   return index;
@@ -77,11 +79,16 @@ void CollectiveRun::issue(std::uint32_t transfer, engine::SimTime extra_delay) {
   const auto now = network_->simulator().now();
   bytes_sent_ += t.bytes;
   engine::SimTime floor;
-  // Wire bytes: exact for a factor of 1, else rounded up (a partial line still goes whole).
-  const std::int64_t wire = protocol_.wire_factor == 1.0
-                                ? t.bytes
-                                : static_cast<std::int64_t>(std::ceil(static_cast<double>(t.bytes) *
-                                                                      protocol_.wire_factor));
+  // Wire bytes: exact for a factor of 1, else rounded up (a partial line still goes whole); a
+  // schedule's transfers mostly repeat one size.
+  if (t.bytes != last_bytes_) {
+    last_bytes_ = t.bytes;
+    last_wire_ = protocol_.wire_factor == 1.0
+                     ? t.bytes
+                     : static_cast<std::int64_t>(
+                           std::ceil(static_cast<double>(t.bytes) * protocol_.wire_factor));
+  }
+  const std::int64_t wire = last_wire_;
   const auto arrival = network_->send(
       t.src_chip, t.dst_chip, wire,
       [](void* self, std::uint64_t index) { static_cast<CollectiveRun*>(self)->on_arrival(index); },
@@ -94,8 +101,9 @@ void CollectiveRun::on_arrival(std::uint64_t transfer) {
   const auto& index = *index_;
   for (std::uint32_t d = index.dependent_offsets[transfer];
        d < index.dependent_offsets[transfer + 1]; ++d) {
-    const std::uint32_t next = index.dependents[d];
-    if (--waiting_for_[next] == 0) {
+    const std::uint32_t dependent = index.dependents[d];
+    const std::uint32_t next = dependent & ~ScheduleIndex::kSole;
+    if ((dependent & ScheduleIndex::kSole) != 0 || --waiting_for_[next] == 0) {
       issue(next);
     }
   }

@@ -17,7 +17,12 @@ namespace meshsim::collectives {
 // What a run derives from its schedule: each transfer's dependency count and the reverse of the
 // dependencies (who waits for each transfer, CSR). Built once, it serves every run of the schedule
 // (a training step runs the same schedules once per layer and microbatch; issue 15).
+// A schedule's dependencies the other way round: transfer t's dependents are
+// dependents[dependent_offsets[t] .. dependent_offsets[t+1]), each a transfer index with kSole set
+// when t is its only dependency (it is issued on t's arrival without counting); waiting[t] is t's
+// dependency count.
 struct ScheduleIndex {
+  static constexpr std::uint32_t kSole = std::uint32_t{1} << 31;
   std::vector<std::uint32_t> waiting, dependent_offsets, dependents;
 };
 ScheduleIndex index_schedule(const Schedule& schedule);
@@ -74,6 +79,7 @@ class CollectiveRun {
   engine::SimTime start_time_, end_time_;
   std::int64_t bytes_sent_ = 0, bytes_delivered_ = 0;
   std::int64_t min_slack_ps_ = INT64_MAX;
+  std::int64_t last_bytes_ = -1, last_wire_ = 0;  // the last transfer's bytes and wire bytes
   ProtocolCost protocol_;
   engine::SimTime step_latency_, call_overhead_;
   bool charge_call_overhead_ = true;

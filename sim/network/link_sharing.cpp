@@ -13,22 +13,18 @@ LinkSharing::LinkSharing(const std::vector<Link>& links) : state_(links.size()) 
 
 engine::SimTime LinkSharing::transmit(const std::int32_t* path, std::size_t hops,
                                       std::int64_t bytes, engine::SimTime issue,
-                                      engine::SimTime* floor) {
+                                      engine::SimTime* floor, double bottleneck_bytes_per_s) {
   if (hops == 0) {
     if (floor != nullptr) {
       *floor = engine::SimTime::zero();
     }
     return issue;  // chip to itself: a local copy, free at this level of the model
   }
-  LinkState* state = state_.data();
-  double bottleneck_bytes_per_s = state[path[0]].bandwidth_bytes_per_s;
-  for (std::size_t k = 1; k < hops; ++k) {
-    bottleneck_bytes_per_s = std::min(bottleneck_bytes_per_s, state[path[k]].bandwidth_bytes_per_s);
-  }
-  const engine::SimTime hold = engine::serialization_time(bytes, bottleneck_bytes_per_s);
+  const engine::SimTime hold = hold_of(bytes, bottleneck_bytes_per_s);
   if (floor != nullptr) {
     *floor = hold;
   }
+  LinkState* state = state_.data();
   engine::SimTime head = issue;
   for (std::size_t k = 0; k < hops; ++k) {
     LinkState& link = state[path[k]];

@@ -29,6 +29,7 @@ const Network::CachedRoute& Network::route_of(std::int32_t src, std::int32_t dst
     entry.key = key;
     entry.hops = static_cast<std::int32_t>(route_.size());
     std::copy(route_.begin(), route_.end(), entry.links);
+    entry.bottleneck = route_.empty() ? 0.0 : sharing_.bottleneck(route_.data(), route_.size());
     return entry;
   }
   long_route_.key = key;
@@ -42,7 +43,10 @@ engine::SimTime Network::send(std::int32_t src, std::int32_t dst, std::int64_t b
   const CachedRoute& route = route_of(src, dst);
   const std::int32_t* links = route.hops >= 0 ? route.links : route_.data();
   const std::size_t hops = route.hops >= 0 ? static_cast<std::size_t>(route.hops) : route_.size();
-  const engine::SimTime arrival = sharing_.transmit(links, hops, bytes, sim_->now() + delay, floor);
+  const double bottleneck =
+      route.hops >= 0 ? route.bottleneck : (hops == 0 ? 0.0 : sharing_.bottleneck(links, hops));
+  const engine::SimTime arrival =
+      sharing_.transmit(links, hops, bytes, sim_->now() + delay, floor, bottleneck);
   ++messages_;
   sim_->schedule_at(arrival, on_arrival, context, arg);
   return arrival;

@@ -60,6 +60,7 @@ class Network {
     std::uint64_t key = ~std::uint64_t{0};  // (src << 32) | dst; all ones: empty
     std::int32_t hops = 0;
     std::int32_t links[kCachedHops] = {};
+    double bottleneck = 0;  // bytes/s: the least bandwidth of the links
   };
   const CachedRoute& route_of(std::int32_t src, std::int32_t dst);
   std::vector<CachedRoute> route_cache_;
