@@ -208,18 +208,21 @@ void check_routes_shortest_and_up_down(const Topology& t, const Tiers& tiers) {
   }
 }
 
-// The shift symmetry of leaf_group_gpus / leaf_group_link_map: `shift(v)` moves every vertex by
-// one block. Checks that the map sends every link to a first-block link of the same kind, that
-// every first-block link stands for one link per block, and that for every GPU pair the route of
-// the shifted pair is the shift of the route, link by link, and maps onto the same links.
+// The shift symmetry of leaf_group_gpus / leaf_group_link_map(cycle): `shift(v)` moves every
+// vertex by one block, within runs of `cycle` blocks (0: all of them). Checks that the map sends
+// every link to a link of the first block of its run, of the same kind, that every such link
+// stands for one link per block of the run, and that for every GPU pair the route of the shifted
+// pair is the shift of the route, link by link, and maps onto the same links.
 template <typename Shift>
-void check_block_shift(const Topology& t, Shift shift) {
+void check_block_shift(const Topology& t, Shift shift, int cycle = 0) {
   const std::int32_t block = t.leaf_group_gpus();
   REQUIRE(block > 0);
   const std::int32_t n = t.chip_count();
-  const std::int32_t blocks = n / block;
+  const std::int32_t blocks = cycle > 0 ? cycle : n / block;  // per run
   REQUIRE(blocks >= 2);
-  const auto map = t.leaf_group_link_map();
+  const std::int32_t run = block * blocks;
+  auto moved = [&](std::int32_t gpu) { return gpu / run * run + (gpu % run + block) % run; };
+  const auto map = t.leaf_group_link_map(cycle);
   REQUIRE(map.size() == t.links().size());
   std::vector<int> preimages(map.size(), 0);
   for (std::size_t i = 0; i < map.size(); ++i) {
@@ -239,7 +242,7 @@ void check_block_shift(const Topology& t, Shift shift) {
   for (std::int32_t src = 0; src < n; ++src) {
     for (std::int32_t dst = 0; dst < n; ++dst) {
       t.route(src, dst, path);
-      t.route((src + block) % n, (dst + block) % n, shifted);
+      t.route(moved(src), moved(dst), shifted);
       INFO("route " << src << " -> " << dst);
       REQUIRE(path.size() == shifted.size());
       for (std::size_t k = 0; k < path.size(); ++k) {
@@ -374,6 +377,29 @@ TEST_CASE("topology: a shift by one leaf group maps the two-level tree's routes 
     }
     return v;
   });
+}
+
+TEST_CASE("topology: shifts within runs of leaf groups map the two-level tree's routes onto routes",
+          "[network]") {
+  // 16 nodes on leaves of 4 ports: 4 leaf groups of 32 GPUs, turned in runs of 2 (a pipeline of
+  // 2 stages, each on 2 groups): group g -> the other group of its run, spines stay.
+  const auto t = make_gpu_cluster(small_cluster(4, 0, 1), 128);
+  REQUIRE(t.leaf_group_gpus() == 32);
+  const std::int32_t gpus = 128, nv0 = gpus, leaf0 = nv0 + 16, spine0 = leaf0 + 32;
+  check_block_shift(
+      t,
+      [&](std::int32_t v) -> std::int32_t {
+        if (v < nv0)
+          return v / 64 * 64 + (v % 64 + 32) % 64;
+        if (v < leaf0)
+          return nv0 + (v - nv0) / 8 * 8 + ((v - nv0) % 8 + 4) % 8;
+        if (v < spine0) {
+          const int rail = (v - leaf0) / 4, group = (v - leaf0) % 4;
+          return leaf0 + rail * 4 + group / 2 * 2 + (group + 1) % 2;
+        }
+        return v;
+      },
+      2);
 }
 
 TEST_CASE("topology: the h100-sxm profile builds 100,000 GPUs as pods joined by cores",
