@@ -1,5 +1,6 @@
 // Replica symmetry of the step (step_sim.hpp, docs/execution.md "Replica symmetry"): deciding
 // which reduction applies, and the data-axis collectives run in memoized batches.
+#include "sim/execution/model_rotation.hpp"
 #include "sim/execution/step_sim.hpp"
 
 #include <algorithm>
@@ -106,17 +107,39 @@ void StepSim::decide_symmetry(bool allow) {
   std::string shift_why;
   // Shifts that map the machine onto itself: replica 0 on a torus, the first leaf group's
   // replicas on a GPU cluster (tried after the cheaper replica symmetry below, issue 15).
+  // `image` (node shifts): the shift as a map of GPUs, whose link map the routes the reduced step
+  // takes decide (rotation_link_rep); else the shifts' own link map.
   auto try_shifts = [&](const TranslationSymmetry& sym, std::int64_t simulated_replicas,
-                        const std::string& what) {
+                        const std::string& what, const std::vector<std::int32_t>* image = nullptr) {
     ReducedSchedules reduced;
     shift_why = reduce_data_collectives(sym, data_ops, simulated_replicas * k, reduced);
     if (!shift_why.empty())
       return false;
+    std::vector<std::int32_t> link_map = sym.link_rep;
+    if (image != nullptr) {
+      std::vector<std::pair<std::int32_t, std::int32_t>> used;
+      for (std::int64_t r = 0; r < simulated_replicas; ++r) {
+        for (const auto& [a, b] : pairs)
+          used.emplace_back(placement_.chip[static_cast<std::size_t>(r * k + a)],
+                            placement_.chip[static_cast<std::size_t>(r * k + b)]);
+      }
+      for (const auto& [key, schedule] : reduced) {
+        for (const auto& tr : schedule.transfers)
+          used.emplace_back(tr.src_chip, tr.dst_chip);
+      }
+      std::sort(used.begin(), used.end());
+      used.erase(std::unique(used.begin(), used.end()), used.end());
+      const auto why = rotation_link_rep(topology, used, *image, sym.shape[1], {}, link_map);
+      if (!why.empty()) {
+        shift_why = "node shifts: " + why;
+        return false;
+      }
+    }
     shifted_ = true;
     shift_replicas_ = simulated_replicas;
     reduced_ = std::move(reduced);
-    main_link_map_ = sym.link_rep;
-    network_.set_link_map(sym.link_rep);
+    main_link_map_ = link_map;
+    network_.set_link_map(std::move(link_map));
     symmetry_note_ = "on: the other " + std::to_string(t - simulated_replicas) +
                      " data replicas are " + what + ", " + std::to_string(simulated_replicas * k) +
                      " of " + std::to_string(t * k) + " chips simulated";
@@ -154,6 +177,16 @@ void StepSim::decide_symmetry(bool allow) {
   // Leaf-group shifts (a replica is its p x k chips: a shift that carries replica r onto replica
   // r + R carries its stage sends onto theirs, as every route onto the shifted route).
   if (!why.empty() && topology.kind() == network::TopologyKind::GpuCluster && allow_leaf_groups_) {
+    // Node shifts first: they keep fewer replicas, where the routes allow them.
+    TranslationSymmetry nodes;
+    std::int64_t per_node = 1;
+    std::vector<std::int32_t> image;
+    if (node_shift_symmetry(topology, view, p_, nodes, per_node, image).empty() &&
+        try_shifts(nodes, per_node,
+                   "shifts of the first node's " + std::to_string(per_node) + " by whole nodes" +
+                       (p_ > 1 ? " within each stage's nodes" : ""),
+                   &image))
+      return;
     TranslationSymmetry sym;
     std::int64_t per_group = 1;
     shift_why = leaf_group_symmetry(topology, view, sym, per_group, p_);

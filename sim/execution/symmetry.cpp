@@ -202,22 +202,23 @@ std::string translation_symmetry(const network::Topology& topology, const Placem
   return {};
 }
 
-std::string leaf_group_symmetry(const network::Topology& topology, const Placement& placement,
-                                TranslationSymmetry& out, std::int64_t& replicas_per_group,
-                                std::int64_t stages) {
-  const std::int64_t block = topology.leaf_group_gpus();
-  if (block == 0)
-    return "not a GPU cluster of two or more full leaf groups";
+namespace {
+
+// Shifts by whole blocks of `block` GPUs within each stage's run of blocks (leaf_group_symmetry,
+// node_shift_symmetry), without the link map. "" or why not.
+std::string block_shift_symmetry(const network::Topology& topology, const Placement& placement,
+                                 std::int64_t block, std::int64_t stages, const char* what,
+                                 TranslationSymmetry& out, std::int64_t& replicas_per_block) {
   const std::int64_t t = placement.data, k = placement.model;
   const std::int64_t chips = topology.chip_count();
   if (t * k != chips)
     return "the mesh does not fill the cluster";
-  const std::int64_t groups = chips / block;
-  if (stages < 1 || groups % stages != 0 || groups / stages < 2)
-    return "the pipeline's stages do not each fill two or more leaf groups";
-  const std::int64_t cycle = groups / stages;  // groups the shifts turn: a stage's
+  const std::int64_t blocks = chips / block;
+  if (stages < 1 || blocks % stages != 0 || blocks / stages < 2)
+    return std::string("the pipeline's stages do not each fill two or more ") + what + "s";
+  const std::int64_t cycle = blocks / stages;  // blocks the shifts turn: a stage's
   if (t % cycle != 0)
-    return "the data replicas do not divide into the leaf groups";
+    return std::string("the data replicas do not divide into the ") + what + "s";
   const std::int64_t r_count = t / cycle;
   auto chip = [&](std::int64_t d, std::int64_t m) {
     return static_cast<std::int64_t>(placement.chip[static_cast<std::size_t>(d * k + m)]);
@@ -226,10 +227,11 @@ std::string leaf_group_symmetry(const network::Topology& topology, const Placeme
     const std::int64_t b = d / r_count, r = d % r_count;
     for (std::int64_t m = 0; m < k; ++m) {
       if (chip(r, m) % (block * cycle) >= block)
-        return "the first leaf group does not hold replicas 0.." + std::to_string(r_count - 1);
+        return std::string("the first ") + what + " does not hold replicas 0.." +
+               std::to_string(r_count - 1);
       if (chip(d, m) != chip(r, m) + b * block)
         return "replica " + std::to_string(d) + " is not replica " + std::to_string(r) +
-               " shifted by " + std::to_string(b) + " leaf groups";
+               " shifted by " + std::to_string(b) + " " + what + "s";
     }
   }
   out = TranslationSymmetry{};
@@ -239,11 +241,44 @@ std::string leaf_group_symmetry(const network::Topology& topology, const Placeme
     out.replica[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(c / block % cycle);
   for (std::int64_t b = 0; b < cycle; ++b)
     out.offset.push_back({0, static_cast<int>(b), 0});
-  out.generators = {1};  // one group further
-  out.link_rep = topology.leaf_group_link_map(static_cast<int>(cycle));
+  out.generators = {1};  // one block further
+  replicas_per_block = r_count;
+  return {};
+}
+
+}  // namespace
+
+std::string leaf_group_symmetry(const network::Topology& topology, const Placement& placement,
+                                TranslationSymmetry& out, std::int64_t& replicas_per_group,
+                                std::int64_t stages) {
+  const std::int64_t block = topology.leaf_group_gpus();
+  if (block == 0)
+    return "not a GPU cluster of two or more full leaf groups";
+  const auto why = block_shift_symmetry(topology, placement, block, stages, "leaf group", out,
+                                        replicas_per_group);
+  if (!why.empty())
+    return why;
+  out.link_rep = topology.leaf_group_link_map(out.shape[1]);
   if (std::find(out.link_rep.begin(), out.link_rep.end(), -1) != out.link_rep.end())
     return "a link of the cluster is no shift of a first-group link";
-  replicas_per_group = r_count;
+  return {};
+}
+
+std::string node_shift_symmetry(const network::Topology& topology, const Placement& placement,
+                                std::int64_t stages, TranslationSymmetry& out,
+                                std::int64_t& replicas_per_node, std::vector<std::int32_t>& image) {
+  if (topology.kind() != network::TopologyKind::GpuCluster)
+    return "not a GPU cluster";
+  const std::int64_t block = topology.gpus_per_node();
+  const auto why =
+      block_shift_symmetry(topology, placement, block, stages, "node", out, replicas_per_node);
+  if (!why.empty())
+    return why;
+  const std::int64_t run = block * out.shape[1];
+  image.resize(static_cast<std::size_t>(topology.chip_count()));
+  for (std::int64_t c = 0; c < topology.chip_count(); ++c)
+    image[static_cast<std::size_t>(c)] =
+        static_cast<std::int32_t>(c / run * run + (c % run + block) % run);
   return {};
 }
 

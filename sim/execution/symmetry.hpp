@@ -55,6 +55,17 @@ std::string leaf_group_symmetry(const network::Topology& topology, const Placeme
                                 TranslationSymmetry& out, std::int64_t& replicas_per_group,
                                 std::int64_t stages = 1);
 
+// Node shifts of a GPU cluster: as leaf_group_symmetry with a node for a leaf group (replica
+// d = b R + r is replica r moved by b whole nodes within its stage's nodes). Whether moving every
+// GPU by one node within its stage's nodes maps the machine onto itself depends on the routes the
+// step uses (the last node of a leaf group moves into the next group's leaf only as a permutation
+// of its stage's nodes), so `out.link_rep` is left empty: the caller checks the routes with
+// rotation_link_rep (model_rotation.hpp) using `image` (per GPU: its shift by one node, of order
+// out.shape[1]), which also gives the link map. "" or why not.
+std::string node_shift_symmetry(const network::Topology& topology, const Placement& placement,
+                                std::int64_t stages, TranslationSymmetry& out,
+                                std::int64_t& replicas_per_node, std::vector<std::int32_t>& image);
+
 // Per member of `group`: the member its chip is shifted back onto (the shift of the chip's
 // replica undone; members of replica 0 stand for themselves), and per generator of the shifts
 // (`sym.generators`) where it takes each member back to, for collectives::build_ring_plan_reduced.

@@ -69,7 +69,14 @@ TEST_CASE("replica symmetry: replica 0 alone gives the step of every chip",
     CHECK(full.symmetry.rfind("off", 0) == 0);
     if (fast.symmetry.rfind("on", 0) == 0) {
       ++symmetric;
-      CHECK(fast.simulated_chips * rotation_of(fast, k) == k);
+      // Replica 0 alone, or with shifts (torus, whole nodes) the replicas they keep.
+      const auto kept = fast.simulated_chips * rotation_of(fast, k);
+      if (fast.symmetry.find("shifts") == std::string::npos) {
+        CHECK(kept == k);
+      } else {
+        CHECK(kept % k == 0);
+        CHECK(kept <= chips / 2);
+      }
       memoized += fast.memoized_data_collectives;
       stepwise += fast.stepwise_data_collectives;
     } else {
@@ -176,8 +183,9 @@ TEST_CASE("replica symmetry: which reduction applies, and why not", "[execution]
        R"({"torus_shape": [4, 4, 16], "data": ["x", "y", "z:2"], "model": ["z:8"]})",
        "on: the other 31 data replicas are torus shifts", 8, "2", "on"},
       // A 4-GPU model axis shares each node's NVSwitch ports with the data axis's NVLink hops;
-      // GPU clusters have no shifts: every chip is simulated.
-      {"vit-b16", "h100-sxm", "4x4", "256", "", "off: data group 0 shares links", 16},
+      // the two nodes of one leaf are shifts of each other (node shifts): one simulated.
+      {"vit-b16", "h100-sxm", "4x4", "256", "",
+       "on: the other 2 data replicas are shifts of the first node's 2 by whole nodes", 8},
       // 8-GPU model axis = one node: data groups are rails of their own, replicas alike.
       {"vit-l16", "h100-sxm", "4x8", "256", "", "on: 4 data replicas alike", 8},
       // TPU v5e: a 16x4 slice wraps on x only, and the replicas are shifts along x.
@@ -246,4 +254,51 @@ TEST_CASE("leaf-group symmetry: a pipeline's stages each shift within their own 
     check_same(without, full);
     CHECK(fast.pipeline.bubble_s == full.pipeline.bubble_s);
   }
+}
+
+TEST_CASE("node shifts: the first node's replicas give the step of every GPU",
+          "[execution][symmetry][node_shift]") {
+  // On one leaf (32 nodes per leaf on H100) moving every GPU by one node, within each stage's
+  // nodes, maps the routes the step takes onto routes: the first node's replicas stand for all.
+  const HardwareProfile hw = load_hardware("h100-sxm");
+  const ModelConfig model = load_model("vit-l16");
+  struct Case {
+    std::string mesh, schedule, async;
+    std::int64_t kept;  // chips simulated before the model-axis rotation
+  };
+  const std::vector<Case> cases{
+      {"16x4", "", "on", 8},
+      {"32x2", "", "off", 8},
+      {"data=8,pipeline=2,model=4", "1f1b", "on", 16},
+      {"data=16,pipeline=4,model=2", "interleaved", "on", 32},
+  };
+  for (const auto& c : cases) {
+    PlanFlags f;
+    f.mesh = c.mesh;
+    f.schedule = c.schedule;
+    f.virtual_stages = c.schedule == "interleaved" ? "2" : "";
+    f.microbatches = "4";
+    f.async = c.async;
+    f.batch = "128";
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
+    const auto [fast, full, without] = run_three_ways(model, hw, plan);
+    INFO(c.mesh << ": " << fast.symmetry);
+    CHECK(fast.symmetry.find("by whole nodes") != std::string::npos);
+    CHECK(fast.simulated_chips * rotation_of(fast, plan.mesh.model()) == c.kept);
+    CHECK(fast.events < without.events);
+    check_same(fast, full);
+    check_same(without, full);
+    CHECK(fast.pipeline.bubble_s == full.pipeline.bubble_s);
+  }
+  // Over two leaves a data ring's hop from one leaf to the next is no shift of a hop inside a
+  // leaf: node shifts are refused (the routes differ) and the leaf-group shifts apply.
+  HardwareProfile small = hw;
+  small.gpu.leaf_switch_ports = 2;
+  PlanFlags f;
+  f.mesh = "16x4";
+  f.batch = "64";
+  const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, small, 0);
+  const auto r = execution::simulate_step(model, small, plan);
+  INFO(r.symmetry);
+  CHECK(r.symmetry.find("shifts of the first leaf group's") != std::string::npos);
 }
