@@ -90,10 +90,13 @@ std::string build_ring_plan_reduced(const Group& group, const RingPlan& plan,
         // Kept positions and their rank among the kept (a ring with a kept member is its own
         // image: the kept member is its own representative).
         std::vector<int> rank(static_cast<std::size_t>(n), -1);
+        std::vector<int> kept_positions;  // in ring order: each step visits the kept alone
         int count = 0;
         for (int i = 0; i < n; ++i) {
-          if (kept(ring[static_cast<std::size_t>(i)]))
+          if (kept(ring[static_cast<std::size_t>(i)])) {
             rank[static_cast<std::size_t>(i)] = count++;
+            kept_positions.push_back(i);
+          }
         }
         if (count == 0)
           continue;
@@ -126,9 +129,7 @@ std::string build_ring_plan_reduced(const Group& group, const RingPlan& plan,
                               (static_cast<std::int64_t>(step) * count + kept_rank) * k + piece);
           };
           for (int step = 0; step < steps; ++step) {
-            for (int i = 0; i < n; ++i) {
-              if (rank[static_cast<std::size_t>(i)] < 0)
-                continue;
+            for (const int i : kept_positions) {
               const int from = (i - direction + n) % n;
               const int to = (i + direction + n) % n;
               const int shard = ring_shard(phase.pass, n, i, step, direction);
