@@ -12,6 +12,8 @@ ScheduleIndex index_schedule(const Schedule& schedule) {
   index.dependent_offsets.assign(n + 1, 0);
   for (std::size_t t = 0; t < n; ++t) {
     index.waiting[t] = schedule.dep_offsets[t + 1] - schedule.dep_offsets[t];
+    if (index.waiting[t] == 0)
+      index.roots.push_back(static_cast<std::uint32_t>(t));
     for (std::uint32_t d = schedule.dep_offsets[t]; d < schedule.dep_offsets[t + 1]; ++d) {
       ++index.dependent_offsets[schedule.deps[d] + 1];
     }
@@ -67,10 +69,8 @@ void CollectiveRun::start() {
     return;
   }
   const auto extra = charge_call_overhead_ ? call_overhead_ : engine::SimTime::zero();
-  for (std::uint32_t t = 0; t < schedule_->size(); ++t) {
-    if (waiting_for_[t] == 0) {
-      issue(t, extra);
-    }
+  for (const std::uint32_t t : index_->roots) {
+    issue(t, extra);
   }
 }
 

@@ -20,10 +20,10 @@ namespace meshsim::collectives {
 // A schedule's dependencies the other way round: transfer t's dependents are
 // dependents[dependent_offsets[t] .. dependent_offsets[t+1]), each a transfer index with kSole set
 // when t is its only dependency (it is issued on t's arrival without counting); waiting[t] is t's
-// dependency count.
+// dependency count; roots: the transfers with none, in order (a run issues them at its start).
 struct ScheduleIndex {
   static constexpr std::uint32_t kSole = std::uint32_t{1} << 31;
-  std::vector<std::uint32_t> waiting, dependent_offsets, dependents;
+  std::vector<std::uint32_t> waiting, dependent_offsets, dependents, roots;
 };
 ScheduleIndex index_schedule(const Schedule& schedule);
 
