@@ -103,21 +103,23 @@ StepSim::StepSim(const std::vector<Program>& programs, const Placement& placemen
 }
 
 void StepSim::run() {
-  for (std::int64_t c = 0; c < chips_; c += rotation_) {
-    sim_.schedule_at(SimTime::zero(), &StepSim::resume_event, this, static_cast<std::uint64_t>(c));
+  for (std::int64_t c = 0; c < chips_; ++c) {
+    if (executed(c))
+      sim_.schedule_at(SimTime::zero(), &StepSim::resume_event, this,
+                       static_cast<std::uint64_t>(c));
   }
   sim_.run();
-  for (std::int64_t c = 0; c < chips_; c += rotation_) {
-    if (pc_[static_cast<std::size_t>(c)] != prog(c).code.size()) {
+  for (std::int64_t c = 0; c < chips_; ++c) {
+    if (executed(c) && pc_[static_cast<std::size_t>(c)] != prog(c).code.size()) {
       throw std::logic_error("step: chip " + std::to_string(c) + " deadlocked at instruction " +
                              std::to_string(pc_[static_cast<std::size_t>(c)]));
     }
   }
-  // With model-axis rotation every chip ran its group's model-index-0 timeline.
+  // With model-axis rotation every chip ran the timeline of the running chip it turns onto.
   for (std::int64_t c = 0; c < chips_ && rotation_ > 1; ++c) {
     if (executed(c))
       continue;
-    const auto from = static_cast<std::size_t>(c - c % rotation_);
+    const auto from = static_cast<std::size_t>(runner_of(c));
     stats_[static_cast<std::size_t>(c)] = stats_[from];
     finish_[static_cast<std::size_t>(c)] = finish_[from];
   }
@@ -395,7 +397,9 @@ void StepSim::start_collective(std::int64_t c, const Instr& in) {
   const std::int64_t group = group_of(in.axis, c);
   // Members that must arrive: with replica symmetry the others arrive at the same time.
   const bool rotated = rotation_ > 1 && in.axis == Axis::Model;
-  const std::int64_t needed = in.axis == Axis::Data ? replicas_ : rotated ? 1 : group_size(in.axis);
+  const std::int64_t needed = in.axis == Axis::Data ? replicas_
+                              : rotated             ? rot_step_
+                                                    : group_size(in.axis);
   auto& arrivals = arrivals_[static_cast<std::size_t>(in.axis)];
   auto& n = arrivals[static_cast<std::size_t>(group) * slots + static_cast<std::size_t>(in.slot)];
   account_collective(c, in);
@@ -451,14 +455,16 @@ void StepSim::finish_collective(std::uint64_t arg) {
   // A member: its stage's program has the collective's name.
   const std::string& name =
       prog(member(axis, group, 0)).names[static_cast<std::size_t>(run_names_[arg])];
-  const std::int64_t size = axis == Axis::Data                     ? replicas_
-                            : rotation_ > 1 && axis == Axis::Model ? 1
-                                                                   : group_size(axis);
+  const bool rotated = rotation_ > 1 && axis == Axis::Model;
+  const std::int64_t size = axis == Axis::Data ? replicas_ : rotated ? rot_step_ : group_size(axis);
   if (symmetric_ && axis == Axis::Data)
     --direct_in_flight_[static_cast<std::size_t>(group)];
   for (std::int64_t i = 0; i < size; ++i) {
-    member_done(member(axis, group, i), axis, slot, row, name, start,
-                trace_.enabled ? run_instrs_.at(arg) : nullptr);
+    // With the rotation the running members: ring positions 0 .. step - 1.
+    const auto who =
+        rotated ? group * placement_.model + placement_.model_ring[static_cast<std::size_t>(i)]
+                : member(axis, group, i);
+    member_done(who, axis, slot, row, name, start, trace_.enabled ? run_instrs_.at(arg) : nullptr);
   }
   runs_.erase(it);
   run_names_.erase(arg);
@@ -567,8 +573,8 @@ void StepSim::send(std::int64_t c, const Instr& in) {
   const SimTime now = sim_.now();
   // With model-axis rotation the chip receives from its ring predecessor what it sends to
   // its successor, at the same time.
-  const bool rotated = rotation_ > 1 && in.axis != Axis::Pipeline;
-  const auto receiver = rotated ? c : static_cast<std::int64_t>(dst);
+  const bool rotated = rotation_ > 1 && in.axis != Axis::Pipeline && !executed(dst);
+  const auto receiver = rotated ? runner_of(dst) : static_cast<std::int64_t>(dst);
   const SimTime arrive = network_.send(
       placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)], in.bytes,
       &StepSim::arrival, this,
@@ -579,7 +585,7 @@ void StepSim::send(std::int64_t c, const Instr& in) {
     row_of(c, in.row).comm_ps += static_cast<double>((arrive - now).ps());
     row_of(c, in.row).bytes += static_cast<double>(in.bytes);
   }
-  if (traced(c) || traced(dst)) {
+  if (traced(c) || traced(dst) || (rotated && traced(receiver))) {
     // The send on this chip, its receive on the peer (from the send until the data has
     // arrived), one flow id joining them when both chips are traced.
     const char* category = in.axis == Axis::Pipeline ? "pipeline-comm" : "model-comm";
@@ -598,11 +604,12 @@ void StepSim::send(std::int64_t c, const Instr& in) {
       got.peer = placement_.chip[ci];
       got.flow = flow;
     }
-    if (rotated && traced(c)) {
-      // The rotation of this send that the chip receives (its sender is not simulated).
-      const auto from = placement_.chip[static_cast<std::size_t>(neighbour(c, -in.direction))];
-      auto& got =
-          record(c, 3, "receive from chip " + std::to_string(from), category, now, arrive, in);
+    if (rotated && traced(receiver)) {
+      // The rotation of this send that the running chip receives (its sender does not run).
+      const auto from =
+          placement_.chip[static_cast<std::size_t>(neighbour(receiver, -in.direction))];
+      auto& got = record(receiver, 3, "receive from chip " + std::to_string(from), category, now,
+                         arrive, in);
       got.bytes = static_cast<double>(in.bytes);
       got.peer = from;
     }

@@ -196,13 +196,25 @@ class StepSim {
 
   // ---- Replica symmetry ----
 
-  // Model-axis rotation (model_rotation.hpp): when turning every model group one ring position
-  // maps the machine, the routes and the programs onto themselves, only the chips at model index
-  // 0 run (rotation_ = k): their model-axis collectives as member 0's transfers, their ring sends
-  // received by themselves, every link standing for its orbit. Else rotation_ stays 1 and
-  // rotation_note_ may say why.
+  // Model-axis rotation (model_rotation.hpp): when turning every model group `step` ring
+  // positions (the least divisor of k that works, 1 first) maps the machine, the routes and the
+  // programs onto themselves, only the chips at ring positions below `step` run (rotation_ =
+  // k / step): their model-axis collectives as their own transfers, a ring send to a chip that
+  // does not run received by the running chip it turns onto, every link standing for its orbit.
+  // Else rotation_ stays 1 and the symmetry note says why.
   void decide_rotation(bool allow);
-  bool executed(std::int64_t c) const { return c % rotation_ == 0; }
+  std::string try_rotation(std::int64_t step);  // "" and the rotation set, or why not
+  bool executed(std::int64_t c) const {
+    return ring_pos_[static_cast<std::size_t>(c % placement_.model)] < rot_step_;
+  }
+  // The running chip standing for chip c: the one of c's model group at c's ring position modulo
+  // the step.
+  std::int64_t runner_of(std::int64_t c) const {
+    const auto k = placement_.model, m = c % k;
+    return c - m +
+           placement_.model_ring[static_cast<std::size_t>(ring_pos_[static_cast<std::size_t>(m)] %
+                                                          rot_step_)];
+  }
 
   // Decides whether every data replica provably follows replica 0's timeline: the model-axis
   // collectives of every replica have replica 0's schedule (member for member), the replicas'
@@ -256,7 +268,8 @@ class StepSim {
   std::int64_t data_copies_ = 1;
   std::vector<std::int32_t> data_link_rep_;  // data_network_'s link map (empty: none)
   std::vector<std::int32_t> main_link_map_;  // network_'s link map before the rotation's
-  std::int64_t rotation_ = 1;                // k with model-axis rotation, else 1
+  std::int64_t rotation_ = 1;                // k / step with model-axis rotation, else 1
+  std::int64_t rot_step_ = 1;  // ring positions that run: the rotation's step (k without)
   std::map<ReducedKey, collectives::Schedule> rotated_;  // model group, op, bytes: member 0's
   bool data_reduced() const { return shifted_ || data_copies_ > 1; }
   std::string symmetry_note_;

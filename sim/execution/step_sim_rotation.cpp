@@ -43,25 +43,62 @@ bool rotated_copy(const collectives::Schedule& a, const collectives::Schedule& b
 
 void StepSim::decide_rotation(bool allow) {
   const auto k = placement_.model;
+  rot_step_ = k;
   const auto& topology = network_.topology();
   if (!allow || k < 2 || topology.kind() != network::TopologyKind::GpuCluster)
     return;
-  auto off = [&](const std::string& why) {
-    symmetry_note_ += "; model-axis rotation off: " + why;
-    rotated_.clear();
-  };
-  if (placement_.model2 > 1)
-    return off("two model axes");
-  if (trace_.enabled && trace_.chips > 1)
-    return off("a trace of " + std::to_string(trace_.chips) + " chips");
-  // The rotation: model index m to the next one along the model ring, in every group.
+  if (placement_.model2 > 1) {
+    symmetry_note_ += "; model-axis rotation off: two model axes";
+    return;
+  }
+  if (trace_.enabled && trace_.chips > 1) {
+    symmetry_note_ +=
+        "; model-axis rotation off: a trace of " + std::to_string(trace_.chips) + " chips";
+    return;
+  }
+  // The least step that works: 1 position (each group's chip at ring position 0 stands for all
+  // k), else a divisor of k (a model axis over two nodes turns by a node's GPUs).
+  std::string first_why;
+  for (std::int64_t step = 1; step < k; ++step) {
+    if (k % step != 0)
+      continue;
+    const auto why = try_rotation(step);
+    if (why.empty()) {
+      const auto kept = chips_ / k * step;
+      symmetry_note_ +=
+          step == 1 ? "; model-axis rotation: each model group's chip at index 0 stands for its " +
+                          std::to_string(k)
+                    : "; model-axis rotation by " + std::to_string(step) +
+                          " positions: each model group's first " + std::to_string(step) +
+                          " chips stand for its " + std::to_string(k);
+      symmetry_note_ += ", " + std::to_string(kept) + " of " +
+                        std::to_string(static_cast<std::int64_t>(placement_.chip.size())) +
+                        " chips simulated";
+      return;
+    }
+    if (first_why.empty())
+      first_why = why;
+  }
+  symmetry_note_ += "; model-axis rotation off: " + first_why;
+}
+
+std::string StepSim::try_rotation(std::int64_t step) {
+  const auto k = placement_.model;
+  const auto& topology = network_.topology();
+  rotated_.clear();
+  // The rotation: model index m to the one `step` positions on along the model ring, in every
+  // group; ring positions below `step` run.
   std::vector<std::int32_t> next(static_cast<std::size_t>(k)), back(static_cast<std::size_t>(k));
+  std::vector<int> rep(static_cast<std::size_t>(k));
   for (std::int64_t m = 0; m < k; ++m) {
     const auto pos = ring_pos_[static_cast<std::size_t>(m)];
-    const auto to = placement_.model_ring[static_cast<std::size_t>((pos + 1) % k)];
+    const auto to = placement_.model_ring[static_cast<std::size_t>((pos + step) % k)];
     next[static_cast<std::size_t>(m)] = static_cast<std::int32_t>(to);
     back[static_cast<std::size_t>(to)] = static_cast<std::int32_t>(m);
+    rep[static_cast<std::size_t>(m)] =
+        static_cast<int>(placement_.model_ring[static_cast<std::size_t>(pos % step)]);
   }
+  const int order = static_cast<int>(k / step);
   std::vector<std::int32_t> image(static_cast<std::size_t>(topology.chip_count()), -1);
   for (std::size_t c = 0; c < placement_.chip.size(); ++c) {
     const auto m = static_cast<std::int64_t>(c) % k;
@@ -69,6 +106,7 @@ void StepSim::decide_rotation(bool allow) {
     image[static_cast<std::size_t>(placement_.chip[c])] =
         placement_.chip[static_cast<std::size_t>(to)];
   }
+  auto runs = [&](std::int64_t m) { return ring_pos_[static_cast<std::size_t>(m % k)] < step; };
   bool model_sends = false, pipe_sends = false;
   std::set<std::pair<int, std::int64_t>> model_ops, data_ops;
   for (const auto& program : programs_) {
@@ -81,9 +119,9 @@ void StepSim::decide_rotation(bool allow) {
     }
   }
   Pairs main, data;
-  // Model-axis collectives: member 0's transfers, each standing for its rotations.
+  // Model-axis collectives: the running members' transfers, each standing for its rotations.
   collectives::MemberShifts shifts;
-  shifts.rep.assign(static_cast<std::size_t>(k), 0);
+  shifts.rep = rep;
   shifts.generators.push_back(std::vector<int>(back.begin(), back.end()));
   for (std::int64_t g = 0; g < replicas_ * p_; ++g) {
     const auto& group = model_groups_[static_cast<std::size_t>(g)];
@@ -92,18 +130,20 @@ void StepSim::decide_rotation(bool allow) {
       const auto name = collectives::default_collective_algorithm(op, topology, group, bytes);
       const auto& algorithm = collectives::find_collective_algorithm(name, op);
       if (algorithm.ring_plan == nullptr)
-        return off(std::string("the model axis's ") + collectives::to_string(op) + " runs " +
-                   std::string(name) + ", not a ring");
+        return std::string("the model axis's ") + collectives::to_string(op) + " runs " +
+               std::string(name) + ", not a ring";
       collectives::Schedule reduced;
       const auto why = collectives::build_ring_plan_reduced(
           group, algorithm.ring_plan(op, group, bytes, 1), shifts, reduced);
       if (!why.empty())
-        return off(why);
+        return why;
       add_pairs(reduced, main);
       rotated_.emplace(ReducedKey{g, op_id, bytes}, std::move(reduced));
     }
   }
-  for (std::int64_t c = 0; c < chips_; c += k) {
+  for (std::int64_t c = 0; c < chips_; ++c) {
+    if (!runs(c))
+      continue;
     const auto chip = placement_.chip[static_cast<std::size_t>(c)];
     for (int dir : {-1, +1}) {
       if (model_sends)
@@ -112,31 +152,37 @@ void StepSim::decide_rotation(bool allow) {
         main.emplace_back(chip, placement_.chip[static_cast<std::size_t>(stage_neighbour(c, dir))]);
     }
   }
-  // Data group s k + j runs the rotation of group s k's collectives, j positions on: reduced
-  // schedules compared transfer by transfer; full ones (built only when they run) from their
-  // groups, as an algorithm builds a schedule from its group's members and shape alone.
-  for (std::int64_t m = 0; m < w_; m += k) {
+  // Data group s k + m' (ring position p) runs the rotation of group s k + m (position p mod
+  // step), p / step turns on: reduced schedules compared transfer by transfer; full ones (built
+  // only when they run) from their groups, as an algorithm builds a schedule from its group's
+  // members and shape alone.
+  for (std::int64_t m = 0; m < w_; ++m) {
+    if (!runs(m))
+      continue;
     const auto& base_group = data_groups_[static_cast<std::size_t>(m)];
+    const auto stage_base = m - m % k;
     for (const auto& [op_id, bytes] : data_ops) {
       const auto op = static_cast<CollectiveOp>(op_id);
       const auto name = collectives::default_collective_algorithm(op, topology, base_group, bytes);
-      for (std::int64_t j = 1; j < k; ++j) {
-        const auto& group = data_groups_[static_cast<std::size_t>(m + j)];
-        bool same = data_reduced() ? rotated_copy(reduced_.at(ReducedKey{m, op_id, bytes}),
-                                                  reduced_.at(ReducedKey{m + j, op_id, bytes}),
-                                                  image, static_cast<int>(j))
-                                   : group.shape == base_group.shape &&
-                                         collectives::default_collective_algorithm(
-                                             op, topology, group, bytes) == name;
+      for (int turns = 1; turns < order; ++turns) {
+        const auto pos = ring_pos_[static_cast<std::size_t>(m % k)] + turns * step;
+        const auto other = stage_base + placement_.model_ring[static_cast<std::size_t>(pos)];
+        const auto& group = data_groups_[static_cast<std::size_t>(other)];
+        bool same =
+            data_reduced()
+                ? rotated_copy(reduced_.at(ReducedKey{m, op_id, bytes}),
+                               reduced_.at(ReducedKey{other, op_id, bytes}), image, turns)
+                : group.shape == base_group.shape &&
+                      collectives::default_collective_algorithm(op, topology, group, bytes) == name;
         for (std::size_t i = 0; same && !data_reduced() && i < group.chips.size(); ++i) {
           auto chip = base_group.chips[i];
-          for (std::int64_t step = 0; step < j; ++step)
+          for (int t = 0; t < turns; ++t)
             chip = image[static_cast<std::size_t>(chip)];
           same = chip == group.chips[i];
         }
         if (!same)
-          return off("data group " + std::to_string(m + j) + "'s " + collectives::to_string(op) +
-                     " is not the rotation of group " + std::to_string(m) + "'s");
+          return "data group " + std::to_string(other) + "'s " + collectives::to_string(op) +
+                 " is not the rotation of group " + std::to_string(m) + "'s";
       }
       auto& out = symmetric_ ? data : main;
       if (data_reduced()) {
@@ -154,22 +200,19 @@ void StepSim::decide_rotation(bool allow) {
   dedupe(main);
   dedupe(data);
   std::vector<std::int32_t> main_rep, data_rep;
-  auto why =
-      rotation_link_rep(topology, main, image, static_cast<int>(k), main_link_map_, main_rep);
+  auto why = rotation_link_rep(topology, main, image, order, main_link_map_, main_rep);
   if (why.empty() && symmetric_)
-    why = rotation_link_rep(topology, data, image, static_cast<int>(k), data_link_rep_, data_rep);
+    why = rotation_link_rep(topology, data, image, order, data_link_rep_, data_rep);
   if (!why.empty())
-    return off(why);
+    return why;
   network_.set_link_map(std::move(main_rep));
   if (symmetric_) {
     data_link_rep_ = std::move(data_rep);
     data_network_.set_link_map(data_link_rep_);
   }
-  rotation_ = k;
-  symmetry_note_ += "; model-axis rotation: each model group's chip at index 0 stands for its " +
-                    std::to_string(k) + ", " + std::to_string(chips_ / k) + " of " +
-                    std::to_string(static_cast<std::int64_t>(placement_.chip.size())) +
-                    " chips simulated";
+  rotation_ = order;
+  rot_step_ = step;
+  return {};
 }
 
 }  // namespace meshsim::execution::detail

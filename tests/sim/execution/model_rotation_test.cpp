@@ -10,6 +10,7 @@
 #include "models/model.hpp"
 #include "sim/execution/step.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/report/layer_timeline.hpp"
 #include "tests/sim/execution/random_plan.hpp"
 #include "tests/sim/execution/same_step.hpp"
 
@@ -118,14 +119,18 @@ TEST_CASE("model-axis rotation: where it does not apply, and why",
     f.batch = "64";
     return finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
   };
-  // A model axis of 16 GPUs spans two nodes: turning it carries an NVSwitch hop onto a route
-  // between nodes.
+  // A model axis of 16 GPUs spans two nodes: turning it by one position carries an NVSwitch hop
+  // onto a route between nodes, so it turns by a node's 8 GPUs, and the first 8 stand for 16.
   {
-    const auto r = execution::simulate_step(model, hw, plan_of("2x16"));
+    const auto plan = plan_of("2x16");
+    const auto r = execution::simulate_step(model, hw, plan);
     INFO(r.symmetry);
-    CHECK(r.symmetry.find("model-axis rotation off: chips 0 -> 1 route over 2 links, their "
-                          "rotation over 4") != std::string::npos);
-    CHECK(r.simulated_chips == 32);
+    CHECK(r.symmetry.find("model-axis rotation by 8 positions: each model group's first 8 chips "
+                          "stand for its 16") != std::string::npos);
+    CHECK(r.simulated_chips == 16);
+    execution::StepOptions all;
+    all.replica_symmetry = false;
+    check_same(r, execution::simulate_step(model, hw, plan, {}, all));
   }
   // A trace of several chips needs every traced chip simulated.
   {
@@ -148,5 +153,35 @@ TEST_CASE("model-axis rotation: where it does not apply, and why",
     }());
     INFO(hardware << " " << mesh << ": " << r.symmetry);
     CHECK(r.symmetry.find("model-axis rotation") == std::string::npos);
+  }
+}
+
+TEST_CASE("model-axis rotation: by a divisor of k, with and without pipelines",
+          "[execution][symmetry][rotation]") {
+  // Model axes of 16 GPUs over two nodes turn by 8; the traced first chip keeps its layer
+  // timeline (receives from chips that do not run recorded on the chip that stands for them).
+  const ModelConfig model = load_model("vit-l16");
+  const HardwareProfile hw = load_hardware("h100-sxm");
+  for (const std::string mesh : {"4x16", "data=2,pipeline=2,model=16"}) {
+    PlanFlags f;
+    f.mesh = mesh;
+    f.batch = "64";
+    f.microbatches = "2";
+    f.schedule = mesh.find("pipeline") != std::string::npos ? "1f1b" : "";
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
+    const auto [fast, full, unrotated] = run_three_ways(model, hw, plan);
+    INFO(mesh << ": " << fast.symmetry);
+    CHECK(fast.symmetry.find("rotation by 8 positions") != std::string::npos);
+    CHECK(fast.simulated_chips * 2 == unrotated.simulated_chips);
+    check_same(fast, full);
+    check_same(fast, unrotated);
+    // The first chip's layer timeline, traced, is the full trace's.
+    execution::StepOptions all;
+    all.replica_symmetry = false;
+    const auto traced = execution::simulate_step(model, hw, plan, report::layer_timeline_trace());
+    const auto every =
+        execution::simulate_step(model, hw, plan, report::layer_timeline_trace(), all);
+    CHECK(traced.symmetry == fast.symmetry);
+    CHECK(report::layer_timeline_json(traced) == report::layer_timeline_json(every));
   }
 }
