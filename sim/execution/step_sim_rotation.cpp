@@ -79,6 +79,7 @@ void StepSim::decide_rotation(bool allow) {
     if (first_why.empty())
       first_why = why;
   }
+  rotated_.clear();  // the last attempt's schedules
   symmetry_note_ += "; model-axis rotation off: " + first_why;
 }
 
