@@ -5,10 +5,12 @@
 namespace meshsim::execution {
 
 std::string rotation_link_rep(const network::Topology& topology,
-                              const std::vector<std::pair<std::int32_t, std::int32_t>>& pairs,
+                              std::vector<std::pair<std::int32_t, std::int32_t>> pairs,
                               const std::vector<std::int32_t>& image, int order,
                               const std::vector<std::int32_t>& pre,
                               std::vector<std::int32_t>& rep) {
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   const auto& links = topology.links();
   const auto n = links.size();
   std::vector<std::int32_t> next(n, -1), prev(n, -1);  // the rotation on links, and back

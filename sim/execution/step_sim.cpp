@@ -26,6 +26,7 @@ StepSim::StepSim(const std::vector<Program>& programs, const Placement& placemen
       data_network_(sim_, topology) {
   p_ = placement.pipeline;
   w_ = p_ * placement.model;
+  rot_step_ = placement.model;  // every chip runs until the rotation decides
   for (const auto& prog : programs) {
     max_recv_ = std::max(max_recv_, prog.recv_slots);
     max_coll_ = std::max(max_coll_, prog.collective_slots);
@@ -116,7 +117,7 @@ void StepSim::run() {
     }
   }
   // With model-axis rotation every chip ran the timeline of the running chip it turns onto.
-  for (std::int64_t c = 0; c < chips_ && rotation_ > 1; ++c) {
+  for (std::int64_t c = 0; c < chips_ && rotation() > 1; ++c) {
     if (executed(c))
       continue;
     const auto from = static_cast<std::size_t>(runner_of(c));
@@ -157,7 +158,7 @@ double StepSim::estimated_events() const {
     events += data_collective_events(
         [&](const ReducedKey& key) { return static_cast<double>(reduced_.at(key).size()); });
   }
-  return events / static_cast<double>(rotation_);
+  return events / static_cast<double>(rotation());
 }
 
 std::array<double, network::kLinkClassCount> StepSim::bytes_per_link_class() const {
@@ -175,7 +176,7 @@ std::array<double, network::kLinkClassCount> StepSim::bytes_per_link_class() con
     }
   }
   for (auto& bytes : out)
-    bytes *= static_cast<double>(rotation_);  // every transfer stands for its k rotations
+    bytes *= static_cast<double>(rotation());  // every transfer stands for its k rotations
   return out;
 }
 
@@ -396,7 +397,7 @@ void StepSim::start_collective(std::int64_t c, const Instr& in) {
   const auto slots = static_cast<std::size_t>(max_coll_);
   const std::int64_t group = group_of(in.axis, c);
   // Members that must arrive: with replica symmetry the others arrive at the same time.
-  const bool rotated = rotation_ > 1 && in.axis == Axis::Model;
+  const bool rotated = rotation() > 1 && in.axis == Axis::Model;
   const std::int64_t needed = in.axis == Axis::Data ? replicas_
                               : rotated             ? rot_step_
                                                     : group_size(in.axis);
@@ -455,7 +456,7 @@ void StepSim::finish_collective(std::uint64_t arg) {
   // A member: its stage's program has the collective's name.
   const std::string& name =
       prog(member(axis, group, 0)).names[static_cast<std::size_t>(run_names_[arg])];
-  const bool rotated = rotation_ > 1 && axis == Axis::Model;
+  const bool rotated = rotation() > 1 && axis == Axis::Model;
   const std::int64_t size = axis == Axis::Data ? replicas_ : rotated ? rot_step_ : group_size(axis);
   if (symmetric_ && axis == Axis::Data)
     --direct_in_flight_[static_cast<std::size_t>(group)];
@@ -571,9 +572,9 @@ void StepSim::send(std::int64_t c, const Instr& in) {
   const auto dst =
       in.axis == Axis::Pipeline ? stage_neighbour(c, in.direction) : neighbour(c, in.direction);
   const SimTime now = sim_.now();
-  // With model-axis rotation the chip receives from its ring predecessor what it sends to
-  // its successor, at the same time.
-  const bool rotated = rotation_ > 1 && in.axis != Axis::Pipeline && !executed(dst);
+  // With model-axis rotation a send to a chip that does not run goes to the running chip it turns
+  // onto: that chip receives, at the same time, the send the rotation carries onto this one.
+  const bool rotated = rotation() > 1 && in.axis != Axis::Pipeline && !executed(dst);
   const auto receiver = rotated ? runner_of(dst) : static_cast<std::int64_t>(dst);
   const SimTime arrive = network_.send(
       placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)], in.bytes,

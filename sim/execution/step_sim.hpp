@@ -59,7 +59,7 @@ class StepSim {
   // chip, plus the transfers of every collective as it will run (replica 0's share when the shifts
   // reduce it; all members otherwise, an upper bound when a batch is memoized).
   double estimated_events() const;
-  std::int64_t simulated_chips() const { return chips_ / rotation_; }
+  std::int64_t simulated_chips() const { return chips_ / rotation(); }
   // Every replica's traffic counts the same as replica 0's.
   double replica_factor() const {
     return static_cast<double>(placement_.data) / static_cast<double>(replicas_);
@@ -70,15 +70,15 @@ class StepSim {
   std::int64_t messages() const {
     return (network_.messages_sent() * (placement_.data / replicas_) + data_messages_ +
             data_network_.messages_sent() * data_copies_) *
-           rotation_;
+           rotation();
   }
   std::array<double, network::kLinkClassCount> bytes_per_link_class() const;
   // Busy time of a link: replica 0's links carry what every replica's carry (the others are
   // idle in the simulation but busy alike in the machine); data links what their memoized
   // batches and their transfer-by-transfer collectives carried.
   double link_busy_s(std::int32_t link) const {
-    const auto data_link =
-        data_link_rep_.empty() ? link : data_link_rep_[static_cast<std::size_t>(link)];
+    const auto& data_map = data_network_.link_map();
+    const auto data_link = data_map.empty() ? link : data_map[static_cast<std::size_t>(link)];
     double busy =
         network_.link_busy_time(link).seconds() + data_network_.link_busy_time(data_link).seconds();
     if (symmetric_)
@@ -201,8 +201,10 @@ class StepSim {
   // programs onto themselves, only the chips at ring positions below `step` run (rotation_ =
   // k / step): their model-axis collectives as their own transfers, a ring send to a chip that
   // does not run received by the running chip it turns onto, every link standing for its orbit.
-  // Else rotation_ stays 1 and the symmetry note says why.
+  // Else the step stays k (rotation() 1) and the symmetry note says why.
   void decide_rotation(bool allow);
+  // Chips each running chip stands for: k / step.
+  std::int64_t rotation() const { return placement_.model / rot_step_; }
   std::string try_rotation(std::int64_t step);  // "" and the rotation set, or why not
   bool executed(std::int64_t c) const {
     return ring_pos_[static_cast<std::size_t>(c % placement_.model)] < rot_step_;
@@ -263,14 +265,11 @@ class StepSim {
   bool shifted_ = false;    // replicas are torus shifts of replica 0: everything reduced
   ReducedSchedules reduced_;
   // With replica symmetry and shifts of the data groups onto themselves (leaf groups): the data
-  // collectives run as reduced_ on data_link_rep_-mapped links, each transfer standing for
+  // collectives run as reduced_ on data_network_'s mapped links, each transfer standing for
   // data_copies_ (1: the full schedules).
   std::int64_t data_copies_ = 1;
-  std::vector<std::int32_t> data_link_rep_;  // data_network_'s link map (empty: none)
-  std::vector<std::int32_t> main_link_map_;  // network_'s link map before the rotation's
-  std::int64_t rotation_ = 1;                // k / step with model-axis rotation, else 1
   std::int64_t rot_step_ = 1;  // ring positions that run: the rotation's step (k without)
-  std::map<ReducedKey, collectives::Schedule> rotated_;  // model group, op, bytes: member 0's
+  ReducedSchedules rotated_;   // model group, op, bytes: the running members' transfers
   bool data_reduced() const { return shifted_ || data_copies_ > 1; }
   std::string symmetry_note_;
   std::int64_t replicas_ = 1;  // data replicas simulated chip by chip: 1 with symmetry, else t

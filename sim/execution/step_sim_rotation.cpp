@@ -9,6 +9,7 @@
 #include "sim/collectives/ring_reduced.hpp"
 #include "sim/execution/model_rotation.hpp"
 #include "sim/execution/step_sim.hpp"
+#include "sim/execution/symmetry.hpp"
 
 namespace meshsim::execution::detail {
 
@@ -21,29 +22,10 @@ void add_pairs(const collectives::Schedule& schedule, Pairs& out) {
     out.emplace_back(t.src_chip, t.dst_chip);
 }
 
-// `b` is `a` with every chip carried `times` steps by `image`.
-bool rotated_copy(const collectives::Schedule& a, const collectives::Schedule& b,
-                  const std::vector<std::int32_t>& image, int times) {
-  if (a.size() != b.size() || a.deps != b.deps || a.dep_offsets != b.dep_offsets)
-    return false;
-  auto carry = [&](std::int32_t chip) {
-    for (int j = 0; j < times && chip >= 0; ++j)
-      chip = image[static_cast<std::size_t>(chip)];
-    return chip;
-  };
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto &x = a.transfers[i], &y = b.transfers[i];
-    if (x.bytes != y.bytes || carry(x.src_chip) != y.src_chip || carry(x.dst_chip) != y.dst_chip)
-      return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 void StepSim::decide_rotation(bool allow) {
   const auto k = placement_.model;
-  rot_step_ = k;
   const auto& topology = network_.topology();
   if (!allow || k < 2 || topology.kind() != network::TopologyKind::GpuCluster)
     return;
@@ -169,18 +151,19 @@ std::string StepSim::try_rotation(std::int64_t step) {
         const auto pos = ring_pos_[static_cast<std::size_t>(m % k)] + turns * step;
         const auto other = stage_base + placement_.model_ring[static_cast<std::size_t>(pos)];
         const auto& group = data_groups_[static_cast<std::size_t>(other)];
+        auto carry = [&](std::int32_t chip) {  // `turns` turns on
+          for (int t = 0; t < turns && chip >= 0; ++t)
+            chip = image[static_cast<std::size_t>(chip)];
+          return chip;
+        };
         bool same =
             data_reduced()
-                ? rotated_copy(reduced_.at(ReducedKey{m, op_id, bytes}),
-                               reduced_.at(ReducedKey{other, op_id, bytes}), image, turns)
+                ? is_mapped_copy(reduced_.at(ReducedKey{m, op_id, bytes}),
+                                 reduced_.at(ReducedKey{other, op_id, bytes}), carry)
                 : group.shape == base_group.shape &&
                       collectives::default_collective_algorithm(op, topology, group, bytes) == name;
-        for (std::size_t i = 0; same && !data_reduced() && i < group.chips.size(); ++i) {
-          auto chip = base_group.chips[i];
-          for (int t = 0; t < turns; ++t)
-            chip = image[static_cast<std::size_t>(chip)];
-          same = chip == group.chips[i];
-        }
+        for (std::size_t i = 0; same && !data_reduced() && i < group.chips.size(); ++i)
+          same = carry(base_group.chips[i]) == group.chips[i];
         if (!same)
           return "data group " + std::to_string(other) + "'s " + collectives::to_string(op) +
                  " is not the rotation of group " + std::to_string(m) + "'s";
@@ -194,24 +177,17 @@ std::string StepSim::try_rotation(std::int64_t step) {
       }
     }
   }
-  auto dedupe = [](Pairs& pairs) {
-    std::sort(pairs.begin(), pairs.end());
-    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-  };
-  dedupe(main);
-  dedupe(data);
   std::vector<std::int32_t> main_rep, data_rep;
-  auto why = rotation_link_rep(topology, main, image, order, main_link_map_, main_rep);
+  auto why =
+      rotation_link_rep(topology, std::move(main), image, order, network_.link_map(), main_rep);
   if (why.empty() && symmetric_)
-    why = rotation_link_rep(topology, data, image, order, data_link_rep_, data_rep);
+    why = rotation_link_rep(topology, std::move(data), image, order, data_network_.link_map(),
+                            data_rep);
   if (!why.empty())
     return why;
   network_.set_link_map(std::move(main_rep));
-  if (symmetric_) {
-    data_link_rep_ = std::move(data_rep);
-    data_network_.set_link_map(data_link_rep_);
-  }
-  rotation_ = order;
+  if (symmetric_)
+    data_network_.set_link_map(std::move(data_rep));
   rot_step_ = step;
   return {};
 }

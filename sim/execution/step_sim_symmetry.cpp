@@ -84,14 +84,11 @@ void StepSim::decide_symmetry(bool allow) {
       }
       for (std::int64_t d = 1; d < t; ++d) {
         const auto& s = schedule_for(axis, d * per_replica + g, kind, bytes);
-        bool same =
-            s.size() == base.size() && s.deps == base.deps && s.dep_offsets == base.dep_offsets;
-        for (std::size_t i = 0; same && i < s.size(); ++i) {
-          const auto &a = s.transfers[i], &b = base.transfers[i];
-          same = a.bytes == b.bytes && pos(a.src_chip) == pos(b.src_chip) + d * k &&
-                 pos(a.dst_chip) == pos(b.dst_chip) + d * k;
-        }
-        if (!same) {
+        // Replica d's chip at the position of replica 0's, d replicas further.
+        auto shifted = [&](std::int32_t chip) {
+          return placement_.chip[static_cast<std::size_t>(pos(chip) + d * k)];
+        };
+        if (!is_mapped_copy(base, s, shifted)) {
           symmetry_note_ = "off: model-axis collectives of replica " + std::to_string(d) +
                            " differ from replica 0's";
           return;
@@ -107,16 +104,16 @@ void StepSim::decide_symmetry(bool allow) {
   std::string shift_why;
   // Shifts that map the machine onto itself: replica 0 on a torus, the first leaf group's
   // replicas on a GPU cluster (tried after the cheaper replica symmetry below, issue 15).
-  // `image` (node shifts): the shift as a map of GPUs, whose link map the routes the reduced step
-  // takes decide (rotation_link_rep); else the shifts' own link map.
+  // `check_routes` (node shifts): the link map is what the routes the reduced step takes give
+  // (rotation_link_rep with the shift as a map of GPUs); else the shifts' own.
   auto try_shifts = [&](const TranslationSymmetry& sym, std::int64_t simulated_replicas,
-                        const std::string& what, const std::vector<std::int32_t>* image = nullptr) {
+                        const std::string& what, bool check_routes = false) {
     ReducedSchedules reduced;
     shift_why = reduce_data_collectives(sym, data_ops, simulated_replicas * k, reduced);
     if (!shift_why.empty())
       return false;
     std::vector<std::int32_t> link_map = sym.link_rep;
-    if (image != nullptr) {
+    if (check_routes) {
       std::vector<std::pair<std::int32_t, std::int32_t>> used;
       for (std::int64_t r = 0; r < simulated_replicas; ++r) {
         for (const auto& [a, b] : pairs)
@@ -127,9 +124,8 @@ void StepSim::decide_symmetry(bool allow) {
         for (const auto& tr : schedule.transfers)
           used.emplace_back(tr.src_chip, tr.dst_chip);
       }
-      std::sort(used.begin(), used.end());
-      used.erase(std::unique(used.begin(), used.end()), used.end());
-      const auto why = rotation_link_rep(topology, used, *image, sym.shape[1], {}, link_map);
+      const auto why = rotation_link_rep(topology, std::move(used), shift_image(sym), sym.shape[1],
+                                         {}, link_map);
       if (!why.empty()) {
         shift_why = "node shifts: " + why;
         return false;
@@ -138,7 +134,6 @@ void StepSim::decide_symmetry(bool allow) {
     shifted_ = true;
     shift_replicas_ = simulated_replicas;
     reduced_ = std::move(reduced);
-    main_link_map_ = link_map;
     network_.set_link_map(std::move(link_map));
     symmetry_note_ = "on: the other " + std::to_string(t - simulated_replicas) +
                      " data replicas are " + what + ", " + std::to_string(simulated_replicas * k) +
@@ -180,12 +175,11 @@ void StepSim::decide_symmetry(bool allow) {
     // Node shifts first: they keep fewer replicas, where the routes allow them.
     TranslationSymmetry nodes;
     std::int64_t per_node = 1;
-    std::vector<std::int32_t> image;
-    if (node_shift_symmetry(topology, view, p_, nodes, per_node, image).empty() &&
+    if (node_shift_symmetry(topology, view, p_, nodes, per_node).empty() &&
         try_shifts(nodes, per_node,
                    "shifts of the first node's " + std::to_string(per_node) + " by whole nodes" +
                        (p_ > 1 ? " within each stage's nodes" : ""),
-                   &image))
+                   true))
       return;
     TranslationSymmetry sym;
     std::int64_t per_group = 1;
@@ -219,8 +213,7 @@ void StepSim::decide_symmetry(bool allow) {
       return;
     reduced_ = std::move(reduced);
     data_copies_ = static_cast<std::int64_t>(sym.offset.size());
-    data_link_rep_ = sym.link_rep;
-    data_network_.set_link_map(data_link_rep_);
+    data_network_.set_link_map(sym.link_rep);
     symmetry_note_ += "; data-axis collectives run as the first " + block_name(topology) +
                       "'s share (" + std::to_string(data_copies_) + " " + block_name(topology) +
                       "s alike)";
@@ -298,8 +291,9 @@ StepSim::BatchOutcome StepSim::run_batch(std::size_t m,
                                          const std::vector<std::int32_t>& schedules) {
   engine::Simulator sim;
   network::Network net(sim, network_.topology());
-  if (!data_link_rep_.empty())
-    net.set_link_map(data_link_rep_);
+  const auto& data_map = data_network_.link_map();
+  if (!data_map.empty())
+    net.set_link_map(data_map);
   std::vector<std::unique_ptr<collectives::CollectiveRun>> runs;
   for (auto id : schedules) {
     const auto* schedule = batch_schedules_[static_cast<std::size_t>(id)];
@@ -315,7 +309,7 @@ StepSim::BatchOutcome StepSim::run_batch(std::size_t m,
   }
   // With shifts, a link carries what the link it is a shift of carries in the reduced run.
   for (auto l : data_links_[m]) {
-    const auto at = data_link_rep_.empty() ? l : data_link_rep_[static_cast<std::size_t>(l)];
+    const auto at = data_map.empty() ? l : data_map[static_cast<std::size_t>(l)];
     if (net.link_bytes(at) > 0) {
       out.link_busy_ps.push_back({l, net.link_busy_time(at).ps()});
       out.link_bytes.push_back({l, net.link_bytes(at)});

@@ -266,20 +266,11 @@ std::string leaf_group_symmetry(const network::Topology& topology, const Placeme
 
 std::string node_shift_symmetry(const network::Topology& topology, const Placement& placement,
                                 std::int64_t stages, TranslationSymmetry& out,
-                                std::int64_t& replicas_per_node, std::vector<std::int32_t>& image) {
+                                std::int64_t& replicas_per_node) {
   if (topology.kind() != network::TopologyKind::GpuCluster)
     return "not a GPU cluster";
-  const std::int64_t block = topology.gpus_per_node();
-  const auto why =
-      block_shift_symmetry(topology, placement, block, stages, "node", out, replicas_per_node);
-  if (!why.empty())
-    return why;
-  const std::int64_t run = block * out.shape[1];
-  image.resize(static_cast<std::size_t>(topology.chip_count()));
-  for (std::int64_t c = 0; c < topology.chip_count(); ++c)
-    image[static_cast<std::size_t>(c)] =
-        static_cast<std::int32_t>(c / run * run + (c % run + block) % run);
-  return {};
+  return block_shift_symmetry(topology, placement, topology.gpus_per_node(), stages, "node", out,
+                              replicas_per_node);
 }
 
 namespace {
@@ -300,6 +291,20 @@ std::int32_t shift_back(const TranslationSymmetry& sym, std::int32_t chip,
 }
 
 }  // namespace
+
+std::vector<std::int32_t> shift_image(const TranslationSymmetry& sym) {
+  std::int32_t chips = 1;
+  for (int n : sym.shape)
+    chips *= n;
+  // Forward by the generator's offset: back by its negation.
+  std::vector<int> forward = sym.offset[static_cast<std::size_t>(sym.generators.at(0))];
+  for (auto& o : forward)
+    o = -o;
+  std::vector<std::int32_t> image(static_cast<std::size_t>(chips));
+  for (std::int32_t c = 0; c < chips; ++c)
+    image[static_cast<std::size_t>(c)] = shift_back(sym, c, forward);
+  return image;
+}
 
 std::string shift_members(const collectives::Group& group, const TranslationSymmetry& sym,
                           collectives::MemberShifts& out) {

@@ -60,11 +60,28 @@ std::string leaf_group_symmetry(const network::Topology& topology, const Placeme
 // GPU by one node within its stage's nodes maps the machine onto itself depends on the routes the
 // step uses (the last node of a leaf group moves into the next group's leaf only as a permutation
 // of its stage's nodes), so `out.link_rep` is left empty: the caller checks the routes with
-// rotation_link_rep (model_rotation.hpp) using `image` (per GPU: its shift by one node, of order
-// out.shape[1]), which also gives the link map. "" or why not.
+// rotation_link_rep (model_rotation.hpp) and shift_image(out), which also gives the link map.
+// "" or why not.
 std::string node_shift_symmetry(const network::Topology& topology, const Placement& placement,
                                 std::int64_t stages, TranslationSymmetry& out,
-                                std::int64_t& replicas_per_node, std::vector<std::int32_t>& image);
+                                std::int64_t& replicas_per_node);
+
+// Per chip (0 .. product of sym.shape): the chip the shifts' first generator carries it to.
+std::vector<std::int32_t> shift_image(const TranslationSymmetry& sym);
+
+// `b` is `a` with every transfer's chips carried by `map` (same bytes, same dependencies).
+template <class Map>
+bool is_mapped_copy(const collectives::Schedule& a, const collectives::Schedule& b,
+                    const Map& map) {
+  if (a.size() != b.size() || a.deps != b.deps || a.dep_offsets != b.dep_offsets)
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto &x = a.transfers[i], &y = b.transfers[i];
+    if (x.bytes != y.bytes || map(x.src_chip) != y.src_chip || map(x.dst_chip) != y.dst_chip)
+      return false;
+  }
+  return true;
+}
 
 // Per member of `group`: the member its chip is shifted back onto (the shift of the chip's
 // replica undone; members of replica 0 stand for themselves), and per generator of the shifts

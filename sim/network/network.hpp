@@ -36,6 +36,9 @@ class Network {
     route_cache_.assign(route_cache_.size(), CachedRoute{});
   }
 
+  // The link map set_link_map gave (empty: none).
+  const std::vector<std::int32_t>& link_map() const { return link_map_; }
+
   engine::Simulator& simulator() { return *sim_; }
   const Topology& topology() const { return *topology_; }
   std::int64_t link_bytes(std::int32_t link) const { return sharing_.bytes_carried(link); }
