@@ -2,12 +2,20 @@
 // Limits on what one meshsim command may simulate (issue 7 "Limits", docs/limits.md): a run that
 // would exceed them stops with an InputError before anything big is built, instead of thrashing
 // the machine. One header, so every verb (collective, run, compare, sweep) applies the same ones.
+#include <cmath>
 #include <cstdint>
 #include <string>
 
 #include "common/error.hpp"
 
 namespace meshsim::limits {
+
+// A limit as its messages write it: 2e9, 5e11 (a whole mantissa times a power of ten).
+inline std::string limit_text(double limit) {
+  const int exponent = static_cast<int>(std::floor(std::log10(limit)));
+  const auto mantissa = static_cast<long long>(std::llround(limit / std::pow(10.0, exponent)));
+  return std::to_string(mantissa) + "e" + std::to_string(exponent);
+}
 
 // Largest schedule of point-to-point transfers one collective may build. The 8192-chip
 // unidirectional ring all-reduce (2 (p-1) p = 134,201,344 transfers) is the largest case the
@@ -55,9 +63,10 @@ inline constexpr std::int64_t kMaxGlobalBatch = std::int64_t{1} << 40;
 inline constexpr std::int64_t kMaxMicrobatches = std::int64_t{1} << 20;
 
 // Most engine events one training step may take (`run`, `compare`, `sweep`, `report`). A step runs
-// 12 M events per second of one core (measured: ViT-22B 4096x4 on 16,384 H100, 76.5 M events in
-// 6.3 s), so 2e9 events is under 3 minutes: enough for 16 microbatches on 16,384 GPUs (1.2e9,
-// issue 15); beyond it a run is almost surely a mistake (an absurd microbatch or chip count).
+// 12-17 M events per second of one core (measured, issue 15: ViT-22B 4096x4 on 16,384 H100, 19.1 M
+// events in 1.1 s user; GPT-3 175B on 1024 A100, 17.2 M in 1.4 s), so 2e9 events is under 3
+// minutes: 16 microbatches on 16,384 GPUs take 0.15-0.3e9; beyond it a run is almost surely a
+// mistake (an absurd microbatch or chip count).
 inline constexpr double kMaxStepEvents = 2e9;
 
 // Longest time one simulation may reach: SimTime counts picoseconds in a signed 64-bit integer
@@ -84,9 +93,10 @@ inline constexpr double kMaxProgramInstructions = 1e7;
 
 // Most engine events one sweep (or report) may expect to simulate (the estimates of the
 // candidates pruning may not remove, see kSweepBoundSlack), unless a wall-clock budget (`sweep
-// --max-seconds`) bounds it: about 9 hours of one core. At the measured 12-15e6 events per second
-// per core of a step (issue 15: the ViT-22B sweep on 1024 H100, 150 M events in 10 s user) that is
-// 5e11 events (1e11 at the 3e6 events/s measured when this limit was set).
+// --max-seconds`) bounds it: about 9 hours of one core. At the 12-17e6 events per second per core
+// a step runs at (issue 15, 2-core machine: ViT-22B 4096x4 on 16,384 H100, 19.1 M events in 1.1 s
+// user; GPT-3 175B on 1024 A100, 17.2 M events in 1.4 s user) that is about 5e11 events (1e11 at
+// the 3e6 events/s measured when this limit was set).
 inline constexpr double kMaxSweepEvents = 5e11;
 // How far above its proven lower bound a simulated step is assumed to stay when the sweep's work
 // is estimated: candidates whose bound is below 1/2 of the K-th best bound are expected pruned.

@@ -14,10 +14,8 @@
 
 namespace meshsim::collectives {
 
-// What a run derives from its schedule: each transfer's dependency count and the reverse of the
-// dependencies (who waits for each transfer, CSR). Built once, it serves every run of the schedule
-// (a training step runs the same schedules once per layer and microbatch; issue 15).
-// A schedule's dependencies the other way round: transfer t's dependents are
+// What a run derives from its schedule, built once for every run of it (a training step runs the
+// same schedules once per layer and microbatch; issue 15): transfer t's dependents are
 // dependents[dependent_offsets[t] .. dependent_offsets[t+1]), each a transfer index with kSole set
 // when t is its only dependency (it is issued on t's arrival without counting); waiting[t] is t's
 // dependency count; roots: the transfers with none, in order (a run issues them at its start).

@@ -260,7 +260,8 @@ void check_step_events(const Plan& plan, double events) {
                        " simulation events, more than the limit (docs/limits.md)",
                    std::to_string(plan.microbatches) + " microbatches on " +
                        std::to_string(plan.mesh.chips()) + " chips",
-                   "at most 2e9 events: fewer microbatches or chips");
+                   "at most " + limits::limit_text(limits::kMaxStepEvents) +
+                       " events: fewer microbatches or chips");
 }
 
 Program build_program(const Context& ctx, const StageWork& work) {
@@ -383,7 +384,8 @@ Program build_program(const Context& ctx, const StageWork& work) {
                              " instructions, more than the limit (docs/limits.md)",
                          std::to_string(plan.microbatches) + " microbatches of " +
                              std::to_string(model.depth) + " layers",
-                         "at most 1e7 instructions: fewer microbatches");
+                         "at most " + limits::limit_text(limits::kMaxProgramInstructions) +
+                             " instructions: fewer microbatches");
       }
       check_step_events(plan, instructions * static_cast<double>(ctx.k));
     }

@@ -610,7 +610,8 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
             " of its " + std::to_string(candidates.size()) +
             " candidate plans that pruning may not remove, more than the limit (docs/limits.md)",
         std::to_string(options.chips) + " chips",
-        "at most 5e11 events: " + options.fewer_chips +
+        "at most " + limits::limit_text(limits::kMaxSweepEvents) +
+            " events: " + options.fewer_chips +
             ", a smaller --max-microbatches, fewer --remats, "
             "--shardings or --optimizers, a narrower --batch range, or --max-seconds S to stop "
             "with "

@@ -167,3 +167,28 @@ TEST_CASE("determinism: the same run twice gives the same result", "[collectives
   CHECK(a.bytes_per_link_class == b.bytes_per_link_class);
   CHECK(a.events == b.events);
 }
+
+TEST_CASE("schedule index: dependency counts, roots, dependents and sole dependencies",
+          "[collectives]") {
+  // 0 and 1 wait for nothing; 2 waits for 0; 3 waits for 0 and 1; 4 waits for 2.
+  Schedule s;
+  s.add(0, 1, 8, {});
+  s.add(1, 2, 8, {});
+  s.add_after(1, 2, 8, 0);
+  s.add(2, 3, 8, {0, 1});
+  s.add_after(3, 0, 8, 2);
+  const auto index = index_schedule(s);
+  CHECK(index.waiting == std::vector<std::uint32_t>{0, 0, 1, 2, 1});
+  CHECK(index.roots == std::vector<std::uint32_t>{0, 1});
+  const auto sole = ScheduleIndex::kSole;
+  auto dependents = [&](std::uint32_t t) {
+    return std::vector<std::uint32_t>(index.dependents.begin() + index.dependent_offsets[t],
+                                      index.dependents.begin() + index.dependent_offsets[t + 1]);
+  };
+  // 2 and 4 have one dependency each (marked sole: issued on arrival without counting); 3 two.
+  CHECK(dependents(0) == std::vector<std::uint32_t>{2 | sole, 3});
+  CHECK(dependents(1) == std::vector<std::uint32_t>{3});
+  CHECK(dependents(2) == std::vector<std::uint32_t>{4 | sole});
+  CHECK(dependents(3).empty());
+  CHECK(dependents(4).empty());
+}

@@ -332,3 +332,40 @@ TEST_CASE("engine queue: 16-byte inline callables keep their bytes", "[engine]")
     CHECK(seen[i].first == (99 - i) * 0x9E3779B97F4A7C15ULL);
   CHECK(got[0] == 0x0123456789ABCDEFULL);
 }
+
+TEST_CASE("engine: an end-of-picosecond event runs after every other event of its time",
+          "[engine]") {
+  // At t = 5 event 0 asks for the end of t = 5 (100), then schedules 1 and 2 at t = 5: 100 runs
+  // after them. 100 schedules 3 at t = 5 and asks for the end again (101): 3 runs first, then
+  // 101, and only then t = 7 (4).
+  Simulator sim;
+  Recorder rec;
+  rec.sim = &sim;
+  struct Ctx {
+    Simulator* sim;
+    Recorder* rec;
+  } ctx{&sim, &rec};
+  sim.schedule_at(
+      SimTime::from_ps(5),
+      [](void* p, std::uint64_t) {
+        auto* c = static_cast<Ctx*>(p);
+        c->rec->record(0);
+        c->sim->schedule_at_end_of_now(
+            [](void* q, std::uint64_t) {
+              auto* d = static_cast<Ctx*>(q);
+              d->rec->record(100);
+              d->sim->schedule_member_at<&Recorder::record>(d->sim->now(), d->rec, 3);
+              d->sim->schedule_at_end_of_now(
+                  [](void* r, std::uint64_t) { static_cast<Ctx*>(r)->rec->record(101); }, q, 0);
+            },
+            p, 0);
+        c->sim->schedule_member_at<&Recorder::record>(c->sim->now(), c->rec, 1);
+        c->sim->schedule_member_at<&Recorder::record>(c->sim->now(), c->rec, 2);
+      },
+      &ctx, 0);
+  sim.schedule_member_at<&Recorder::record>(SimTime::from_ps(7), &rec, 4);
+  CHECK(sim.run() == 7);
+  CHECK(rec.order == std::vector<std::uint64_t>{0, 1, 2, 100, 3, 101, 4});
+  CHECK(rec.times_ps == std::vector<std::int64_t>{5, 5, 5, 5, 5, 5, 7});
+  CHECK(sim.empty());
+}

@@ -24,19 +24,12 @@ bool rotated(const StepResult& r) {
   return r.symmetry.find("model-axis rotation:") != std::string::npos;
 }
 
-struct ThreeWays {
-  StepResult fast, full, unrotated;
-};
-
-ThreeWays run_three_ways(const ModelConfig& model, const HardwareProfile& hw, const Plan& plan,
-                         const execution::TraceOptions& trace = {}) {
-  execution::StepOptions all;
-  all.replica_symmetry = false;
+// The default, every chip, and without the rotation (model_rotation off).
+testing::ThreeWays run_three_ways(const ModelConfig& model, const HardwareProfile& hw,
+                                  const Plan& plan) {
   execution::StepOptions no_rotation;
   no_rotation.model_rotation = false;
-  return {execution::simulate_step(model, hw, plan, trace),
-          execution::simulate_step(model, hw, plan, trace, all),
-          execution::simulate_step(model, hw, plan, trace, no_rotation)};
+  return testing::run_three_ways(model, hw, plan, no_rotation);
 }
 
 }  // namespace
@@ -128,9 +121,7 @@ TEST_CASE("model-axis rotation: where it does not apply, and why",
     CHECK(r.symmetry.find("model-axis rotation by 8 positions: each model group's first 8 chips "
                           "stand for its 16") != std::string::npos);
     CHECK(r.simulated_chips == 16);
-    execution::StepOptions all;
-    all.replica_symmetry = false;
-    check_same(r, execution::simulate_step(model, hw, plan, {}, all));
+    check_same(r, testing::simulate_every_chip(model, hw, plan));
   }
   // A trace of several chips needs every traced chip simulated.
   {
@@ -176,11 +167,9 @@ TEST_CASE("model-axis rotation: by a divisor of k, with and without pipelines",
     check_same(fast, full);
     check_same(fast, unrotated);
     // The first chip's layer timeline, traced, is the full trace's.
-    execution::StepOptions all;
-    all.replica_symmetry = false;
     const auto traced = execution::simulate_step(model, hw, plan, report::layer_timeline_trace());
     const auto every =
-        execution::simulate_step(model, hw, plan, report::layer_timeline_trace(), all);
+        testing::simulate_every_chip(model, hw, plan, report::layer_timeline_trace());
     CHECK(traced.symmetry == fast.symmetry);
     CHECK(report::layer_timeline_json(traced) == report::layer_timeline_json(every));
   }

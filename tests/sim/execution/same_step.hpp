@@ -1,6 +1,6 @@
 #pragma once
 // check_same asserts that two simulated steps (a reduced run and the full one) agree field by
-// field.
+// field; simulate_every_chip and run_three_ways give the runs to compare.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -44,6 +44,28 @@ inline void check_same(const execution::StepResult& fast, const execution::StepR
     CHECK(fast.linears[i].backward_comm_s == full.linears[i].backward_comm_s);
     CHECK(fast.linears[i].bytes_per_layer == full.linears[i].bytes_per_layer);
   }
+}
+
+// The step with every chip simulated (`meshsim run --all-chips`): what a reduced run must equal.
+inline execution::StepResult simulate_every_chip(const ModelConfig& model,
+                                                 const HardwareProfile& hw, const Plan& plan,
+                                                 const execution::TraceOptions& trace = {}) {
+  execution::StepOptions all;
+  all.replica_symmetry = false;
+  return execution::simulate_step(model, hw, plan, trace, all);
+}
+
+// One plan simulated three ways: with every reduction that applies, with every chip, and with
+// `without` (one reduction switched off).
+struct ThreeWays {
+  execution::StepResult fast, full, without;
+};
+inline ThreeWays run_three_ways(const ModelConfig& model, const HardwareProfile& hw,
+                                const Plan& plan, const execution::StepOptions& without,
+                                const execution::TraceOptions& trace = {}) {
+  return {execution::simulate_step(model, hw, plan, trace),
+          simulate_every_chip(model, hw, plan, trace),
+          execution::simulate_step(model, hw, plan, trace, without)};
 }
 
 }  // namespace meshsim::testing

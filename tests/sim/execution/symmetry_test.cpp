@@ -26,20 +26,12 @@ std::int64_t rotation_of(const StepResult& r, std::int64_t k) {
   return r.symmetry.find("model-axis rotation:") != std::string::npos ? k : 1;
 }
 
-// One plan simulated three ways: the default (every symmetry that applies), every chip
-// (replica_symmetry off), and without the leaf-group shifts (leaf_group_symmetry off).
-struct ThreeWays {
-  StepResult fast, full, without;
-};
-
-ThreeWays run_three_ways(const ModelConfig& model, const HardwareProfile& hw, const Plan& plan) {
-  execution::StepOptions all;
-  all.replica_symmetry = false;
+// The default, every chip, and without the leaf-group shifts (leaf_group_symmetry off).
+testing::ThreeWays run_three_ways(const ModelConfig& model, const HardwareProfile& hw,
+                                  const Plan& plan) {
   execution::StepOptions no_groups;
   no_groups.leaf_group_symmetry = false;
-  return {execution::simulate_step(model, hw, plan),
-          execution::simulate_step(model, hw, plan, {}, all),
-          execution::simulate_step(model, hw, plan, {}, no_groups)};
+  return testing::run_three_ways(model, hw, plan, no_groups);
 }
 
 }  // namespace
@@ -61,9 +53,7 @@ TEST_CASE("replica symmetry: replica 0 alone gives the step of every chip",
     const auto& f = p.flags;
     const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
     const auto fast = execution::simulate_step(model, hw, plan);
-    execution::StepOptions all;
-    all.replica_symmetry = false;
-    const auto full = execution::simulate_step(model, hw, plan, {}, all);
+    const auto full = testing::simulate_every_chip(model, hw, plan);
     INFO("symmetry " << fast.symmetry);
     CHECK(full.simulated_chips == chips);
     CHECK(full.symmetry.rfind("off", 0) == 0);
@@ -212,9 +202,7 @@ TEST_CASE("replica symmetry: which reduction applies, and why not", "[execution]
     CHECK(fast.symmetry.rfind(c.note, 0) == 0);
     const auto k = plan.mesh.model();
     CHECK(fast.simulated_chips * rotation_of(fast, k) == c.simulated);
-    execution::StepOptions all;
-    all.replica_symmetry = false;
-    check_same(fast, execution::simulate_step(model, hw, plan, {}, all));
+    check_same(fast, testing::simulate_every_chip(model, hw, plan));
   }
 }
 

@@ -35,9 +35,7 @@ TEST_CASE("three-level fat-tree: the first pod's replicas give the step of every
     REQUIRE(topology.pods() == chips / 32);
     REQUIRE(topology.leaf_group_gpus() == 32);
     const auto fast = execution::simulate_step(model, hw, plan);
-    execution::StepOptions all;
-    all.replica_symmetry = false;
-    const auto full = execution::simulate_step(model, hw, plan, {}, all);
+    const auto full = testing::simulate_every_chip(model, hw, plan);
     INFO("symmetry " << fast.symmetry);
     CHECK(full.simulated_chips == chips);
     if (fast.simulated_chips < chips)

@@ -10,6 +10,23 @@
 using namespace meshsim::network;
 
 namespace {
+
+// H100-like figures (docs/HARDWARE.md: NVLink 450 GB/s and one 400 Gb/s NIC per GPU; round
+// latencies) on small switches, so that a few nodes make several leaves and pods.
+meshsim::GpuClusterInterconnect small_cluster(int leaf_ports, int pod_nodes,
+                                              double oversubscription) {
+  meshsim::GpuClusterInterconnect gpu;
+  gpu.gpus_per_node = 8;
+  gpu.nvlink_bandwidth_bytes_per_s = 450e9;
+  gpu.nvlink_latency_s = 1e-6;
+  gpu.nic_bandwidth_bytes_per_s = 50e9;
+  gpu.network_latency_s = 10e-6;
+  gpu.leaf_switch_ports = leaf_ports;
+  gpu.oversubscription = oversubscription;
+  gpu.pod_nodes = pod_nodes;
+  return gpu;
+}
+
 meshsim::TorusInterconnect tpu_v4_torus() {
   // TPU v4 ICI (docs/HARDWARE.md, scaling-book): 4.5e10 B/s one way per link, ~1 us per hop,
   // wrap-around on multiples of 4, largest slice 16x16x16 (4096 chips).
@@ -87,15 +104,9 @@ TEST_CASE("topology: dimension order means x before y before z", "[network]") {
 }
 
 TEST_CASE("topology: GPU cluster, NVSwitch islands and a rail-optimized fat-tree", "[network]") {
-  meshsim::GpuClusterInterconnect gpu;
-  gpu.gpus_per_node = 8;
-  gpu.nvlink_bandwidth_bytes_per_s = 450e9;
-  gpu.nvlink_latency_s = 3e-6;
-  gpu.nic_bandwidth_bytes_per_s = 50e9;
-  gpu.network_latency_s = 10e-6;
-  gpu.leaf_switch_ports = 4;  // small leaves so that 16 nodes need 4 leaves per rail
-  gpu.oversubscription = 2;   // 2 uplinks per leaf
-  const auto t = make_gpu_cluster(gpu, 128);
+  // Small leaves (4 ports) so that 16 nodes need 4 leaves per rail; oversubscription 2: 2 uplinks
+  // per leaf.
+  const auto t = make_gpu_cluster(small_cluster(4, 0, 2), 128);
   CHECK(t.shape() == std::vector<int>{8, 16});
   // vertices: 128 GPUs, 16 NVSwitches, 8 rails x 4 leaves, 2 spines
   CHECK(t.vertex_count() == 128 + 16 + 32 + 2);
@@ -144,21 +155,6 @@ TEST_CASE("topology: make_topology rejects groups the machine cannot hold", "[ne
 }
 
 namespace {
-
-// H100-like figures on small switches, so that a few nodes make several leaves and pods.
-meshsim::GpuClusterInterconnect small_cluster(int leaf_ports, int pod_nodes,
-                                              double oversubscription) {
-  meshsim::GpuClusterInterconnect gpu;
-  gpu.gpus_per_node = 8;
-  gpu.nvlink_bandwidth_bytes_per_s = 450e9;
-  gpu.nvlink_latency_s = 1e-6;
-  gpu.nic_bandwidth_bytes_per_s = 50e9;
-  gpu.network_latency_s = 10e-6;
-  gpu.leaf_switch_ports = leaf_ports;
-  gpu.oversubscription = oversubscription;
-  gpu.pod_nodes = pod_nodes;
-  return gpu;
-}
 
 // Vertex tiers of a GPU cluster by the documented layout (GPUs, NVSwitches, leaves, spines,
 // cores): 0 GPU, 1 leaf, 2 spine, 3 core; -1 an NVSwitch.
