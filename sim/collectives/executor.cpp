@@ -39,12 +39,12 @@ CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule
     : CollectiveRun(network, schedule, nullptr, on_done, context, arg, Own{}) {}
 
 CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule,
-                             const ScheduleIndex& index, engine::EventFn on_done, void* context,
+                             ScheduleIndex& index, engine::EventFn on_done, void* context,
                              std::uint64_t arg)
     : CollectiveRun(network, schedule, &index, on_done, context, arg, Own{}) {}
 
 CollectiveRun::CollectiveRun(network::Network& network, const Schedule& schedule,
-                             const ScheduleIndex* index, engine::EventFn on_done, void* context,
+                             ScheduleIndex* index, engine::EventFn on_done, void* context,
                              std::uint64_t arg, Own)
     : network_(&network),
       schedule_(&schedule),
@@ -64,6 +64,21 @@ void CollectiveRun::start() {
   auto& sim = network_->simulator();
   started_ = true;
   start_time_ = end_time_ = sim.now();
+  // Route numbers pay off only for an index that runs again (a run's own index is used once).
+  // The network of the runs in flight owns them; with none in flight, this run's network takes
+  // them (renumbered when it is another network or its routes changed). A run on another
+  // network than the runs in flight sends by source and destination.
+  if (index_ != &own_index_) {
+    if (index_->runs_numbered == 0 &&
+        (index_->network != network_ || index_->route_epoch != network_->route_epoch())) {
+      index_->network = network_;
+      index_->route_epoch = network_->route_epoch();
+      index_->routes.assign(schedule_->size(), ScheduleIndex::kUnresolved);
+    }
+    numbered_ = index_->network == network_ && index_->route_epoch == network_->route_epoch();
+    if (numbered_)
+      ++index_->runs_numbered;
+  }
   if (schedule_->size() == 0) {
     finish();
     return;
@@ -89,10 +104,23 @@ void CollectiveRun::issue(std::uint32_t transfer, engine::SimTime extra_delay) {
                            std::ceil(static_cast<double>(t.bytes) * protocol_.wire_factor));
   }
   const std::int64_t wire = last_wire_;
-  const auto arrival = network_->send(
-      t.src_chip, t.dst_chip, wire,
-      [](void* self, std::uint64_t index) { static_cast<CollectiveRun*>(self)->on_arrival(index); },
-      this, transfer, &floor, step_latency_ + extra_delay);
+  constexpr engine::EventFn arrived = [](void* self, std::uint64_t index) {
+    static_cast<CollectiveRun*>(self)->on_arrival(index);
+  };
+  std::int32_t route = ScheduleIndex::kUnnumbered;
+  if (numbered_) {
+    std::int32_t& known = index_->routes[transfer];
+    if (known == ScheduleIndex::kUnresolved) {
+      known = network_->route_id(t.src_chip, t.dst_chip);
+      if (known < 0)
+        known = ScheduleIndex::kUnnumbered;
+    }
+    route = known;
+  }
+  const auto arrival = route >= 0 ? network_->send_on(route, wire, arrived, this, transfer, &floor,
+                                                      step_latency_ + extra_delay)
+                                  : network_->send(t.src_chip, t.dst_chip, wire, arrived, this,
+                                                   transfer, &floor, step_latency_ + extra_delay);
   min_slack_ps_ = std::min(min_slack_ps_, (arrival - now - floor).ps());
 }
 
@@ -110,6 +138,11 @@ void CollectiveRun::on_arrival(std::uint64_t transfer) {
   if (++arrived_ == schedule_->size()) {
     finish();
   }
+}
+
+CollectiveRun::~CollectiveRun() {
+  if (numbered_)
+    --index_->runs_numbered;
 }
 
 void CollectiveRun::finish() {

@@ -19,9 +19,23 @@ namespace meshsim::collectives {
 // dependents[dependent_offsets[t] .. dependent_offsets[t+1]), each a transfer index with kSole set
 // when t is its only dependency (it is issued on t's arrival without counting); waiting[t] is t's
 // dependency count; roots: the transfers with none, in order (a run issues them at its start).
+//
+// routes[t]: transfer t's route number on the network the index is bound to
+// (network::Network::route_id), so that a run reusing the index sends without a route lookup:
+// kUnresolved until its first issue there, kUnnumbered when that network numbers no more routes
+// (the message is then sent by source and destination, as are the messages of runs on another
+// network than the runs in flight, and of runs that built their own index). Empty until a run
+// given the index starts.
 struct ScheduleIndex {
   static constexpr std::uint32_t kSole = std::uint32_t{1} << 31;
+  static constexpr std::int32_t kUnresolved = -1, kUnnumbered = -2;
   std::vector<std::uint32_t> waiting, dependent_offsets, dependents, roots;
+  std::vector<std::int32_t> routes;
+  // The routes' network: route numbers are those of `network` while its route_epoch() is
+  // route_epoch (0: none yet); runs_numbered: runs in flight that use them.
+  std::uint64_t route_epoch = 0;
+  const void* network = nullptr;
+  std::int64_t runs_numbered = 0;
 };
 ScheduleIndex index_schedule(const Schedule& schedule);
 
@@ -32,9 +46,10 @@ class CollectiveRun {
   CollectiveRun(network::Network& network, const Schedule& schedule,
                 engine::EventFn on_done = nullptr, void* context = nullptr, std::uint64_t arg = 0);
   // The same with the schedule's index built beforehand (index_schedule(schedule)); `index` must
-  // outlive the run.
-  CollectiveRun(network::Network& network, const Schedule& schedule, const ScheduleIndex& index,
+  // outlive the run, and keeps the transfers' route numbers for later runs on the same network.
+  CollectiveRun(network::Network& network, const Schedule& schedule, ScheduleIndex& index,
                 engine::EventFn on_done = nullptr, void* context = nullptr, std::uint64_t arg = 0);
+  ~CollectiveRun();
   CollectiveRun(const CollectiveRun&) = delete;
   CollectiveRun& operator=(const CollectiveRun&) = delete;
 
@@ -58,7 +73,7 @@ class CollectiveRun {
 
  private:
   struct Own {};  // tags the constructor both public ones delegate to
-  CollectiveRun(network::Network& network, const Schedule& schedule, const ScheduleIndex* index,
+  CollectiveRun(network::Network& network, const Schedule& schedule, ScheduleIndex* index,
                 engine::EventFn on_done, void* context, std::uint64_t arg, Own);
   void issue(std::uint32_t transfer, engine::SimTime extra_delay = engine::SimTime::zero());
   void on_arrival(std::uint64_t transfer);
@@ -71,7 +86,8 @@ class CollectiveRun {
   std::uint64_t arg_;
   std::vector<std::uint32_t> waiting_for_;  // per transfer: dependencies not yet arrived
   ScheduleIndex own_index_;                 // when none was given
-  const ScheduleIndex* index_;
+  ScheduleIndex* index_;
+  bool numbered_ = false;  // sends on the index's route numbers
   std::size_t arrived_ = 0;
   bool started_ = false;
   engine::SimTime start_time_, end_time_;

@@ -286,7 +286,7 @@ const collectives::Schedule& StepSim::schedule_for(Axis axis, std::int64_t group
   return schedules_.emplace(key, algorithm.build(op, g, bytes, 1)).first->second;
 }
 
-const collectives::ScheduleIndex& StepSim::index_of(const collectives::Schedule* schedule) {
+collectives::ScheduleIndex& StepSim::index_of(const collectives::Schedule* schedule) {
   auto it = indexes_.find(schedule);
   if (it == indexes_.end())
     it = indexes_.emplace(schedule, collectives::index_schedule(*schedule)).first;

@@ -137,7 +137,7 @@ class StepSim {
                                             std::int64_t bytes);
   // Each schedule's index (collectives::index_schedule), built on its first run and kept: the
   // schedules of a step run once per layer and microbatch.
-  const collectives::ScheduleIndex& index_of(const collectives::Schedule* schedule);
+  collectives::ScheduleIndex& index_of(const collectives::Schedule* schedule);
   // The distinct (source, destination) chip pairs of schedule_for's transfers (from a ring-type
   // algorithm's rings, without building its schedule).
   std::vector<std::pair<std::int32_t, std::int32_t>> schedule_pairs(Axis axis, std::int64_t group,

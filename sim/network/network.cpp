@@ -1,6 +1,7 @@
 #include "sim/network/network.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 namespace meshsim::network {
 
@@ -11,6 +12,61 @@ Network::Network(engine::Simulator& sim, const Topology& topology)
     ++cache_bits_;
   route_cache_.assign(std::size_t{1} << cache_bits_, CachedRoute{});
   route_.reserve(64);
+  max_routes_ = route_cache_.size();
+  epoch_ = next_epoch();
+}
+
+std::uint64_t Network::next_epoch() {
+  // Shared by every thread's networks (a sweep simulates plans on several threads).
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+
+void Network::set_link_map(std::vector<std::int32_t> map) {
+  link_map_ = std::move(map);
+  route_cache_.assign(route_cache_.size(), CachedRoute{});
+  routes_.clear();
+  long_links_.clear();
+  route_ids_.clear();
+  epoch_ = next_epoch();
+}
+
+std::int32_t Network::route_id(std::int32_t src, std::int32_t dst) {
+  const std::uint64_t key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(src)) << 32) |
+                            static_cast<std::uint32_t>(dst);
+  if (const auto found = route_ids_.find(key); found != route_ids_.end())
+    return found->second;
+  if (routes_.size() >= max_routes_)
+    return -1;
+  const auto it = route_ids_.emplace(key, static_cast<std::int32_t>(routes_.size())).first;
+  topology_->route(src, dst, route_);
+  if (!link_map_.empty()) {
+    for (auto& link : route_)
+      link = link_map_[static_cast<std::size_t>(link)];
+  }
+  Route r;
+  r.hops = static_cast<std::int32_t>(route_.size());
+  r.bottleneck = route_.empty() ? 0.0 : sharing_.bottleneck(route_.data(), route_.size());
+  if (route_.size() <= static_cast<std::size_t>(kCachedHops)) {
+    std::copy(route_.begin(), route_.end(), r.links);
+  } else {
+    r.links[0] = static_cast<std::int32_t>(long_links_.size());
+    long_links_.insert(long_links_.end(), route_.begin(), route_.end());
+  }
+  routes_.push_back(r);
+  return it->second;
+}
+
+engine::SimTime Network::send_on(std::int32_t route, std::int64_t bytes, engine::EventFn on_arrival,
+                                 void* context, std::uint64_t arg, engine::SimTime* floor,
+                                 engine::SimTime delay) {
+  const Route& r = routes_[static_cast<std::size_t>(route)];
+  const std::int32_t* links = r.hops <= kCachedHops ? r.links : long_links_.data() + r.links[0];
+  const engine::SimTime arrival = sharing_.transmit(links, static_cast<std::size_t>(r.hops), bytes,
+                                                    sim_->now() + delay, floor, r.bottleneck);
+  ++messages_;
+  sim_->schedule_at(arrival, on_arrival, context, arg);
+  return arrival;
 }
 
 const Network::CachedRoute& Network::route_of(std::int32_t src, std::int32_t dst) {

@@ -4,6 +4,7 @@
 // so their traffic contends on shared links.
 #include <array>
 #include <cstdint>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -29,12 +30,26 @@ class Network {
                        engine::SimTime* floor = nullptr,
                        engine::SimTime delay = engine::SimTime::zero());
 
+  // Routes by number (issue 15), for a user that sends on the same pairs again and again (a
+  // collective's schedule): route_id(src, dst) gives a number, dense from 0, under which the
+  // route stays for the life of the network's current routes (its route_epoch()); sending on it
+  // reads the route from a packed table, with no hashing and no lookup per message. The epoch is
+  // unique among all networks of the process and changes when set_link_map changes the routes,
+  // so a number kept with the epoch it came from is never read against other routes. At most
+  // max_numbered_routes() routes are numbered (a collective of distinct pairs, such as an
+  // all-to-all, would otherwise hold every route twice): past that, route_id returns -1 for a
+  // new pair, whose messages go by send().
+  std::int32_t route_id(std::int32_t src, std::int32_t dst);
+  std::size_t max_numbered_routes() const { return max_routes_; }
+  std::uint64_t route_epoch() const { return epoch_; }
+  // send() on route `route` (route_id of this epoch).
+  engine::SimTime send_on(std::int32_t route, std::int64_t bytes, engine::EventFn on_arrival,
+                          void* context, std::uint64_t arg, engine::SimTime* floor = nullptr,
+                          engine::SimTime delay = engine::SimTime::zero());
+
   // Every link of a route is replaced by map[link] (replica symmetry: a link stands for the link of
   // replica 0 it is a shift of, docs/execution.md). Empty: no mapping.
-  void set_link_map(std::vector<std::int32_t> map) {
-    link_map_ = std::move(map);
-    route_cache_.assign(route_cache_.size(), CachedRoute{});
-  }
+  void set_link_map(std::vector<std::int32_t> map);
 
   // The link map set_link_map gave (empty: none).
   const std::vector<std::int32_t>& link_map() const { return link_map_; }
@@ -71,6 +86,19 @@ class Network {
   std::vector<std::int32_t> route_;  // scratch, reused: no allocation per message
   std::vector<std::int32_t> link_map_;
   std::int64_t messages_ = 0;
+  // Numbered routes: a route of up to kCachedHops links keeps them inline; a longer one keeps its
+  // first link's offset in long_links_ in links[0].
+  struct Route {
+    double bottleneck = 0;
+    std::int32_t hops = 0;
+    std::int32_t links[kCachedHops] = {};
+  };
+  std::vector<Route> routes_;
+  std::vector<std::int32_t> long_links_;
+  std::unordered_map<std::uint64_t, std::int32_t> route_ids_;
+  std::uint64_t epoch_ = 0;
+  std::size_t max_routes_ = 0;  // as the route cache: 8 per chip, 2^11 to 2^16
+  static std::uint64_t next_epoch();
 };
 
 }  // namespace meshsim::network

@@ -192,3 +192,87 @@ TEST_CASE("schedule index: dependency counts, roots, dependents and sole depende
   CHECK(dependents(3).empty());
   CHECK(dependents(4).empty());
 }
+
+TEST_CASE("schedule index: route numbers kept across runs and networks change no result",
+          "[collectives]") {
+  // One index runs the schedule on a network, again on another, on a second network while a run
+  // on the first is in flight (that run looks its routes up by pair), and on a network whose link
+  // map changed; every run equals a run with an index of its own on a fresh network.
+  const auto ring = make_ring(12, 1e9, 1e-6);
+  std::vector<std::int32_t> chips(12);
+  std::iota(chips.begin(), chips.end(), 0);
+  const auto schedule = ring_all_gather(chips, 12 * 4096);
+  struct Outcome {
+    std::int64_t end_ps;
+    std::int64_t slack;
+    std::vector<std::int64_t> link_bytes;
+  };
+  auto outcome = [&](Network& net, const CollectiveRun& run, const Outcome* before = nullptr) {
+    Outcome o{run.end_time().ps() - run.start_time().ps(), run.min_slack_ps(), {}};
+    for (std::size_t l = 0; l < ring.links().size(); ++l)
+      o.link_bytes.push_back(net.link_bytes(static_cast<std::int32_t>(l)) -
+                             (before != nullptr ? before->link_bytes[l] : 0));
+    return o;
+  };
+  auto alone = [&](const std::vector<std::int32_t>& map) {
+    Simulator sim;
+    Network net(sim, ring);
+    if (!map.empty())
+      net.set_link_map(map);
+    CollectiveRun run(net, schedule);
+    run.start();
+    sim.run();
+    return outcome(net, run);
+  };
+  auto same = [](const Outcome& a, const Outcome& b) {
+    CHECK(a.end_ps == b.end_ps);
+    CHECK(a.slack == b.slack);
+    CHECK(a.link_bytes == b.link_bytes);
+  };
+  const auto reference = alone({});
+  ScheduleIndex index = index_schedule(schedule);
+  for (int again = 0; again < 2; ++again) {
+    Simulator sim;
+    Network net(sim, ring);
+    CollectiveRun run(net, schedule, index);
+    run.start();
+    CHECK(index.network == &net);  // nothing in flight: this network takes the numbers
+    sim.run();
+    same(outcome(net, run), reference);
+  }
+  {
+    Simulator sim_a, sim_b;
+    Network net_a(sim_a, ring), net_b(sim_b, ring);
+    CollectiveRun on_a(net_a, schedule, index);
+    on_a.start();
+    CollectiveRun on_b(net_b, schedule, index);
+    on_b.start();
+    CHECK(index.network == &net_a);  // in flight on net_a: net_b sends by pair
+    sim_b.run();
+    sim_a.run();
+    same(outcome(net_b, on_b), reference);
+    same(outcome(net_a, on_a), reference);
+  }
+  // Every link onto another (reversed numbering): the routes change, so must their numbers.
+  std::vector<std::int32_t> map(ring.links().size());
+  for (std::size_t l = 0; l < map.size(); ++l)
+    map[l] = static_cast<std::int32_t>(map.size() - 1 - l);
+  const auto mapped_reference = alone(map);
+  Simulator sim;
+  Network net(sim, ring);
+  {
+    CollectiveRun run(net, schedule, index);
+    run.start();
+    sim.run();
+  }
+  const auto epoch = index.route_epoch;
+  Outcome before{0, 0, {}};
+  for (std::size_t l = 0; l < ring.links().size(); ++l)
+    before.link_bytes.push_back(net.link_bytes(static_cast<std::int32_t>(l)));
+  net.set_link_map(map);
+  CollectiveRun run(net, schedule, index);
+  run.start();
+  CHECK(index.route_epoch != epoch);
+  sim.run();
+  same(outcome(net, run, &before), mapped_reference);
+}
