@@ -576,10 +576,28 @@ void StepSim::send(std::int64_t c, const Instr& in) {
   // onto: that chip receives, at the same time, the send the rotation carries onto this one.
   const bool rotated = rotation() > 1 && in.axis != Axis::Pipeline && !executed(dst);
   const auto receiver = rotated ? runner_of(dst) : static_cast<std::int64_t>(dst);
-  const SimTime arrive = network_.send(
-      placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)], in.bytes,
-      &StepSim::arrival, this,
-      static_cast<std::uint64_t>(receiver) * recv_slots + static_cast<std::uint64_t>(in.slot));
+  if (send_epoch_ != network_.route_epoch()) {
+    send_epoch_ = network_.route_epoch();
+    send_routes_.assign(placement_.chip.size() * 4, -1);
+  }
+  auto& route = send_routes_[ci * 4 + (in.axis == Axis::Pipeline ? 2 : 0) + (in.direction > 0)];
+  if (route == -1) {
+    route = network_.route_id(placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)]);
+    route = route >= 0 ? route : -2;
+  }
+#ifndef NDEBUG
+  // A chip's send of one axis and direction always goes to the same chip (debug builds check).
+  if (route >= 0 && network_.route_id(placement_.chip[ci],
+                                      placement_.chip[static_cast<std::size_t>(dst)]) != route)
+    throw std::logic_error("StepSim::send: a kept route number is another pair's");
+#endif
+  const auto arg =
+      static_cast<std::uint64_t>(receiver) * recv_slots + static_cast<std::uint64_t>(in.slot);
+  const SimTime arrive =
+      route >= 0
+          ? network_.send_on(route, in.bytes, &StepSim::arrival, this, arg)
+          : network_.send(placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)],
+                          in.bytes, &StepSim::arrival, this, arg);
   auto& st = stats_of(c);
   st.bytes_sent[static_cast<int>(in.axis)] += static_cast<double>(in.bytes);
   if (in.row >= 0) {

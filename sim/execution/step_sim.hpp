@@ -284,7 +284,12 @@ class StepSim {
   std::vector<std::int32_t> direct_in_flight_;  // per data group: collectives on data_network_
   std::vector<std::vector<std::int64_t>> compute_until_next_batch_ps_;  // per stage
   std::vector<std::vector<std::size_t>> collective_instr_;  // per stage, per slot: instruction
-  std::vector<SimTime> data_start_;                         // [chip * slots + slot]: memoized start
+  // Route numbers of the chips' point-to-point sends on network_ ([chip * 4 + slot], slot: model
+  // or pipeline x direction), taken on first use for network_'s current routes (send_epoch_);
+  // -1 unknown, -2 not numbered (the network's table is full: sent by chip pair).
+  std::vector<std::int32_t> send_routes_;
+  std::uint64_t send_epoch_ = 0;
+  std::vector<SimTime> data_start_;  // [chip * slots + slot]: memoized start
   std::vector<std::int64_t> data_link_busy_ps_, data_link_bytes_;  // memoized batches
   std::int64_t data_messages_ = 0;
   std::uint64_t batch_events_ = 0;
