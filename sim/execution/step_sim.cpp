@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include "sim/collectives/ring_phases.hpp"
 #include "sim/collectives/ring_reduced.hpp"
 #include "sim/limits.hpp"
 
@@ -26,7 +27,6 @@ StepSim::StepSim(const std::vector<Program>& programs, const Placement& placemen
       data_network_(sim_, topology) {
   p_ = placement.pipeline;
   w_ = p_ * placement.model;
-  rot_step_ = placement.model;  // every chip runs until the rotation decides
   for (const auto& prog : programs) {
     max_recv_ = std::max(max_recv_, prog.recv_slots);
     max_coll_ = std::max(max_coll_, prog.collective_slots);
@@ -38,6 +38,16 @@ StepSim::StepSim(const std::vector<Program>& programs, const Placement& placemen
     ring_pos_[static_cast<std::size_t>(placement.model_ring[static_cast<std::size_t>(i)])] =
         static_cast<int>(i);
   }
+  // The rotated axis: model, or model1 with two model axes. Every chip runs until the rotation
+  // decides.
+  rot_axis_ = placement.model2 > 1 ? Axis::Model1 : Axis::Model;
+  rot_k_ = placement.model2 > 1 ? placement.model1 : k;
+  rot_ring_ = placement.model2 > 1 ? collectives::snake_order(placement.model1_shape)
+                                   : placement.model_ring;
+  rot_pos_.assign(rot_ring_.size(), 0);
+  for (std::size_t i = 0; i < rot_ring_.size(); ++i)
+    rot_pos_[static_cast<std::size_t>(rot_ring_[i])] = static_cast<int>(i);
+  rot_step_ = rot_k_;
   for (std::int64_t g = 0; g < placement.data * p_; ++g)
     model_groups_.push_back(placement.model_group(g));
   // Two model axes (p = 1): group d * k2 + m2 of model1, d * k1 + m1 of model2.
@@ -397,7 +407,7 @@ void StepSim::start_collective(std::int64_t c, const Instr& in) {
   const auto slots = static_cast<std::size_t>(max_coll_);
   const std::int64_t group = group_of(in.axis, c);
   // Members that must arrive: with replica symmetry the others arrive at the same time.
-  const bool rotated = rotation() > 1 && in.axis == Axis::Model;
+  const bool rotated = rotation() > 1 && in.axis == rot_axis_;
   const std::int64_t needed = in.axis == Axis::Data ? replicas_
                               : rotated             ? rot_step_
                                                     : group_size(in.axis);
@@ -456,15 +466,13 @@ void StepSim::finish_collective(std::uint64_t arg) {
   // A member: its stage's program has the collective's name.
   const std::string& name =
       prog(member(axis, group, 0)).names[static_cast<std::size_t>(run_names_[arg])];
-  const bool rotated = rotation() > 1 && axis == Axis::Model;
+  const bool rotated = rotation() > 1 && axis == rot_axis_;
   const std::int64_t size = axis == Axis::Data ? replicas_ : rotated ? rot_step_ : group_size(axis);
   if (symmetric_ && axis == Axis::Data)
     --direct_in_flight_[static_cast<std::size_t>(group)];
   for (std::int64_t i = 0; i < size; ++i) {
     // With the rotation the running members: ring positions 0 .. step - 1.
-    const auto who =
-        rotated ? group * placement_.model + placement_.model_ring[static_cast<std::size_t>(i)]
-                : member(axis, group, i);
+    const auto who = member(axis, group, rotated ? rot_ring_[static_cast<std::size_t>(i)] : i);
     member_done(who, axis, slot, row, name, start, trace_.enabled ? run_instrs_.at(arg) : nullptr);
   }
   runs_.erase(it);

@@ -196,26 +196,32 @@ class StepSim {
 
   // ---- Replica symmetry ----
 
-  // Model-axis rotation (model_rotation.hpp): when turning every model group `step` ring
-  // positions (the least divisor of k that works, 1 first) maps the machine, the routes and the
-  // programs onto themselves, only the chips at ring positions below `step` run (rotation_ =
-  // k / step): their model-axis collectives as their own transfers, a ring send to a chip that
-  // does not run received by the running chip it turns onto, every link standing for its orbit.
-  // Else the step stays k (rotation() 1) and the symmetry note says why.
+  // Model-axis rotation (model_rotation.hpp): when turning every group of the rotated axis (the
+  // model axis, or model1 with two model axes) `step` ring positions (the least divisor of its
+  // size that works, 1 first) maps the machine, the routes and the programs onto themselves, only
+  // the chips at ring positions below `step` run (rotation() = size / step): their collectives on
+  // the rotated axis as their own transfers, a ring send to a chip that does not run received by
+  // the running chip it turns onto, every other group (model2, data) that does not run the turn
+  // of one that does, every link standing for its orbit. Else the step stays the axis's size
+  // (rotation() 1) and the symmetry note says why.
   void decide_rotation(bool allow);
-  // Chips each running chip stands for: k / step.
-  std::int64_t rotation() const { return placement_.model / rot_step_; }
+  // Chips each running chip stands for: size / step.
+  std::int64_t rotation() const { return rot_k_ / rot_step_; }
   std::string try_rotation(std::int64_t step);  // "" and the rotation set, or why not
-  bool executed(std::int64_t c) const {
-    return ring_pos_[static_cast<std::size_t>(c % placement_.model)] < rot_step_;
+  // Chip c's index along the rotated axis (m, or m1 with two model axes).
+  std::int64_t rot_index(std::int64_t c) const {
+    const auto m = c % placement_.model;
+    return rot_axis_ == Axis::Model ? m : m % placement_.model1;
   }
-  // The running chip standing for chip c: the one of c's model group at c's ring position modulo
-  // the step.
+  bool executed(std::int64_t c) const {
+    return rot_pos_[static_cast<std::size_t>(rot_index(c))] < rot_step_;
+  }
+  // The running chip standing for chip c: the one of c's group on the rotated axis at c's ring
+  // position modulo the step.
   std::int64_t runner_of(std::int64_t c) const {
-    const auto k = placement_.model, m = c % k;
-    return c - m +
-           placement_.model_ring[static_cast<std::size_t>(ring_pos_[static_cast<std::size_t>(m)] %
-                                                          rot_step_)];
+    const auto i = rot_index(c);
+    return c - i +
+           rot_ring_[static_cast<std::size_t>(rot_pos_[static_cast<std::size_t>(i)] % rot_step_)];
   }
 
   // Decides whether every data replica provably follows replica 0's timeline: the model-axis
@@ -268,6 +274,11 @@ class StepSim {
   // collectives run as reduced_ on data_network_'s mapped links, each transfer standing for
   // data_copies_ (1: the full schedules).
   std::int64_t data_copies_ = 1;
+  // The rotated axis (Model, or Model1 with two model axes), its size, its ring order (rot_ring_[i]
+  // = the index at ring position i) and each index's ring position.
+  Axis rot_axis_ = Axis::Model;
+  std::int64_t rot_k_ = 1;
+  std::vector<int> rot_ring_, rot_pos_;
   std::int64_t rot_step_ = 1;  // ring positions that run: the rotation's step (k without)
   ReducedSchedules rotated_;   // model group, op, bytes: the running members' transfers
   bool data_reduced() const { return shifted_ || data_copies_ > 1; }

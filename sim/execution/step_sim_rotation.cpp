@@ -25,14 +25,10 @@ void add_pairs(const collectives::Schedule& schedule, Pairs& out) {
 }  // namespace
 
 void StepSim::decide_rotation(bool allow) {
-  const auto k = placement_.model;
+  const auto k = rot_k_;
   const auto& topology = network_.topology();
   if (!allow || k < 2 || topology.kind() != network::TopologyKind::GpuCluster)
     return;
-  if (placement_.model2 > 1) {
-    symmetry_note_ += "; model-axis rotation off: two model axes";
-    return;
-  }
   if (trace_.enabled && trace_.chips > 1) {
     symmetry_note_ +=
         "; model-axis rotation off: a trace of " + std::to_string(trace_.chips) + " chips";
@@ -40,6 +36,7 @@ void StepSim::decide_rotation(bool allow) {
   }
   // The least step that works: 1 position (each group's chip at ring position 0 stands for all
   // k), else a divisor of k (a model axis over two nodes turns by a node's GPUs).
+  const std::string group = rot_axis_ == Axis::Model ? "model group" : "model1 group";
   std::string first_why;
   for (std::int64_t step = 1; step < k; ++step) {
     if (k % step != 0)
@@ -48,11 +45,11 @@ void StepSim::decide_rotation(bool allow) {
     if (why.empty()) {
       const auto kept = chips_ / k * step;
       symmetry_note_ +=
-          step == 1 ? "; model-axis rotation: each model group's chip at index 0 stands for its " +
-                          std::to_string(k)
-                    : "; model-axis rotation by " + std::to_string(step) +
-                          " positions: each model group's first " + std::to_string(step) +
-                          " chips stand for its " + std::to_string(k);
+          (rot_axis_ == Axis::Model ? "; model-axis rotation" : "; model-axis rotation (model1)");
+      symmetry_note_ +=
+          step == 1 ? ": each " + group + "'s chip at index 0 stands for its " + std::to_string(k)
+                    : " by " + std::to_string(step) + " positions: each " + group + "'s first " +
+                          std::to_string(step) + " chips stand for its " + std::to_string(k);
       symmetry_note_ += ", " + std::to_string(kept) + " of " +
                         std::to_string(static_cast<std::int64_t>(placement_.chip.size())) +
                         " chips simulated";
@@ -66,49 +63,84 @@ void StepSim::decide_rotation(bool allow) {
 }
 
 std::string StepSim::try_rotation(std::int64_t step) {
-  const auto k = placement_.model;
+  const auto k = rot_k_;
   const auto& topology = network_.topology();
   rotated_.clear();
-  // The rotation: model index m to the one `step` positions on along the model ring, in every
-  // group; ring positions below `step` run.
+  // The rotation: index i of the rotated axis to the one `step` positions on along its ring, in
+  // every group; ring positions below `step` run.
   std::vector<std::int32_t> next(static_cast<std::size_t>(k)), back(static_cast<std::size_t>(k));
   std::vector<int> rep(static_cast<std::size_t>(k));
-  for (std::int64_t m = 0; m < k; ++m) {
-    const auto pos = ring_pos_[static_cast<std::size_t>(m)];
-    const auto to = placement_.model_ring[static_cast<std::size_t>((pos + step) % k)];
-    next[static_cast<std::size_t>(m)] = static_cast<std::int32_t>(to);
-    back[static_cast<std::size_t>(to)] = static_cast<std::int32_t>(m);
-    rep[static_cast<std::size_t>(m)] =
-        static_cast<int>(placement_.model_ring[static_cast<std::size_t>(pos % step)]);
+  for (std::int64_t i = 0; i < k; ++i) {
+    const auto pos = rot_pos_[static_cast<std::size_t>(i)];
+    const auto to = rot_ring_[static_cast<std::size_t>((pos + step) % k)];
+    next[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(to);
+    back[static_cast<std::size_t>(to)] = static_cast<std::int32_t>(i);
+    rep[static_cast<std::size_t>(i)] = rot_ring_[static_cast<std::size_t>(pos % step)];
   }
+  // Chip c turned `turns` times: its index i moved `turns` x step positions on.
+  auto turned = [&](std::int64_t c, int turns) {
+    const auto i = rot_index(c);
+    const auto pos = (rot_pos_[static_cast<std::size_t>(i)] + turns * step) % k;
+    return c - i + rot_ring_[static_cast<std::size_t>(pos)];
+  };
   const int order = static_cast<int>(k / step);
   std::vector<std::int32_t> image(static_cast<std::size_t>(topology.chip_count()), -1);
   for (std::size_t c = 0; c < placement_.chip.size(); ++c) {
-    const auto m = static_cast<std::int64_t>(c) % k;
-    const auto to = static_cast<std::int64_t>(c) - m + next[static_cast<std::size_t>(m)];
     image[static_cast<std::size_t>(placement_.chip[c])] =
-        placement_.chip[static_cast<std::size_t>(to)];
+        placement_.chip[static_cast<std::size_t>(turned(static_cast<std::int64_t>(c), 1))];
   }
-  auto runs = [&](std::int64_t m) { return ring_pos_[static_cast<std::size_t>(m % k)] < step; };
+  auto runs = [&](std::int64_t c) {
+    return rot_pos_[static_cast<std::size_t>(rot_index(c))] < step;
+  };
+  // A group that does not run must be the turn of one that does: the same algorithm and shape,
+  // and each member `turns` turns on (an algorithm builds a schedule from its group's members and
+  // shape alone).
+  auto carry = [&](std::int32_t chip, int turns) {
+    for (int t = 0; t < turns && chip >= 0; ++t)
+      chip = image[static_cast<std::size_t>(chip)];
+    return chip;
+  };
+  auto is_turn = [&](const collectives::Group& base, const collectives::Group& other,
+                     CollectiveOp op, std::int64_t bytes, int turns) {
+    if (base.shape != other.shape || base.chips.size() != other.chips.size() ||
+        collectives::default_collective_algorithm(op, topology, base, bytes) !=
+            collectives::default_collective_algorithm(op, topology, other, bytes))
+      return false;
+    for (std::size_t i = 0; i < base.chips.size(); ++i) {
+      if (carry(base.chips[i], turns) != other.chips[i])
+        return false;
+    }
+    return true;
+  };
   bool model_sends = false, pipe_sends = false;
-  std::set<std::pair<int, std::int64_t>> model_ops, data_ops;
+  std::set<std::pair<int, std::int64_t>> rotated_ops, model2_ops, data_ops;
   for (const auto& program : programs_) {
     for (const auto& in : program.code) {
       model_sends = model_sends || (in.kind == Kind::Send && in.axis == Axis::Model);
       pipe_sends = pipe_sends || (in.kind == Kind::Send && in.axis == Axis::Pipeline);
       if (in.kind != Kind::Collective)
         continue;
-      (in.axis == Axis::Model ? model_ops : data_ops).insert({static_cast<int>(in.op), in.bytes});
+      if (in.axis != rot_axis_ && in.axis != Axis::Data &&
+          !(in.axis == Axis::Model2 && rot_axis_ == Axis::Model1))
+        return in.axis == Axis::Model
+                   ? "the LM head's collectives run over both model axes"
+                   : "a collective on an axis the turn does not carry onto itself";
+      auto& ops = in.axis == rot_axis_      ? rotated_ops
+                  : in.axis == Axis::Model2 ? model2_ops
+                                            : data_ops;
+      ops.insert({static_cast<int>(in.op), in.bytes});
     }
   }
   Pairs main, data;
-  // Model-axis collectives: the running members' transfers, each standing for its rotations.
+  // Collectives of the rotated axis: the running members' transfers, each standing for its
+  // rotations.
   collectives::MemberShifts shifts;
   shifts.rep = rep;
   shifts.generators.push_back(std::vector<int>(back.begin(), back.end()));
-  for (std::int64_t g = 0; g < replicas_ * p_; ++g) {
-    const auto& group = model_groups_[static_cast<std::size_t>(g)];
-    for (const auto& [op_id, bytes] : model_ops) {
+  const auto& rotated_groups = groups_of(rot_axis_);
+  for (std::int64_t g = 0; g < replicas_ * groups_per_replica(rot_axis_); ++g) {
+    const auto& group = rotated_groups[static_cast<std::size_t>(g)];
+    for (const auto& [op_id, bytes] : rotated_ops) {
       const auto op = static_cast<CollectiveOp>(op_id);
       const auto name = collectives::default_collective_algorithm(op, topology, group, bytes);
       const auto& algorithm = collectives::find_collective_algorithm(name, op);
@@ -124,6 +156,29 @@ std::string StepSim::try_rotation(std::int64_t step) {
       rotated_.emplace(ReducedKey{g, op_id, bytes}, std::move(reduced));
     }
   }
+  // Two model axes: model2 group d k1 + m1 runs whole where m1 runs; the others are its turns.
+  if (rot_axis_ == Axis::Model1) {
+    const auto k1 = placement_.model1;
+    for (std::int64_t d = 0; d < replicas_; ++d) {
+      for (std::int64_t m1 = 0; m1 < k1; ++m1) {
+        if (!runs(m1))
+          continue;
+        const auto g = d * k1 + m1;
+        const auto& base = model2_groups_[static_cast<std::size_t>(g)];
+        for (const auto& [op_id, bytes] : model2_ops) {
+          const auto op = static_cast<CollectiveOp>(op_id);
+          for (int turns = 1; turns < order; ++turns) {
+            const auto other = d * k1 + turned(m1, turns);
+            if (!is_turn(base, model2_groups_[static_cast<std::size_t>(other)], op, bytes, turns))
+              return "model2 group " + std::to_string(other) + "'s " + collectives::to_string(op) +
+                     " is not the rotation of group " + std::to_string(g) + "'s";
+          }
+          for (const auto& pair : schedule_pairs(Axis::Model2, g, op, bytes))
+            main.push_back(pair);
+        }
+      }
+    }
+  }
   for (std::int64_t c = 0; c < chips_; ++c) {
     if (!runs(c))
       continue;
@@ -135,35 +190,23 @@ std::string StepSim::try_rotation(std::int64_t step) {
         main.emplace_back(chip, placement_.chip[static_cast<std::size_t>(stage_neighbour(c, dir))]);
     }
   }
-  // Data group s k + m' (ring position p) runs the rotation of group s k + m (position p mod
-  // step), p / step turns on: reduced schedules compared transfer by transfer; full ones (built
-  // only when they run) from their groups, as an algorithm builds a schedule from its group's
-  // members and shape alone.
+  // Data group m' (the turn of group m, whose index runs, by `turns` turns) runs as group m:
+  // reduced schedules compared transfer by transfer; full ones (built only when they run) from
+  // their groups.
   for (std::int64_t m = 0; m < w_; ++m) {
     if (!runs(m))
       continue;
     const auto& base_group = data_groups_[static_cast<std::size_t>(m)];
-    const auto stage_base = m - m % k;
     for (const auto& [op_id, bytes] : data_ops) {
       const auto op = static_cast<CollectiveOp>(op_id);
-      const auto name = collectives::default_collective_algorithm(op, topology, base_group, bytes);
       for (int turns = 1; turns < order; ++turns) {
-        const auto pos = ring_pos_[static_cast<std::size_t>(m % k)] + turns * step;
-        const auto other = stage_base + placement_.model_ring[static_cast<std::size_t>(pos)];
-        const auto& group = data_groups_[static_cast<std::size_t>(other)];
-        auto carry = [&](std::int32_t chip) {  // `turns` turns on
-          for (int t = 0; t < turns && chip >= 0; ++t)
-            chip = image[static_cast<std::size_t>(chip)];
-          return chip;
-        };
-        bool same =
-            data_reduced()
-                ? is_mapped_copy(reduced_.at(ReducedKey{m, op_id, bytes}),
-                                 reduced_.at(ReducedKey{other, op_id, bytes}), carry)
-                : group.shape == base_group.shape &&
-                      collectives::default_collective_algorithm(op, topology, group, bytes) == name;
-        for (std::size_t i = 0; same && !data_reduced() && i < group.chips.size(); ++i)
-          same = carry(base_group.chips[i]) == group.chips[i];
+        const auto other = turned(m, turns);
+        const bool same =
+            data_reduced() ? is_mapped_copy(reduced_.at(ReducedKey{m, op_id, bytes}),
+                                            reduced_.at(ReducedKey{other, op_id, bytes}),
+                                            [&](std::int32_t chip) { return carry(chip, turns); })
+                           : is_turn(base_group, data_groups_[static_cast<std::size_t>(other)], op,
+                                     bytes, turns);
         if (!same)
           return "data group " + std::to_string(other) + "'s " + collectives::to_string(op) +
                  " is not the rotation of group " + std::to_string(m) + "'s";
