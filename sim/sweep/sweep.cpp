@@ -118,10 +118,12 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   // the fill: its first forward waits for p-1 chunk forwards of the stages before it.
   const std::int64_t pipe = plan.mesh.pipeline;
   std::int64_t depth_i = model.depth, fill_layers = 0;
+  bool uniform_stages = false;
   if (pipe > 1) {
     const auto layers = stage_layers(plan, model.depth);
     depth_i = 0;
     fill_layers = *std::min_element(layers.begin(), layers.end()) * (pipe - 1);
+    uniform_stages = std::equal(layers.begin() + 1, layers.end(), layers.begin());
     for (std::int64_t s = 0; s < pipe; ++s) {
       std::int64_t n = 0;
       for (std::size_t i = static_cast<std::size_t>(s); i < layers.size();
@@ -269,6 +271,9 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   const double op_count = passes * (fwd_ops + bwd_ops + recompute_ops) + gradient_ops + 1;
 
   double blocking = passes * (fwd_block_s + bwd_block_s + recompute_block_s);
+  // What the chip may still run after its last backward compute op (at most every gradient op,
+  // and the last gradient sync's wait): the drain below overlaps it.
+  double after_last_backward_s = gradient_s;
   double send = passes * (fwd_send + bwd_send + recompute_send);
   if (t > 1) {
     const ParamCounts params = count_params(model);
@@ -291,12 +296,23 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       send += 2.0 * depth * mbs * weight_bytes / static_cast<double>(t) +
               reductions * depth * share * grad_bytes;
       // The last layer's gradient reduce-scatter starts after the last backward op.
+      after_last_backward_s += share * grad_bytes / link_bw;
       blocking += share * grad_bytes / link_bw;
     } else {
       // All-reduce: every gradient element of the chip must leave it at least once.
       send += depth * grad_bytes;
+      after_last_backward_s += grad_bytes / link_bw;
       blocking += grad_bytes / link_bw;
     }
+  }
+  // The pipeline drain, with every stage (chunk) of the same layers, so that the last chip is a
+  // busiest one: after the last chip's last backward op, the last microbatch's gradient must
+  // still pass back through the p - 1 chunks before it (each at least its layers' backward
+  // compute, the send to the chunk before it waiting for the whole chunk), which the chip's own
+  // work after that op (after_last_backward_s) may overlap (docs/sweep.md "Pruning").
+  if (uniform_stages) {
+    b.drain_s = std::max(0.0, static_cast<double>(fill_layers) * bwd_s - after_last_backward_s);
+    blocking += b.drain_s;
   }
   b.blocking_comm_s = blocking;
   b.link_s = send / link_bw;

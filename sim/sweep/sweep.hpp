@@ -75,7 +75,9 @@ struct SweepOptions {
 // overlap, and at least the time its links need to carry the bytes it must send.
 struct StepBound {
   double compute_s = 0;        // compute stream busy time (ops of the cost model, as simulated)
-  double blocking_comm_s = 0;  // sync model-axis collectives, first FSDP gathers, last gradients
+  double blocking_comm_s = 0;  // sync model-axis collectives, first FSDP gathers, last gradients,
+                               // the pipeline drain
+  double drain_s = 0;          // the pipeline drain's share of blocking_comm_s
   double link_s = 0;           // bytes the chip must send / all its egress bandwidth
   double step_s = 0;           // max(compute + blocking, link) less a rounding margin
 };
