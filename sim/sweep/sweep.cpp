@@ -156,6 +156,30 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
 
   const double link_bw = chip_link_bandwidth(hardware);
   const bool async = plan.async_collective_matmul;
+  // A model-axis collective whose group spans NVLink nodes: everything a node's members receive
+  // from other nodes, and send to them, crosses those members' own NICs (a route between nodes
+  // leaves and enters through the end GPUs' NIC links; docs/network.md). An all-gather's node
+  // needs the (size - g) blocks of the members outside it, g of its members in it; a
+  // reduce-scatter's node must send its contribution to their (size - g) shards (an all-reduce
+  // needs at least as much). So one of its g NICs carries (size - g) / g blocks at least.
+  // g: the members in member 0's node of replica 0's group (GPU id = rank, model-major ranks:
+  // docs/plans.md "Mapping"; the groups of other replicas lie alike).
+  auto nic_s = [&](MeshAxis axis, double block_bytes) {
+    if (hardware.kind != InterconnectKind::GpuCluster || hardware.gpu.gpus_per_node <= 0 ||
+        !(hardware.gpu.nic_bandwidth_bytes_per_s > 0))
+      return 0.0;
+    const std::int64_t node = hardware.gpu.gpus_per_node;
+    const std::int64_t size = two_axes ? plan.mesh.size(axis) : k;
+    const std::int64_t stride = axis == MeshAxis::Model2 ? plan.mesh.model1 : 1;
+    std::int64_t g = 0;
+    for (std::int64_t i = 0; i < size; ++i)
+      g += (i * stride) / node == 0 ? 1 : 0;
+    if (g >= size)
+      return 0.0;
+    return static_cast<double>(size - g) / static_cast<double>(g) * block_bytes /
+           hardware.gpu.nic_bandwidth_bytes_per_s;
+  };
+  const MeshAxis model_axis = MeshAxis::Model1;  // "model" on a data x model mesh
   double fwd_s = 0, bwd_s = 0, recompute_s = 0;
   double fwd_ops = 0, bwd_ops = 0, recompute_ops = 0;
   double fwd_block_s = 0, bwd_block_s = 0;  // sync model-axis waits
@@ -179,12 +203,17 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       for (const auto& m : moves) {
         const double moved = m.bytes_per_token * tokens;
         const double size = static_cast<double>(plan.mesh.size(m.axis));
-        block_s += moved / link_bw;
+        block_s += std::max(moved / link_bw, nic_s(m.axis, moved / (size - 1)));
         send += m.kind == MoveKind::AllGather ? moved / (size - 1) : moved;
       }
     } else if (move != nullptr) {
       // Per chip and step of the move: bytes_per_token x tokens = (k-1) blocks.
       const double moved = move->bytes_per_token * tokens;
+      // The synchronous collective's least time: its bytes into (or out of) the chip over all its
+      // links, or its blocks over the NICs where the model axis spans nodes.
+      const double sync_s = std::max(
+          moved / link_bw, nic_s(model_axis, moved / static_cast<double>(k - 1) /
+                                                 (move->kind == MoveKind::AllReduce ? 2.0 : 1.0)));
       if (async) {
         // The step runs a collective matmul (k chunks, k kernel overheads, and after every
         // reduce-scatter chunk but the first an fp32 accumulator add) or, where that would not
@@ -205,14 +234,14 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
                      op_s(execution::collective_matmul_accumulate_op(op.name, block));
           n += static_cast<double>(k - 1);
         }
-        block_s = std::max(0.0, std::min(chunked - s, moved / link_bw));
+        block_s = std::max(0.0, std::min(chunked - s, sync_s));
         // Chunked, the program sends every block it passes on; else as the sync case below.
         send = move->kind == MoveKind::AllGather ? moved / static_cast<double>(k - 1) : moved;
       } else {
         s = op_s(op);
         // The compute stream waits for the whole collective: an all-gather delivers `moved`
         // bytes into this chip, a reduce-scatter must send `moved` bytes of partial sums out.
-        block_s = moved / link_bw;
+        block_s = sync_s;
         // All-gather: its own block must leave at least once; reduce-scatter: all of `moved`.
         send = move->kind == MoveKind::AllGather ? moved / static_cast<double>(k - 1) : moved;
       }

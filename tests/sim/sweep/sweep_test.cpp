@@ -243,3 +243,35 @@ TEST_CASE("why_lost: names the dominant part once and each part's difference onc
   // As fast: a tie by enumeration order.
   CHECK(sweep::why_lost(best, best).dominant == "tie");
 }
+
+TEST_CASE("step lower bound: model axes across NVLink nodes pay their blocks over the NICs",
+          "[sweep]") {
+  // On 32 H100 (8 per node): model2 of 2 across two nodes (every block over a NIC), model2 of 4
+  // with 2 members per node, a model axis of 16 over two nodes, and a decoder; sync and async,
+  // FSDP on and off. The bound stays below the simulated step, and where a group has one member
+  // per node the NIC term raises it (a profile with 100x the NIC bandwidth bounds lower).
+  const auto hw = load_hardware("h100-sxm");
+  auto fast_nics = hw;
+  fast_nics.gpu.nic_bandwidth_bytes_per_s *= 100;
+  struct Case {
+    std::string model, mesh, async, fsdp;
+    bool one_per_node;
+  };
+  const std::vector<Case> cases = {
+      {"vit-l16", "2x8x2", "off", "off", true}, {"vit-l16", "2x8x2", "on", "on", true},
+      {"vit-l16", "2x4x4", "off", "on", false}, {"vit-l16", "2x16", "off", "off", false},
+      {"vit-l16", "2x16", "on", "on", false},   {"llama3-8b", "2x8x2", "off", "on", true},
+  };
+  for (const auto& c : cases) {
+    const auto m = load_model(c.model);
+    const auto p =
+        make_plan(m, hw, c.mesh, c.async, c.fsdp, "none", "1", c.model == "llama3-8b" ? "4" : "64");
+    const auto r = execution::simulate_step(m, hw, p);
+    const auto b = sweep::step_lower_bound(m, hw, p, r.memory);
+    INFO(c.model << " " << sweep::plan_summary(p) << ": bound " << b.step_s << " s, simulated "
+                 << r.step_time_s << " s");
+    CHECK(b.step_s <= r.step_time_s);
+    if (c.one_per_node)
+      CHECK(b.step_s > sweep::step_lower_bound(m, fast_nics, p, r.memory).step_s);
+  }
+}
