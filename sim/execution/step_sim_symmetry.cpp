@@ -127,7 +127,7 @@ void StepSim::decide_symmetry(bool allow) {
       const auto why = rotation_link_rep(topology, std::move(used), shift_image(sym), sym.shape[1],
                                          {}, link_map);
       if (!why.empty()) {
-        shift_why = "node shifts: " + why;
+        shift_why = "shifts checked by routes: " + why;
         return false;
       }
     }
@@ -181,8 +181,19 @@ void StepSim::decide_symmetry(bool allow) {
                        (p_ > 1 ? " within each stage's nodes" : ""),
                    true))
       return;
-    TranslationSymmetry sym;
+    // Three levels: leaf-group shifts within each stage's groups where the routes allow them
+    // (stages inside pods), before whole pods.
     std::int64_t per_group = 1;
+    if (topology.pods() > 1) {
+      TranslationSymmetry groups;
+      if (leaf_group_route_symmetry(topology, view, p_, groups, per_group).empty() &&
+          try_shifts(groups, per_group,
+                     "shifts of the first leaf group's " + std::to_string(per_group) +
+                         " by whole leaf groups" + (p_ > 1 ? " within each stage's groups" : ""),
+                     true))
+        return;
+    }
+    TranslationSymmetry sym;
     shift_why = leaf_group_symmetry(topology, view, sym, per_group, p_);
     if (shift_why.empty() &&
         try_shifts(sym, per_group,

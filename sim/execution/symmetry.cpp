@@ -273,6 +273,16 @@ std::string node_shift_symmetry(const network::Topology& topology, const Placeme
                               replicas_per_node);
 }
 
+std::string leaf_group_route_symmetry(const network::Topology& topology, const Placement& placement,
+                                      std::int64_t stages, TranslationSymmetry& out,
+                                      std::int64_t& replicas_per_group) {
+  const std::int64_t block = topology.leaf_group_size();
+  if (block == 0)
+    return "not a GPU cluster of two or more full leaf groups";
+  return block_shift_symmetry(topology, placement, block, stages, "leaf group", out,
+                              replicas_per_group);
+}
+
 namespace {
 
 // Chip `chip` shifted back by the offset `o` of its replica: coordinates in `sym.shape`, dimension

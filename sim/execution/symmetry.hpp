@@ -66,6 +66,16 @@ std::string node_shift_symmetry(const network::Topology& topology, const Placeme
                                 std::int64_t stages, TranslationSymmetry& out,
                                 std::int64_t& replicas_per_node);
 
+// Leaf-group shifts decided from routes, as node shifts are (three-level trees, issue 15): the
+// same with a leaf group for a node. A three-level tree maps onto itself under a permutation of
+// the leaf groups of one pod, not of the whole machine (a pod's last group would move into the
+// next pod), so where each stage's leaf groups lie in one pod the route check succeeds and gives
+// the link map; where a stage crosses pods it fails at a route between pods. `out.link_rep` is
+// left empty. "" or why not.
+std::string leaf_group_route_symmetry(const network::Topology& topology, const Placement& placement,
+                                      std::int64_t stages, TranslationSymmetry& out,
+                                      std::int64_t& replicas_per_group);
+
 // Per chip (0 .. product of sym.shape): the chip the shifts' first generator carries it to.
 std::vector<std::int32_t> shift_image(const TranslationSymmetry& sym);
 

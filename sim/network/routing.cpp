@@ -112,6 +112,13 @@ std::int32_t Topology::leaf_group_gpus() const {
   return leaf_ports_ * gpus_per_node_;
 }
 
+std::int32_t Topology::leaf_group_size() const {
+  if (kind_ != TopologyKind::GpuCluster || nodes_ < 2 || leaf_ports_ <= 0 ||
+      nodes_ % leaf_ports_ != 0)
+    return 0;
+  return leaf_ports_ * gpus_per_node_;
+}
+
 std::vector<std::int32_t> Topology::leaf_group_link_map(int cycle) const {
   const std::int32_t block = leaf_group_gpus();
   if (block == 0)

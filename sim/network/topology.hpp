@@ -81,6 +81,11 @@ class Topology {
   //   pods) and, since the spine and core choices depend only on the destination's position
   //   inside its pod, every route onto a route. A partial last pod: 0.
   std::int32_t leaf_group_gpus() const;
+  // GPU cluster of two or more nodes filling whole leaf groups: the GPUs of one leaf group (the
+  // leaf_switch_ports nodes whose GPUs hang off the same leaf of each rail), on two or three
+  // levels alike; 0 otherwise. (On three levels a shift by one leaf group is no symmetry of the
+  // whole tree; execution checks the routes of its own shifts: node_shift_symmetry.)
+  std::int32_t leaf_group_size() const;
   // Per link, the link of the first block (leaf group, or pod on a three-level tree) it is a shift
   // of; core links are named by their spine end (spine s of pod p -> spine s of pod 0, same core).
   // Empty when leaf_group_gpus() is 0.

@@ -50,3 +50,44 @@ TEST_CASE("three-level fat-tree: the first pod's replicas give the step of every
   // The meshes whose model axis shares a node's NVSwitch with the data axis use pod shifts.
   CHECK(shifted >= 3);
 }
+
+TEST_CASE("three-level fat-tree: pipeline stages inside pods shift by leaf groups within each "
+          "stage",
+          "[network][symmetry][pipeline]") {
+  // Pods of 2 leaf groups (4 nodes, 32 GPUs). A stage that fills a pod turns its leaf groups
+  // within the pod, which the routes check (a permutation of one pod's groups maps the tree onto
+  // itself); the first group's replicas of each stage stand for all. The step equals the one of
+  // every GPU simulated, and the note says which shifts applied.
+  HardwareProfile hw = load_hardware("h100-sxm");
+  hw.gpu.leaf_switch_ports = 2;
+  hw.gpu.pod_nodes = 4;
+  const ModelConfig model = load_model("vit-b16");
+  struct Case {
+    std::string mesh, schedule;
+    bool groups;  // stages inside pods: leaf-group shifts
+  };
+  for (const auto& c : std::vector<Case>{{"data=8,pipeline=2,model=4", "1f1b", true},
+                                         {"data=8,pipeline=4,model=4", "gpipe", true},
+                                         {"data=16,pipeline=2,model=2", "interleaved", true},
+                                         {"data=16,pipeline=2,model=4", "1f1b", false}}) {
+    PlanFlags flags;
+    flags.mesh = c.mesh;
+    flags.batch = "64";
+    flags.microbatches = "4";
+    flags.schedule = c.schedule;
+    if (c.schedule == "interleaved")
+      flags.virtual_stages = "2";
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, flags), model, hw, 0);
+    const std::int64_t chips = plan.mesh.chips();
+    REQUIRE(network::make_topology(hw, chips).pods() >= 2);
+    const auto fast = execution::simulate_step(model, hw, plan);
+    const auto full = testing::simulate_every_chip(model, hw, plan);
+    INFO(c.mesh << ": " << fast.symmetry);
+    const bool by_groups =
+        fast.symmetry.find("by whole leaf groups within each stage's groups") != std::string::npos;
+    CHECK(by_groups == c.groups);
+    if (c.groups)
+      CHECK(fast.simulated_chips * 2 <= chips / plan.mesh.pipeline);
+    testing::check_same(fast, full);
+  }
+}
