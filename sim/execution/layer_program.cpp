@@ -48,34 +48,42 @@ double op_seconds(const Context& ctx, const Op& op) {
 
 // Emits the ops of one layer pass (forward or backward) with every linear's model-axis traffic,
 // as collective matmul (async) or collective-then-matmul (sync), DESIGN §2.
+}  // namespace
+
+// Async on: collective matmul unless its k chunks (k kernel overheads, k ring steps each paying
+// the path latency) would take longer than the collective followed by one matmul, as a
+// compiler's cost model would decide (XLA applies the decomposition only where it pays).
+bool collective_matmul_pays(const Context& ctx, const Op& op, double block_bytes,
+                            CollectiveOp op_kind) {
+  const ChunkedMove move =
+      op_kind == CollectiveOp::AllGather ? ChunkedMove::AllGather : ChunkedMove::ReduceScatter;
+  if (!ctx.plan->async_collective_matmul)
+    return false;
+  const std::int64_t k = ctx.k;
+  const bool bidi = ctx.plan->bidirectional && k > 2;
+  const double accumulate_s =
+      op_kind == CollectiveOp::ReduceScatter
+          ? op_seconds(ctx, collective_matmul_accumulate_op(op.name, block_bytes))
+          : 0.0;
+  const double chunk_s = op_seconds(ctx, matmul_chunk(op, k, move, ctx.plan->sequence_parallel));
+  const double step_s =
+      (bidi ? block_bytes / 2 : block_bytes) / ctx.ring_step_bandwidth + ctx.ring_step_latency_s;
+  // A reduce-scatter chunk's accumulator add waits for the block received, so it follows both.
+  const double overlapped =
+      chunk_s + static_cast<double>(k - 1) * (std::max(chunk_s, step_s) + accumulate_s);
+  const auto full = static_cast<std::int64_t>(std::llround(block_bytes)) * k;
+  const double sequential = sync_collective_estimate_s(ctx, op_kind, full) + op_seconds(ctx, op);
+  return overlapped <= sequential;
+}
+
+namespace {
+
 class LayerEmitter {
  public:
   LayerEmitter(const Context& ctx, ProgramBuilder& b) : ctx_(ctx), b_(b) {}
 
-  // Async on: collective matmul unless its k chunks (k kernel overheads, k ring steps each paying
-  // the path latency) would take longer than the collective followed by one matmul, as a
-  // compiler's cost model would decide (XLA applies the decomposition only where it pays).
   bool use_collective_matmul(const Op& op, double block_bytes, CollectiveOp op_kind) const {
-    const ChunkedMove move =
-        op_kind == CollectiveOp::AllGather ? ChunkedMove::AllGather : ChunkedMove::ReduceScatter;
-    if (!ctx_.plan->async_collective_matmul)
-      return false;
-    const std::int64_t k = ctx_.k;
-    const bool bidi = ctx_.plan->bidirectional && k > 2;
-    const double accumulate_s =
-        op_kind == CollectiveOp::ReduceScatter
-            ? op_seconds(ctx_, collective_matmul_accumulate_op(op.name, block_bytes))
-            : 0.0;
-    const double chunk_s = op_seconds(ctx_, matmul_chunk(op, k, move, along_tokens()));
-    const double step_s = (bidi ? block_bytes / 2 : block_bytes) / ctx_.ring_step_bandwidth +
-                          ctx_.ring_step_latency_s;
-    // A reduce-scatter chunk's accumulator add waits for the block received, so it follows both.
-    const double overlapped =
-        chunk_s + static_cast<double>(k - 1) * (std::max(chunk_s, step_s) + accumulate_s);
-    const auto full = static_cast<std::int64_t>(std::llround(block_bytes)) * k;
-    const double sequential =
-        sync_collective_estimate_s(ctx_, op_kind, full) + op_seconds(ctx_, op);
-    return overlapped <= sequential;
+    return collective_matmul_pays(ctx_, op, block_bytes, op_kind);
   }
 
   // One ring step's transfer of `block` bytes: to the neighbour in `direction`, or half each way

@@ -21,6 +21,12 @@ struct StageWork {
   std::int64_t activation_bytes = 0;            // one send between stages, per chip
 };
 
+// Async on: whether `op`'s model-axis move of `block_bytes` per ring step runs as a collective
+// matmul (its k chunks overlapped with k - 1 ring steps) or as the synchronous collective then
+// the whole matmul, whichever the estimate says is faster (as a compiler's cost model decides).
+bool collective_matmul_pays(const Context& ctx, const Op& op, double block_bytes,
+                            CollectiveOp op_kind);
+
 // One stage's step: its passes (without a pipeline microbatches x (forward, backward)) with the
 // sends and receives between stages, data-axis weight gathers (FSDP, prefetched one layer ahead)
 // and gradient reduction; the caller appends the optimizer update.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 
 #include "hardware_profiles/cost_model.hpp"
@@ -12,6 +13,8 @@
 #include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/optimizer_update.hpp"
 #include "sim/execution/pipeline_memory.hpp"
+#include "sim/execution/placement.hpp"
+#include "sim/execution/ring_nic_bound.hpp"
 #include "sim/limits.hpp"
 #include "sim/plan/sharding.hpp"
 #include "sim/sweep/distribution.hpp"
@@ -113,7 +116,8 @@ std::string plan_summary(const Plan& plan) {
 }
 
 StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hardware,
-                           const Plan& plan, const MemoryBreakdown& memory) {
+                           const Plan& plan, const MemoryBreakdown& memory,
+                           const network::Topology* topology) {
   // With a pipeline the bound is the busiest stage's (its layers, docs/sweep.md "Pruning") plus
   // the fill: its first forward waits for p-1 chunk forwards of the stages before it.
   const std::int64_t pipe = plan.mesh.pipeline;
@@ -345,6 +349,12 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   }
   b.blocking_comm_s = blocking;
   b.link_s = send / link_bw;
+  // Collective-matmul ring steps out of an NVLink node: their bytes over the sender's NIC link.
+  if (topology != nullptr && async && !two_axes && k > hardware.gpu.gpus_per_node &&
+      hardware.kind == InterconnectKind::GpuCluster) {
+    b.nic_s = execution::model_ring_nic_bound_s(model, hardware, plan, *topology);
+    b.link_s = std::max(b.link_s, b.nic_s);
+  }
   // Margin: the simulator rounds each op to whole picoseconds and message sizes to whole bytes.
   const double raw = std::max(b.compute_s + b.blocking_comm_s, b.link_s);
   b.step_s = raw * (1.0 - 1e-9) - op_count * 1e-12;
@@ -611,6 +621,29 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
     candidates.push_back(std::move(c));
   }
   result.fitting = static_cast<std::int64_t>(candidates.size());
+  // The bound's NIC term for collective-matmul rings between NVLink nodes (step_lower_bound with
+  // the machine, the same for every candidate of a GPU cluster: its GPUs), where it can matter:
+  // candidates whose bound reaches 1/slack of the K-th best bound (the others are pruned under
+  // the slack assumption below, and without the term their bound is still valid). A function of
+  // the candidates alone, so the order and the pruning stay deterministic.
+  if (hardware.kind == InterconnectKind::GpuCluster) {
+    std::vector<double> bounds;
+    for (const auto& c : candidates)
+      bounds.push_back(c.max_tokens_per_s);
+    const double kth = kth_best(bounds, options.top);
+    std::optional<network::Topology> machine;
+    for (auto& c : candidates) {
+      if (!c.plan.async_collective_matmul || c.plan.mesh.model2 > 1 ||
+          c.plan.mesh.model() <= hardware.gpu.gpus_per_node ||
+          (kth >= 0 && c.max_tokens_per_s * limits::kSweepBoundSlack < kth))
+        continue;
+      if (!machine)
+        machine = execution::build_topology(hardware, c.plan);
+      c.bound = step_lower_bound(model, hardware, c.plan, c.memory, &*machine);
+      c.max_tokens_per_s = static_cast<double>(c.plan.global_batch) *
+                           static_cast<double>(model.tokens) / c.bound.step_s;
+    }
+  }
   // The sweep's work (issue 17 item 10). Candidates are simulated best bound first, and one is
   // pruned once K simulated plans beat its bound. If every simulated step is at most
   // kSweepBoundSlack times its lower bound, the K best bounds' plans reach 1/slack of the K-th best

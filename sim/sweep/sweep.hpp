@@ -13,6 +13,7 @@
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/execution/step.hpp"
+#include "sim/network/topology.hpp"
 #include "sim/plan/memory.hpp"
 #include "sim/plan/plan.hpp"
 
@@ -78,11 +79,15 @@ struct StepBound {
   double blocking_comm_s = 0;  // sync model-axis collectives, first FSDP gathers, last gradients,
                                // the pipeline drain
   double drain_s = 0;          // the pipeline drain's share of blocking_comm_s
+  double nic_s = 0;            // ring steps' NIC time (with a topology; link_s is at least it)
   double link_s = 0;           // bytes the chip must send / all its egress bandwidth
   double step_s = 0;           // max(compute + blocking, link) less a rounding margin
 };
+// `topology` (build_topology of the plan), when given, adds the NIC time of collective-matmul
+// ring steps between NVLink nodes (execution::model_ring_nic_bound_s) to the link bound.
 StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hardware,
-                           const Plan& plan, const MemoryBreakdown& memory);
+                           const Plan& plan, const MemoryBreakdown& memory,
+                           const network::Topology* topology = nullptr);
 
 // Why a plan was not simulated: reason key (docs/sweep.md "Rejections") and the message.
 struct Rejection {
