@@ -621,29 +621,6 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
     candidates.push_back(std::move(c));
   }
   result.fitting = static_cast<std::int64_t>(candidates.size());
-  // The bound's NIC term for collective-matmul rings between NVLink nodes (step_lower_bound with
-  // the machine, the same for every candidate of a GPU cluster: its GPUs), where it can matter:
-  // candidates whose bound reaches 1/slack of the K-th best bound (the others are pruned under
-  // the slack assumption below, and without the term their bound is still valid). A function of
-  // the candidates alone, so the order and the pruning stay deterministic.
-  if (hardware.kind == InterconnectKind::GpuCluster) {
-    std::vector<double> bounds;
-    for (const auto& c : candidates)
-      bounds.push_back(c.max_tokens_per_s);
-    const double kth = kth_best(bounds, options.top);
-    std::optional<network::Topology> machine;
-    for (auto& c : candidates) {
-      if (!c.plan.async_collective_matmul || c.plan.mesh.model2 > 1 ||
-          c.plan.mesh.model() <= hardware.gpu.gpus_per_node ||
-          (kth >= 0 && c.max_tokens_per_s * limits::kSweepBoundSlack < kth))
-        continue;
-      if (!machine)
-        machine = execution::build_topology(hardware, c.plan);
-      c.bound = step_lower_bound(model, hardware, c.plan, c.memory, &*machine);
-      c.max_tokens_per_s = static_cast<double>(c.plan.global_batch) *
-                           static_cast<double>(model.tokens) / c.bound.step_s;
-    }
-  }
   // The sweep's work (issue 17 item 10). Candidates are simulated best bound first, and one is
   // pruned once K simulated plans beat its bound. If every simulated step is at most
   // kSweepBoundSlack times its lower bound, the K best bounds' plans reach 1/slack of the K-th best
@@ -694,6 +671,30 @@ SweepResult run_sweep(const ModelConfig& model, const HardwareProfile& hardware,
             "--shardings or --optimizers, a narrower --batch range, or --max-seconds S to stop "
             "with "
             "the best plans found in S seconds");
+  }
+  // The bound's NIC term for collective-matmul rings between NVLink nodes (step_lower_bound with
+  // the machine, the same for every candidate of a GPU cluster: its GPUs), where it can matter:
+  // candidates whose bound reaches 1/slack of the K-th best bound (the others are pruned under
+  // the slack assumption above, and without the term their bound is still valid). A function of
+  // the candidates alone, so the order and the pruning stay deterministic. After the work
+  // estimate, which the cheap bounds give: a refused sweep is refused before this work.
+  if (hardware.kind == InterconnectKind::GpuCluster) {
+    std::vector<double> bounds;
+    for (const auto& c : candidates)
+      bounds.push_back(c.max_tokens_per_s);
+    const double kth = kth_best(bounds, options.top);
+    std::optional<network::Topology> machine;
+    for (auto& c : candidates) {
+      if (!c.plan.async_collective_matmul || c.plan.mesh.model2 > 1 ||
+          c.plan.mesh.model() <= hardware.gpu.gpus_per_node ||
+          (kth >= 0 && c.max_tokens_per_s * limits::kSweepBoundSlack < kth))
+        continue;
+      if (!machine)
+        machine = execution::build_topology(hardware, c.plan);
+      c.bound = step_lower_bound(model, hardware, c.plan, c.memory, &*machine);
+      c.max_tokens_per_s = static_cast<double>(c.plan.global_batch) *
+                           static_cast<double>(model.tokens) / c.bound.step_s;
+    }
   }
   // Most promising first: the K-th best is found early and prunes the tail.
   std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {

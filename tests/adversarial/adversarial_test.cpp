@@ -119,7 +119,7 @@ const Refused kRefused[] = {
   // 9. A memory estimate that bounds the real peak refuses the all-to-all.
   {"9", "meshsim collective --op all-to-all --group 14136 --hardware h100-sxm --bytes 1GiB", "--group|memory"},
   // 10. A sweep whose total work is beyond the limit says what to change.
-  {"10", "meshsim sweep --model llama3-70b --hardware h100-sxm --chips 1024 --batch 4096 --max-microbatches 1024 -j 2",
+  {"10", "meshsim sweep --model llama3-70b --hardware h100-sxm --chips 1024 --batch 4096 --max-microbatches 256 -j 2",
    "--chips|simulation events"},
   // 12. One integer grammar: no octal, hex or saturation.
   {"12", "meshsim run --model vit-b16 --chips 010 --batch 64", "--chips|octal"},

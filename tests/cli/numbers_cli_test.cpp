@@ -235,9 +235,9 @@ TEST_CASE("cli numbers: size limits are checked from the plan before anything is
           {"sweep --hardware {dir}/big.json --model vit-b16 --chips 4194304",
            {"--chips", "1048576"}},
           // A sweep whose expected work is beyond 5e11 events (batch 2048 with 8 microbatches at
-          // most runs in 67 s; batch 4096 with up to 1024 is estimated at 9.2e11).
+          // most runs in 58 s; batch 4096 with up to 256 is estimated at 9.3e11).
           {"sweep --model llama3-70b --hardware h100-sxm --chips 1024 --batch 4096 "
-           "--max-microbatches 1024 -j 2",
+           "--max-microbatches 256 -j 2",
            {"--chips", "events", "--max-seconds"}},
           // Three-level clusters (issue 15): a data ring over whole pods reduces to a pod's
           // share, too large to build; its size is counted first (it ended in bad_alloc at
