@@ -198,20 +198,11 @@ class LayerEmitter {
   }
 
   void linear_op(const Op& op, const ResolvedLinear& r, std::int32_t row, Phase phase) {
-    const std::vector<LinearMove>* moves = &r.forward;
-    if (op.pass == Pass::BackwardInput)
-      moves = &r.backward_input;
-    if (op.pass == Pass::BackwardWeight)
-      moves = &r.backward_weight;
     if (ctx_.two_axes && r.name != "lm_head") {
-      two_axis_linear(op, *moves, row, phase);
+      two_axis_linear(op, moves_of(r, op.pass), row, phase);
       return;
     }
-    const LinearMove* model_move = nullptr;
-    for (const auto& m : *moves) {
-      if (m.axis == MeshAxis::Model1)
-        model_move = &m;
-    }
+    const LinearMove* model_move = model_axis_move(r, op.pass);
     if (model_move == nullptr || ctx_.k == 1) {
       b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
     } else if (model_move->kind == MoveKind::AllGather) {

@@ -8,6 +8,7 @@
 #include "sim/execution/layer_program.hpp"
 #include "sim/execution/placement.hpp"
 #include "sim/execution/step_context.hpp"
+#include "sim/plan/sharding.hpp"
 
 namespace meshsim::execution {
 
@@ -96,14 +97,7 @@ double model_ring_nic_bound_s(const ModelConfig& model, const HardwareProfile& h
     }
     if (linear == nullptr)
       continue;
-    const auto& moves = op.pass == Pass::BackwardInput    ? linear->backward_input
-                        : op.pass == Pass::BackwardWeight ? linear->backward_weight
-                                                          : linear->forward;
-    const LinearMove* move = nullptr;
-    for (const auto& mv : moves) {
-      if (mv.axis == MeshAxis::Model1)
-        move = &mv;
-    }
+    const LinearMove* move = model_axis_move(*linear, op.pass);
     if (move == nullptr)
       continue;
     const double passes = op.pass == Pass::Forward ? forward_passes : backward_passes;

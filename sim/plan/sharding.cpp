@@ -175,4 +175,19 @@ std::vector<ResolvedLinear> resolve_sharding(const std::vector<Linear>& linears,
   return out;
 }
 
+const std::vector<LinearMove>& moves_of(const ResolvedLinear& r, Pass pass) {
+  return pass == Pass::BackwardInput    ? r.backward_input
+         : pass == Pass::BackwardWeight ? r.backward_weight
+                                        : r.forward;
+}
+
+const LinearMove* model_axis_move(const ResolvedLinear& r, Pass pass) {
+  const LinearMove* found = nullptr;
+  for (const auto& m : moves_of(r, pass)) {
+    if (m.axis == MeshAxis::Model1)
+      found = &m;
+  }
+  return found;
+}
+
 }  // namespace meshsim

@@ -47,6 +47,11 @@ struct ResolvedLinear {
   double backward_bytes_per_token = 0;  // input- plus weight-gradient passes
 };
 
+// The moves of `r` around a matmul of pass `pass` (forward, backward_input or backward_weight),
+// and among them the one over the model axis (Model1; "model" on a data x model mesh), or null.
+const std::vector<LinearMove>& moves_of(const ResolvedLinear& r, Pass pass);
+const LinearMove* model_axis_move(const ResolvedLinear& r, Pass pass);
+
 // Whether `linear_name` reads the layer's boundary activations (fused_in_proj, qkv, mlp_in) or
 // writes them (fused_out_proj, attn_out, mlp_out): with replicated activations the first kind is
 // `row` with a whole input and the second `column` with an all-reduced output (Megatron).

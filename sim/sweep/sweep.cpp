@@ -27,20 +27,6 @@ const std::vector<std::string> kSelectiveOps = {
     "qk_norm",     "split_heads",     "attn_scores", "softmax", "attn_values",
     "merge_heads", "flash_attention", "gelu",        "relu",    "swiglu"};
 
-const LinearMove* model_move(const ResolvedLinear& r, Pass pass) {
-  const std::vector<LinearMove>* moves = &r.forward;
-  if (pass == Pass::BackwardInput)
-    moves = &r.backward_input;
-  if (pass == Pass::BackwardWeight)
-    moves = &r.backward_weight;
-  const LinearMove* found = nullptr;
-  for (const auto& m : *moves) {
-    if (m.axis == MeshAxis::Model1)
-      found = &m;
-  }
-  return found;
-}
-
 // The most bytes per second a chip can push out (or take in): every link leaving it at full
 // bandwidth. Torus: links_per_chip ICI links; GPU: its NVLink port plus its NIC (docs/sweep.md).
 double chip_link_bandwidth(const HardwareProfile& hw) {
@@ -194,16 +180,14 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
     double block_s = 0, send = 0;
     const LinearMove* move = nullptr;
     if (op.kind == OpKind::Matmul && !op.linear.empty() && k > 1 && !two_axes)
-      move = model_move(linear_of(op.linear), op.pass);
+      move = model_axis_move(linear_of(op.linear), op.pass);
     if (op.kind == OpKind::Matmul && !op.linear.empty() && two_axes) {
       // Each move blocks the compute stream until its collective is done: an all-gather delivers
       // `moved` bytes into this chip (its own block leaves at least once), a reduce-scatter
       // sends `moved` bytes of partial sums out.
       s = op_s(op);
       const auto& r = linear_of(op.linear);
-      const auto& moves = op.pass == Pass::Forward         ? r.forward
-                          : op.pass == Pass::BackwardInput ? r.backward_input
-                                                           : r.backward_weight;
+      const auto& moves = moves_of(r, op.pass);
       for (const auto& m : moves) {
         const double moved = m.bytes_per_token * tokens;
         const double size = static_cast<double>(plan.mesh.size(m.axis));

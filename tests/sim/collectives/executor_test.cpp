@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/collectives/registry.hpp"
+#include "tests/sim/network/small_cluster.hpp"
 
 using namespace meshsim::collectives;
 using meshsim::engine::SimTime;
@@ -79,13 +80,7 @@ TEST_CASE("contention: two mesh axes sharing a link follow the FIFO sharing rule
 }
 
 TEST_CASE("invariants: bytes conserved, no transfer beats its links", "[collectives]") {
-  meshsim::GpuClusterInterconnect gpu;
-  gpu.gpus_per_node = 8;
-  gpu.nvlink_bandwidth_bytes_per_s = 450e9;
-  gpu.nvlink_latency_s = 3e-6;
-  gpu.nic_bandwidth_bytes_per_s = 50e9;
-  gpu.network_latency_s = 10e-6;
-  gpu.leaf_switch_ports = 64;
+  const auto gpu = meshsim::testing::small_cluster(64);  // 64-node leaves: one leaf
   const auto cluster = make_gpu_cluster(gpu, 32);
   const auto torus = make_torus({4, 4}, {true, true}, 4.5e10, 1e-6);
   for (const Topology* topology : {&cluster, &torus}) {
@@ -125,13 +120,7 @@ TEST_CASE("invariants: bytes conserved, no transfer beats its links", "[collecti
 }
 
 TEST_CASE("hierarchical all-reduce puts 2(n-1)/n of S/g on each NIC", "[collectives]") {
-  meshsim::GpuClusterInterconnect gpu;
-  gpu.gpus_per_node = 8;
-  gpu.nvlink_bandwidth_bytes_per_s = 450e9;
-  gpu.nvlink_latency_s = 3e-6;
-  gpu.nic_bandwidth_bytes_per_s = 50e9;
-  gpu.network_latency_s = 10e-6;
-  gpu.leaf_switch_ports = 64;
+  const auto gpu = meshsim::testing::small_cluster(64);  // 64-node leaves: one leaf
   const int nodes = 4;
   const auto cluster = make_gpu_cluster(gpu, 8 * nodes);
   Group group;

@@ -106,12 +106,7 @@ TEST_CASE("model-axis rotation: where it does not apply, and why",
           "[execution][symmetry][rotation]") {
   const ModelConfig model = load_model("vit-l16");
   const HardwareProfile hw = load_hardware("h100-sxm");
-  auto plan_of = [&](const std::string& mesh) {
-    PlanFlags f;
-    f.mesh = mesh;
-    f.batch = "64";
-    return finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
-  };
+  auto plan_of = [&](const std::string& mesh) { return testing::plan_of(model, hw, mesh, "64"); };
   // A model axis of 16 GPUs spans two nodes: turning it by one position carries an NVSwitch hop
   // onto a route between nodes, so it turns by a node's 8 GPUs, and the first 8 stand for 16.
   {
@@ -136,12 +131,9 @@ TEST_CASE("model-axis rotation: where it does not apply, and why",
   // TPU tori are reduced by their own shifts; a model axis of 1 has nothing to turn.
   for (const auto& [hardware, mesh] :
        std::vector<std::pair<std::string, std::string>>{{"tpu-v4", "16x4"}, {"h100-sxm", "16x1"}}) {
-    const auto r = execution::simulate_step(model, load_hardware(hardware), [&] {
-      PlanFlags f;
-      f.mesh = mesh;
-      f.batch = "64";
-      return finalize_plan(apply_plan_flags(Plan{}, f), model, load_hardware(hardware), 0);
-    }());
+    const HardwareProfile profile = load_hardware(hardware);
+    const auto r =
+        execution::simulate_step(model, profile, testing::plan_of(model, profile, mesh, "64"));
     INFO(hardware << " " << mesh << ": " << r.symmetry);
     CHECK(r.symmetry.find("model-axis rotation") == std::string::npos);
   }
@@ -189,7 +181,7 @@ TEST_CASE("model-axis rotation: two model axes turn along model1",
     std::int64_t k1, step;
   };
   const std::vector<Case> cases{
-      {"4x4x2", "on", "on", 4, 1},  {"2x2x4", "off", "on", 2, 1}, {"4x2x2", "on", "off", 2, 1},
+      {"4x4x2", "on", "on", 4, 1},   {"2x2x4", "off", "on", 2, 1}, {"4x2x2", "on", "off", 2, 1},
       {"2x8x2", "off", "off", 8, 1}, {"2x4x4", "on", "on", 4, 1},
   };
   for (const auto& c : cases) {
@@ -210,11 +202,7 @@ TEST_CASE("model-axis rotation: two model axes turn along model1",
   // A decoder's LM head runs its collectives over both model axes, which a turn of model1 does
   // not carry onto themselves: the rotation is off, and says why.
   const ModelConfig decoder = load_model("lm-22b");
-  PlanFlags f;
-  f.mesh = "2x4x2";
-  f.batch = "4";
-  const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), decoder, hw, 0);
-  const auto r = execution::simulate_step(decoder, hw, plan);
+  const auto r = execution::simulate_step(decoder, hw, testing::plan_of(decoder, hw, "2x4x2", "4"));
   INFO(r.symmetry);
   CHECK(r.symmetry.find("model-axis rotation off: the LM head's collectives run over both model "
                         "axes") != std::string::npos);

@@ -5,10 +5,21 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
+#include <string>
 
 #include "sim/execution/step.hpp"
+#include "sim/plan/plan.hpp"
 
 namespace meshsim::testing {
+
+// A finalized plan of `mesh` and global `batch`, every other choice the default.
+inline Plan plan_of(const ModelConfig& model, const HardwareProfile& hw, const std::string& mesh,
+                    const std::string& batch) {
+  PlanFlags f;
+  f.mesh = mesh;
+  f.batch = batch;
+  return finalize_plan(apply_plan_flags(Plan{}, f), model, hw, 0);
+}
 
 // Times are integer picoseconds in the engine, so they must match exactly; totals summed over
 // chips (replica 0's times the replica count) may differ in the last bits of a double.

@@ -282,11 +282,8 @@ TEST_CASE("node shifts: the first node's replicas give the step of every GPU",
   // leaf: node shifts are refused (the routes differ) and the leaf-group shifts apply.
   HardwareProfile small = hw;
   small.gpu.leaf_switch_ports = 2;
-  PlanFlags f;
-  f.mesh = "16x4";
-  f.batch = "64";
-  const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), model, small, 0);
-  const auto r = execution::simulate_step(model, small, plan);
+  const auto r =
+      execution::simulate_step(model, small, testing::plan_of(model, small, "16x4", "64"));
   INFO(r.symmetry);
   CHECK(r.symmetry.find("shifts of the first leaf group's") != std::string::npos);
 }

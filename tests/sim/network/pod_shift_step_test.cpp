@@ -51,9 +51,10 @@ TEST_CASE("three-level fat-tree: the first pod's replicas give the step of every
   CHECK(shifted >= 3);
 }
 
-TEST_CASE("three-level fat-tree: pipeline stages inside pods shift by leaf groups within each "
-          "stage",
-          "[network][symmetry][pipeline]") {
+TEST_CASE(
+    "three-level fat-tree: pipeline stages inside pods shift by leaf groups within each "
+    "stage",
+    "[network][symmetry][pipeline]") {
   // Pods of 2 leaf groups (4 nodes, 32 GPUs). A stage that fills a pod turns its leaf groups
   // within the pod, which the routes check (a permutation of one pod's groups maps the tree onto
   // itself); the first group's replicas of each stage stand for all. The step equals the one of

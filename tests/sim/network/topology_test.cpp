@@ -6,26 +6,13 @@
 
 #include "common/error.hpp"
 #include "hardware_profiles/hardware.hpp"
+#include "tests/sim/network/small_cluster.hpp"
 
 using namespace meshsim::network;
 
 namespace {
 
-// H100-like figures (docs/HARDWARE.md: NVLink 450 GB/s and one 400 Gb/s NIC per GPU; round
-// latencies) on small switches, so that a few nodes make several leaves and pods.
-meshsim::GpuClusterInterconnect small_cluster(int leaf_ports, int pod_nodes,
-                                              double oversubscription) {
-  meshsim::GpuClusterInterconnect gpu;
-  gpu.gpus_per_node = 8;
-  gpu.nvlink_bandwidth_bytes_per_s = 450e9;
-  gpu.nvlink_latency_s = 1e-6;
-  gpu.nic_bandwidth_bytes_per_s = 50e9;
-  gpu.network_latency_s = 10e-6;
-  gpu.leaf_switch_ports = leaf_ports;
-  gpu.oversubscription = oversubscription;
-  gpu.pod_nodes = pod_nodes;
-  return gpu;
-}
+using meshsim::testing::small_cluster;
 
 meshsim::TorusInterconnect tpu_v4_torus() {
   // TPU v4 ICI (docs/HARDWARE.md, scaling-book): 4.5e10 B/s one way per link, ~1 us per hop,
