@@ -12,7 +12,6 @@ Network::Network(engine::Simulator& sim, const Topology& topology)
     ++cache_bits_;
   route_cache_.assign(std::size_t{1} << cache_bits_, CachedRoute{});
   route_.reserve(64);
-  max_routes_ = route_cache_.size();
   epoch_ = next_epoch();
 }
 
@@ -36,7 +35,7 @@ std::int32_t Network::route_id(std::int32_t src, std::int32_t dst) {
                             static_cast<std::uint32_t>(dst);
   if (const auto found = route_ids_.find(key); found != route_ids_.end())
     return found->second;
-  if (routes_.size() >= max_routes_)
+  if (routes_.size() >= route_cache_.size())
     return -1;
   const auto it = route_ids_.emplace(key, static_cast<std::int32_t>(routes_.size())).first;
   topology_->route(src, dst, route_);

@@ -35,12 +35,11 @@ class Network {
   // route stays for the life of the network's current routes (its route_epoch()); sending on it
   // reads the route from a packed table, with no hashing and no lookup per message. The epoch is
   // unique among all networks of the process and changes when set_link_map changes the routes,
-  // so a number kept with the epoch it came from is never read against other routes. At most
-  // max_numbered_routes() routes are numbered (a collective of distinct pairs, such as an
-  // all-to-all, would otherwise hold every route twice): past that, route_id returns -1 for a
-  // new pair, whose messages go by send().
+  // so a number kept with the epoch it came from is never read against other routes. At most as
+  // many routes as the route cache has entries are numbered (a collective of distinct pairs, such
+  // as an all-to-all, would otherwise hold every route twice): past that, route_id returns -1 for
+  // a new pair, whose messages go by send().
   std::int32_t route_id(std::int32_t src, std::int32_t dst);
-  std::size_t max_numbered_routes() const { return max_routes_; }
   std::uint64_t route_epoch() const { return epoch_; }
   // send() on route `route` (route_id of this epoch).
   engine::SimTime send_on(std::int32_t route, std::int64_t bytes, engine::EventFn on_arrival,
@@ -97,7 +96,6 @@ class Network {
   std::vector<std::int32_t> long_links_;
   std::unordered_map<std::uint64_t, std::int32_t> route_ids_;
   std::uint64_t epoch_ = 0;
-  std::size_t max_routes_ = 0;  // as the route cache: 8 per chip, 2^11 to 2^16
   static std::uint64_t next_epoch();
 };
 
