@@ -10,6 +10,7 @@
 
 #include "hardware_profiles/cost_model.hpp"
 #include "sim/execution/accumulation_ops.hpp"
+#include "sim/execution/lm_head.hpp"
 #include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/optimizer_update.hpp"
 #include "sim/execution/pipeline_memory.hpp"
@@ -104,24 +105,18 @@ std::string plan_summary(const Plan& plan) {
 StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hardware,
                            const Plan& plan, const MemoryBreakdown& memory,
                            const network::Topology* topology) {
-  // With a pipeline the bound is the busiest stage's (its layers, docs/sweep.md "Pruning") plus
-  // the fill: its first forward waits for p-1 chunk forwards of the stages before it.
+  // Layers of every virtual stage (one entry without a pipeline) and of every chip: chip s holds
+  // virtual stages s, s + p, ... (pipeline order).
   const std::int64_t pipe = plan.mesh.pipeline;
-  std::int64_t depth_i = model.depth, fill_layers = 0;
-  bool uniform_stages = false;
-  if (pipe > 1) {
-    const auto layers = stage_layers(plan, model.depth);
-    depth_i = 0;
-    fill_layers = *std::min_element(layers.begin(), layers.end()) * (pipe - 1);
-    uniform_stages = std::equal(layers.begin() + 1, layers.end(), layers.begin());
-    for (std::int64_t s = 0; s < pipe; ++s) {
-      std::int64_t n = 0;
-      for (std::size_t i = static_cast<std::size_t>(s); i < layers.size();
-           i += static_cast<std::size_t>(pipe))
-        n += layers[i];
-      depth_i = std::max(depth_i, n);
-    }
+  const auto chunk_layers = stage_layers(plan, model.depth);
+  std::vector<std::int64_t> chip_layers(static_cast<std::size_t>(pipe), 0);
+  std::vector<std::int64_t> chip_chunks(static_cast<std::size_t>(pipe), 0);  // with layers
+  for (std::size_t vs = 0; vs < chunk_layers.size(); ++vs) {
+    const auto s = vs % static_cast<std::size_t>(pipe);
+    chip_layers[s] += chunk_layers[vs];
+    chip_chunks[s] += chunk_layers[vs] > 0 ? 1 : 0;
   }
+  const std::int64_t depth_i = *std::max_element(chip_layers.begin(), chip_layers.end());
   const std::int64_t k = plan.mesh.model();
   const std::int64_t t = plan.mesh.data;
   const std::int64_t mb_images = plan.global_batch / (t * plan.microbatches);
@@ -168,6 +163,24 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       return 0.0;
     return static_cast<double>(size - g) / static_cast<double>(g) * block_bytes /
            hardware.gpu.nic_bandwidth_bytes_per_s;
+  };
+  // The same for a data-axis collective of the chip of stage s, data 0, model 0 (GPU id
+  // (s t + d) k + m, docs/plans.md "Mapping"): g = the members of its data group in its node. An
+  // all-gather or reduce-scatter moves (t - g) / g blocks over one of their NICs at least; an
+  // all-reduce, whose every element needs the other nodes' contributions, t / g blocks.
+  auto data_nic_s = [&](std::int64_t s, double block_bytes, bool all_reduce) {
+    if (hardware.kind != InterconnectKind::GpuCluster || hardware.gpu.gpus_per_node <= 0 ||
+        !(hardware.gpu.nic_bandwidth_bytes_per_s > 0))
+      return 0.0;
+    const std::int64_t node = hardware.gpu.gpus_per_node;
+    const std::int64_t base = s * plan.mesh.data * k;
+    std::int64_t g = 0;
+    while (g < plan.mesh.data && (base + g * k) / node == base / node)
+      ++g;
+    if (g >= plan.mesh.data)
+      return 0.0;
+    const auto members = static_cast<double>(all_reduce ? plan.mesh.data : plan.mesh.data - g);
+    return members / static_cast<double>(g) * block_bytes / hardware.gpu.nic_bandwidth_bytes_per_s;
   };
   const MeshAxis model_axis = MeshAxis::Model1;  // "model" on a data x model mesh
   double fwd_s = 0, bwd_s = 0, recompute_s = 0;
@@ -260,13 +273,13 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
     recompute_block_s = fwd_block_s;
     recompute_send = fwd_send;
   }
-  const auto passes = static_cast<double>(depth_i * plan.microbatches);
+  const auto mbs = static_cast<double>(plan.microbatches);
 
   // Optimizer update: memory-bound over the chip's shard (as the step simulator runs it).
   const Op update = execution::optimizer_update_op(memory, plan);
 
-  // Gradient casts and accumulation after every layer's backward, per microbatch.
-  double gradient_s = 0, gradient_ops = 0;
+  // Gradient casts and accumulation after every layer's backward, all microbatches, per layer.
+  double layer_gradient_s = 0, layer_gradient_ops = 0;
   {
     const ParamCounts counts = count_params(model);
     const double layer_params = static_cast<double>(counts.transformer + counts.biases_and_norms) /
@@ -274,64 +287,154 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
     const auto grad = execution::gradient_ops(plan, layer_params, t);
     for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
       for (const Op& op : execution::gradient_ops_after(grad, plan, mb)) {
-        gradient_s += static_cast<double>(depth_i) * op_s(op);
-        gradient_ops += static_cast<double>(depth_i);
+        layer_gradient_s += op_s(op);
+        layer_gradient_ops += 1;
       }
     }
   }
 
-  StepBound b;
-  // The optimizer update is left out with a pipeline: `memory` is the largest stage's, which may
-  // not be the busiest.
-  b.compute_s = passes * (fwd_s + bwd_s + recompute_s) + gradient_s +
-                (pipe > 1 ? 0.0 : op_s(update)) + static_cast<double>(fill_layers) * fwd_s;
-  const double op_count = passes * (fwd_ops + bwd_ops + recompute_ops) + gradient_ops + 1;
+  // A decoder's embedding (first chip) and final norm, LM head and loss (last chip), per
+  // microbatch at the chip's shape, as the step emits them (lm_head.hpp). The LM head matmul is
+  // counted whole, as the layers' linears are.
+  const execution::LmHeadWork head = execution::lm_head_work(model, plan, mb_images);
+  double embedding_s = 0, embedding_forward_s = 0, head_s = 0;
+  double embedding_ops = 0, head_ops = 0;
+  for (const Op& op : head.ops.embedding_forward) {
+    embedding_forward_s += op_s(op);
+    embedding_ops += 1;
+  }
+  embedding_s = embedding_forward_s;
+  for (const Op& op : head.ops.embedding_backward) {
+    embedding_s += op_s(op);
+    embedding_ops += 1;
+  }
+  for (const auto* head_pass : {&head.ops.head_forward, &head.ops.head_backward}) {
+    for (const Op& op : *head_pass) {
+      head_s += op_s(op);
+      head_ops += 1;
+    }
+  }
 
-  double blocking = passes * (fwd_block_s + bwd_block_s + recompute_block_s);
-  // What the chip may still run after its last backward compute op (at most every gradient op,
-  // and the last gradient sync's wait): the drain below overlaps it.
-  double after_last_backward_s = gradient_s;
-  double send = passes * (fwd_send + bwd_send + recompute_send);
+  // Data-axis collectives of one layer's weights and gradients (the chip's model shard).
+  double weight_bytes = 0, grad_bytes = 0;
+  const double share = static_cast<double>(t - 1) / static_cast<double>(t);
   if (t > 1) {
     const ParamCounts params = count_params(model);
     const double layer_params = static_cast<double>(params.transformer + params.biases_and_norms) /
                                 static_cast<double>(model.depth);
-    const double weight_bytes = layer_params / static_cast<double>(k) * 2.0;
-    const double grad_bytes = layer_params / static_cast<double>(k) *
-                              (plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0);
-    const double share = static_cast<double>(t - 1) / static_cast<double>(t);
-    const auto depth = static_cast<double>(depth_i);
-    const auto mbs = static_cast<double>(plan.microbatches);
-    if (plan.fsdp) {
-      // Each microbatch waits for the first gather of its forward and of its backward pass with
-      // nothing to overlap it: the chip must take in (t-1)/t of the layer's weights each time.
-      blocking += 2.0 * mbs * share * weight_bytes / link_bw;
-      // Gathers: its own shard leaves at least once per gather; gradients: reduce-scatter.
-      // With grad_sync per-microbatch every microbatch reduce-scatters every layer's gradient.
-      const double reductions =
-          plan.grad_sync == GradSync::PerMicrobatch && plan.microbatches > 1 ? mbs : 1.0;
-      send += 2.0 * depth * mbs * weight_bytes / static_cast<double>(t) +
-              reductions * depth * share * grad_bytes;
-      // The last layer's gradient reduce-scatter starts after the last backward op.
-      after_last_backward_s += share * grad_bytes / link_bw;
-      blocking += share * grad_bytes / link_bw;
-    } else {
-      // All-reduce: every gradient element of the chip must leave it at least once.
-      send += depth * grad_bytes;
-      after_last_backward_s += grad_bytes / link_bw;
-      blocking += grad_bytes / link_bw;
+    weight_bytes = layer_params / static_cast<double>(k) * 2.0;
+    grad_bytes = layer_params / static_cast<double>(k) *
+                 (plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0);
+  }
+  const bool gathers = t > 1 && plan.fsdp;
+  // The least time of a data-axis collective of the chip of stage s (data 0, model 0) with a
+  // buffer of `bytes` per chip: an all-gather delivers (t-1)/t of it into the chip, a
+  // reduce-scatter sends (t-1)/t of it out, an all-reduce moves every element at least once;
+  // over all its links, or over its node's NICs where the group spans nodes (data_nic_s).
+  auto data_s = [&](std::int64_t s, double bytes, bool all_reduce) {
+    return std::max((all_reduce ? 1.0 : share) * bytes / link_bw,
+                    data_nic_s(s, bytes / static_cast<double>(t), all_reduce));
+  };
+
+  // Chip s (holding virtual stages s, s + p, ...): its compute stream's busy time and the waits
+  // nothing on it can overlap, and what it may still run after its last backward compute op.
+  struct ChipBound {
+    double compute = 0, blocking = 0, after_last_backward = 0, ops = 0;
+  };
+  auto chip_bound = [&](std::int64_t s) {
+    ChipBound c;
+    const auto n = static_cast<double>(chip_layers[static_cast<std::size_t>(s)]);
+    const double passes = n * mbs;
+    // The optimizer update is left out with a pipeline: `memory` is the largest stage's, which
+    // may not be this chip's.
+    c.compute = passes * (fwd_s + bwd_s + recompute_s) + n * layer_gradient_s +
+                (pipe > 1 ? 0.0 : op_s(update));
+    c.ops = passes * (fwd_ops + bwd_ops + recompute_ops) + n * layer_gradient_ops + 1;
+    c.blocking = passes * (fwd_block_s + bwd_block_s + recompute_block_s);
+    c.after_last_backward = n * layer_gradient_s;
+    double head_params = 0;  // the decoder weights it gathers at the start of every microbatch
+    if (head.enabled && s == 0) {
+      c.compute += mbs * embedding_s;
+      c.ops += mbs * embedding_ops;
+      head_params += head.embedding_params_per_chip;
+    }
+    if (head.enabled && s == pipe - 1) {
+      c.compute += mbs * head_s;
+      c.ops += mbs * head_ops;
+      head_params += head.head_params_per_chip;
+    }
+    if (gathers) {
+      // Every task (a chunk's forward or backward of one microbatch) waits for the gather of its
+      // first layer with nothing to overlap it (layer_program.cpp issues it after the task's
+      // receive); a decoder's embedding and head gathers are waited for as soon as issued.
+      const auto tasks = 2.0 * mbs * static_cast<double>(chip_chunks[static_cast<std::size_t>(s)]);
+      c.blocking += tasks * data_s(s, weight_bytes, false);
+      if (head_params > 0)
+        c.blocking += mbs * data_s(s, 2.0 * head_params, false);
+    }
+    if (t > 1) {
+      // The last layer's gradient reduce-scatter (all-reduce without FSDP) starts after the last
+      // backward op, and the chip waits for it.
+      const double last = data_s(s, grad_bytes, !plan.fsdp);
+      c.after_last_backward += last;
+      c.blocking += last;
+    }
+    return c;
+  };
+
+  StepBound b;
+  double op_count = 0;
+  for (std::int64_t s = 0; s < pipe; ++s) {
+    const ChipBound c = chip_bound(s);
+    if (s == 0 || c.compute + c.blocking > b.compute_s + b.blocking_comm_s) {
+      b.compute_s = c.compute;
+      b.blocking_comm_s = c.blocking;
+      op_count = c.ops;
     }
   }
-  // The pipeline drain, with every stage (chunk) of the same layers, so that the last chip is a
-  // busiest one: after the last chip's last backward op, the last microbatch's gradient must
-  // still pass back through the p - 1 chunks before it (each at least its layers' backward
-  // compute, the send to the chunk before it waiting for the whole chunk), which the chip's own
-  // work after that op (after_last_backward_s) may overlap (docs/sweep.md "Pruning").
-  if (uniform_stages) {
-    b.drain_s = std::max(0.0, static_cast<double>(fill_layers) * bwd_s - after_last_backward_s);
-    blocking += b.drain_s;
+  // With a pipeline, the last chip also waits for the fill and the drain (docs/sweep.md
+  // "Pruning"). Its first compute op waits for microbatch 0's forward through virtual stages
+  // 0 .. p-2 (one on each other chip, each sending after its whole task). After its last
+  // backward compute op (virtual stage p-1, whatever the microbatch), that microbatch's gradient
+  // must still pass back through virtual stages p-2 .. 0 (recompute and backward), which the
+  // chip's own work after that op (after_last_backward) may overlap. Each task in the chain
+  // waits for its first gather and its layers' sync waits as well.
+  if (pipe > 1) {
+    double fill = 0, drain = 0;
+    for (std::int64_t vs = 0; vs + 1 < pipe; ++vs) {
+      const auto layers = static_cast<double>(chunk_layers[static_cast<std::size_t>(vs)]);
+      const double gather = gathers && layers > 0 ? data_s(vs, weight_bytes, false) : 0.0;
+      fill += layers * (fwd_s + fwd_block_s) + gather;
+      drain += layers * (bwd_s + recompute_s + bwd_block_s + recompute_block_s) + gather;
+    }
+    if (head.enabled) {
+      fill += embedding_forward_s;
+      if (gathers && head.embedding_params_per_chip > 0)
+        fill += data_s(0, 2.0 * head.embedding_params_per_chip, false);
+    }
+    const ChipBound last = chip_bound(pipe - 1);
+    const double drain_s = std::max(0.0, drain - last.after_last_backward);
+    if (fill + last.compute + last.blocking + drain_s > b.compute_s + b.blocking_comm_s) {
+      b.compute_s = last.compute;
+      b.blocking_comm_s = fill + last.blocking + drain_s;
+      b.fill_s = fill;
+      b.drain_s = drain_s;
+      op_count = last.ops;
+    }
   }
-  b.blocking_comm_s = blocking;
+  // Bytes the busiest chip must send: its model-axis moves; its own shard once per gather and
+  // its gradients (every microbatch's with grad_sync per-microbatch), or every gradient element
+  // once for an all-reduce.
+  const auto depth = static_cast<double>(depth_i);
+  double send = depth * mbs * (fwd_send + bwd_send + recompute_send);
+  if (t > 1 && plan.fsdp) {
+    const double reductions =
+        plan.grad_sync == GradSync::PerMicrobatch && plan.microbatches > 1 ? mbs : 1.0;
+    send += 2.0 * depth * mbs * weight_bytes / static_cast<double>(t) +
+            reductions * depth * share * grad_bytes;
+  } else if (t > 1) {
+    send += depth * grad_bytes;
+  }
   b.link_s = send / link_bw;
   // Collective-matmul ring steps out of an NVLink node: their bytes over the sender's NIC link.
   if (topology != nullptr && async && !two_axes && k > hardware.gpu.gpus_per_node &&

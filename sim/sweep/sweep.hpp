@@ -75,9 +75,14 @@ struct SweepOptions {
 // compute stream is serial, so the step is at least its busy time plus the waits that nothing can
 // overlap, and at least the time its links need to carry the bytes it must send.
 struct StepBound {
-  double compute_s = 0;        // compute stream busy time (ops of the cost model, as simulated)
-  double blocking_comm_s = 0;  // sync model-axis collectives, first FSDP gathers, last gradients,
-                               // the pipeline drain
+  double compute_s = 0;        // the bounding chip's compute stream busy time (ops of the cost
+                               // model, as simulated; the optimizer update only without a
+                               // pipeline)
+  double blocking_comm_s = 0;  // sync model-axis collectives, first FSDP gathers of every task,
+                               // a decoder's head gathers, last gradients, the pipeline fill
+                               // and drain
+  double fill_s = 0;           // the pipeline fill's share of blocking_comm_s (the last chip
+                               // waits for microbatch 0's forward through the stages before it)
   double drain_s = 0;          // the pipeline drain's share of blocking_comm_s
   double nic_s = 0;            // ring steps' NIC time (with a topology; link_s is at least it)
   double link_s = 0;           // bytes the chip must send / all its egress bandwidth
