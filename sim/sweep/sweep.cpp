@@ -30,10 +30,20 @@ const std::vector<std::string> kSelectiveOps = {
 
 // The most bytes per second a chip can push out (or take in): every link leaving it at full
 // bandwidth. Torus: links_per_chip ICI links; GPU: its NVLink port plus its NIC (docs/sweep.md).
+// The rates the step's links run at: each class's bandwidth times the profile's collective
+// efficiency for it (network::Topology::apply_collective_costs).
+double nvlink_rate(const HardwareProfile& hw) {
+  return hw.gpu.nvlink_bandwidth_bytes_per_s * hw.collectives.nvlink_efficiency;
+}
+double nic_rate(const HardwareProfile& hw) {
+  return hw.gpu.nic_bandwidth_bytes_per_s * hw.collectives.nic_efficiency;
+}
+// All egress links of a chip together: what any chip can push, whatever the routing.
 double chip_link_bandwidth(const HardwareProfile& hw) {
   if (hw.kind == InterconnectKind::Torus)
-    return static_cast<double>(hw.torus.links_per_chip) * hw.torus.link_bandwidth_bytes_per_s;
-  return hw.gpu.nvlink_bandwidth_bytes_per_s + hw.gpu.nic_bandwidth_bytes_per_s;
+    return static_cast<double>(hw.torus.links_per_chip) * hw.torus.link_bandwidth_bytes_per_s *
+           hw.collectives.ici_efficiency;
+  return nvlink_rate(hw) + nic_rate(hw);
 }
 
 std::string classify(const InputError& e) {
@@ -140,6 +150,25 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   };
 
   const double link_bw = chip_link_bandwidth(hardware);
+  const bool gpu = hardware.kind == InterconnectKind::GpuCluster;
+  // A group inside one NVLink node moves its bytes over NVLink alone (a route between two GPUs of
+  // a node never leaves it). The model group of a chip is k consecutive GPUs (model-major ranks,
+  // docs/plans.md "Mapping"): inside a node when k divides the node's GPUs.
+  const bool model_in_node =
+      gpu && k <= hardware.gpu.gpus_per_node && hardware.gpu.gpus_per_node % k == 0;
+  const double model_bw = model_in_node ? nvlink_rate(hardware) : link_bw;
+  // An all-reduce inside a node may run as NVLS (collectives/nvls.hpp): each member sends and
+  // receives its buffer once, at the NVLS rate, instead of a ring's 2 (n-1)/n of it. Its least
+  // time and its link occupancy (as payload bytes at the link rate) take the cheaper of the two.
+  const double nvls = hardware.collectives.nvls_bandwidth_bytes_per_s;
+  auto all_reduce_s = [&](double ring_s, double buffer, bool in_node) {
+    return in_node && gpu && nvls > 0 ? std::min(ring_s, buffer / nvls) : ring_s;
+  };
+  auto all_reduce_send = [&](double ring_bytes, double buffer, bool in_node) {
+    return in_node && gpu && nvls > 0
+               ? std::min(ring_bytes, buffer * std::min(1.0, nvlink_rate(hardware) / nvls))
+               : ring_bytes;
+  };
   const bool async = plan.async_collective_matmul;
   // A model-axis collective whose group spans NVLink nodes: everything a node's members receive
   // from other nodes, and send to them, crosses those members' own NICs (a route between nodes
@@ -150,8 +179,7 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   // g: the members in member 0's node of replica 0's group (GPU id = rank, model-major ranks:
   // docs/plans.md "Mapping"; the groups of other replicas lie alike).
   auto nic_s = [&](MeshAxis axis, double block_bytes) {
-    if (hardware.kind != InterconnectKind::GpuCluster || hardware.gpu.gpus_per_node <= 0 ||
-        !(hardware.gpu.nic_bandwidth_bytes_per_s > 0))
+    if (!gpu || hardware.gpu.gpus_per_node <= 0 || !(nic_rate(hardware) > 0))
       return 0.0;
     const std::int64_t node = hardware.gpu.gpus_per_node;
     const std::int64_t size = two_axes ? plan.mesh.size(axis) : k;
@@ -162,25 +190,32 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
     if (g >= size)
       return 0.0;
     return static_cast<double>(size - g) / static_cast<double>(g) * block_bytes /
-           hardware.gpu.nic_bandwidth_bytes_per_s;
+           nic_rate(hardware);
   };
-  // The same for a data-axis collective of the chip of stage s, data 0, model 0 (GPU id
-  // (s t + d) k + m, docs/plans.md "Mapping"): g = the members of its data group in its node. An
-  // all-gather or reduce-scatter moves (t - g) / g blocks over one of their NICs at least; an
-  // all-reduce, whose every element needs the other nodes' contributions, t / g blocks.
-  auto data_nic_s = [&](std::int64_t s, double block_bytes, bool all_reduce) {
-    if (hardware.kind != InterconnectKind::GpuCluster || hardware.gpu.gpus_per_node <= 0 ||
-        !(hardware.gpu.nic_bandwidth_bytes_per_s > 0))
-      return 0.0;
+  // The members of the data group of the chip of stage s, data 0, model 0 in its node (GPU id
+  // (s t + d) k + m, docs/plans.md "Mapping"); t when it lies in one node.
+  auto data_in_its_node = [&](std::int64_t s) {
+    if (!gpu || hardware.gpu.gpus_per_node <= 0)
+      return std::int64_t{1};
     const std::int64_t node = hardware.gpu.gpus_per_node;
     const std::int64_t base = s * plan.mesh.data * k;
     std::int64_t g = 0;
     while (g < plan.mesh.data && (base + g * k) / node == base / node)
       ++g;
+    return g;
+  };
+  auto data_in_node = [&](std::int64_t s) { return gpu && data_in_its_node(s) >= plan.mesh.data; };
+  // Its data-axis collectives over the NICs, as above with g = data_in_its_node(s): an
+  // all-gather or reduce-scatter moves (t - g) / g blocks over one of their NICs at least; an
+  // all-reduce, whose every element needs the other nodes' contributions, t / g blocks.
+  auto data_nic_s = [&](std::int64_t s, double block_bytes, bool all_reduce) {
+    if (!gpu || hardware.gpu.gpus_per_node <= 0 || !(nic_rate(hardware) > 0))
+      return 0.0;
+    const std::int64_t g = data_in_its_node(s);
     if (g >= plan.mesh.data)
       return 0.0;
     const auto members = static_cast<double>(all_reduce ? plan.mesh.data : plan.mesh.data - g);
-    return members / static_cast<double>(g) * block_bytes / hardware.gpu.nic_bandwidth_bytes_per_s;
+    return members / static_cast<double>(g) * block_bytes / nic_rate(hardware);
   };
   const MeshAxis model_axis = MeshAxis::Model1;  // "model" on a data x model mesh
   double fwd_s = 0, bwd_s = 0, recompute_s = 0;
@@ -204,7 +239,15 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       for (const auto& m : moves) {
         const double moved = m.bytes_per_token * tokens;
         const double size = static_cast<double>(plan.mesh.size(m.axis));
-        block_s += std::max(moved / link_bw, nic_s(m.axis, moved / (size - 1)));
+        if (m.kind == MoveKind::AllReduce) {
+          // moved = 2 (n-1)/n of the buffer (a ring's bytes): the buffer is n/(2 (n-1)) of it.
+          const double buffer = moved * size / (2.0 * (size - 1));
+          block_s += all_reduce_s(std::max(moved / model_bw, nic_s(m.axis, buffer / size)), buffer,
+                                  model_in_node);
+          send += all_reduce_send(moved, buffer, model_in_node);
+          continue;
+        }
+        block_s += std::max(moved / model_bw, nic_s(m.axis, moved / (size - 1)));
         send += m.kind == MoveKind::AllGather ? moved / (size - 1) : moved;
       }
     } else if (move != nullptr) {
@@ -212,9 +255,19 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       const double moved = move->bytes_per_token * tokens;
       // The synchronous collective's least time: its bytes into (or out of) the chip over all its
       // links, or its blocks over the NICs where the model axis spans nodes.
-      const double sync_s = std::max(
-          moved / link_bw, nic_s(model_axis, moved / static_cast<double>(k - 1) /
-                                                 (move->kind == MoveKind::AllReduce ? 2.0 : 1.0)));
+      const bool all_reduce = move->kind == MoveKind::AllReduce;
+      const double buffer =  // an all-reduce's buffer: moved = 2 (k-1)/k of it
+          all_reduce ? moved * static_cast<double>(k) / (2.0 * static_cast<double>(k - 1)) : 0.0;
+      double sync_s = std::max(
+          moved / model_bw,
+          nic_s(model_axis, moved / static_cast<double>(k - 1) / (all_reduce ? 2.0 : 1.0)));
+      if (all_reduce)
+        sync_s = all_reduce_s(sync_s, buffer, model_in_node);
+      // Bytes the chip must send: its own block (all-gather), the partial sums (reduce-scatter),
+      // a ring's or NVLS's share (all-reduce).
+      const double sent = move->kind == MoveKind::AllGather ? moved / static_cast<double>(k - 1)
+                          : all_reduce ? all_reduce_send(moved, buffer, model_in_node)
+                                       : moved;
       if (async) {
         // The step runs a collective matmul (k chunks, k kernel overheads, and after every
         // reduce-scatter chunk but the first an fp32 accumulator add) or, where that would not
@@ -237,14 +290,13 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
         }
         block_s = std::max(0.0, std::min(chunked - s, sync_s));
         // Chunked, the program sends every block it passes on; else as the sync case below.
-        send = move->kind == MoveKind::AllGather ? moved / static_cast<double>(k - 1) : moved;
+        send = sent;
       } else {
         s = op_s(op);
         // The compute stream waits for the whole collective: an all-gather delivers `moved`
         // bytes into this chip, a reduce-scatter must send `moved` bytes of partial sums out.
         block_s = sync_s;
-        // All-gather: its own block must leave at least once; reduce-scatter: all of `moved`.
-        send = move->kind == MoveKind::AllGather ? moved / static_cast<double>(k - 1) : moved;
+        send = sent;
       }
     } else {
       s = op_s(op);
@@ -332,8 +384,11 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   // reduce-scatter sends (t-1)/t of it out, an all-reduce moves every element at least once;
   // over all its links, or over its node's NICs where the group spans nodes (data_nic_s).
   auto data_s = [&](std::int64_t s, double bytes, bool all_reduce) {
-    return std::max((all_reduce ? 1.0 : share) * bytes / link_bw,
-                    data_nic_s(s, bytes / static_cast<double>(t), all_reduce));
+    const bool in_node = data_in_node(s);
+    const double rate = in_node ? nvlink_rate(hardware) : link_bw;
+    const double least = std::max((all_reduce ? 1.0 : share) * bytes / rate,
+                                  data_nic_s(s, bytes / static_cast<double>(t), all_reduce));
+    return all_reduce ? all_reduce_s(least, bytes, in_node) : least;
   };
 
   // Chip s (holding virtual stages s, s + p, ...): its compute stream's busy time and the waits

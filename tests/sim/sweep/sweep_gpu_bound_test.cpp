@@ -1,7 +1,8 @@
-// The sweep's lower bound for decoders on GPU clusters (docs/sweep.md "Pruning"): the embedding
+// The sweep's lower bound on GPU clusters (docs/sweep.md "Pruning"): a decoder's embedding
 // and LM head on the first and last chips, their FSDP gathers, every task's first gather and the
-// data-axis collectives over the NICs where a data group spans nodes. The bound must never exceed
-// the simulated step, and counts the chip's compute exactly as the step runs it.
+// data-axis collectives over the NICs where a data group spans nodes; links at the rates the step
+// gives them, NVLS all-reduces inside a node. The bound must never exceed the simulated step, and
+// counts the chip's compute exactly as the step runs it.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <set>
@@ -96,4 +97,67 @@ TEST_CASE("sweep: a data group across nodes bounds its gathers by the NICs", "[s
     ++seen;
   }
   CHECK(seen >= 2);
+}
+
+TEST_CASE("sweep: the bound inside one NVLink node: NVLink rates and NVLS all-reduces", "[sweep]") {
+  // On 8 H100 every group lies in one node: the bound takes NVLink's rate (bandwidth x the
+  // profile's NVLink efficiency, as the step's links run) for the model and data axes, and an
+  // all-reduce of 5 or more GPUs may run as NVLS (each GPU's buffer once at the NVLS rate), so
+  // its least time is the cheaper of the two. Replicated activations all-reduce over the model
+  // axis; without FSDP the gradients all-reduce over the data axis. On 16 A100 (no NVLS) the
+  // data axis spans two nodes. With a chip 1000x faster the steps are their collectives, so a
+  // ring's bytes where the step runs NVLS would put the bound above the simulated step.
+  struct Case {
+    const char* model;
+    const char* hardware;
+    std::int64_t chips;
+    bool fast_chip = false;
+  };
+  int nvls = 0, checked = 0;
+  for (const Case c :
+       {Case{"vit-b16", "h100-sxm", 8}, Case{"llama3-8b", "h100-sxm", 8},
+        Case{"vit-b16", "a100-sxm-80gb", 16}, Case{"vit-b16", "h100-sxm", 8, true}}) {
+    ModelConfig m = load_model(c.model);
+    if (m.kind == ModelKind::Decoder)
+      m.depth = 4;
+    auto hw = load_hardware(c.hardware);
+    if (c.fast_chip) {
+      hw.chip.peak_bf16_flop_per_s *= 1000;
+      hw.chip.peak_fp32_flop_per_s *= 1000;
+      hw.chip.hbm_bandwidth_bytes_per_s *= 1000;
+    }
+    sweep::SweepSpace space;
+    space.global_batches = {m.kind == ModelKind::Decoder ? std::int64_t{16} : std::int64_t{256}};
+    space.remats = {Remat::None, Remat::Full};
+    space.max_microbatches = 4;
+    space.pipelines = {1};
+    for (const auto& e : sweep::enumerate_plans(m, hw, c.chips, space)) {
+      if (!e.reason.empty())
+        continue;
+      // The sweep pairs replicated activations with sequence parallelism; without it the model
+      // axis all-reduces (NVLS from 5 GPUs of a node).
+      std::vector<Plan> plans = {e.plan};
+      if (e.plan.sequence_parallel) {
+        Plan plain = e.plan;
+        plain.sequence_parallel = false;
+        plans.push_back(finalize_plan(plain, m, hw, c.chips));
+      }
+      for (const Plan& plan : plans) {
+        const auto memory = execution::largest_stage_memory(m, hw, plan);
+        const auto bound = sweep::step_lower_bound(m, hw, plan, memory);
+        const auto r = execution::simulate_step(m, hw, plan);
+        INFO(c.model << " on " << c.chips << " " << c.hardware << ", " << sweep::plan_summary(plan)
+                     << ": bound " << bound.step_s << " s, simulated " << r.step_time_s << " s");
+        CHECK(bound.step_s <= r.step_time_s);
+        ++checked;
+        if (hw.collectives.nvls_bandwidth_bytes_per_s > 0 &&
+            ((plan.activation_layout == ActivationLayout::Replicated && !plan.sequence_parallel &&
+              plan.mesh.model() >= 5) ||
+             (!plan.fsdp && plan.mesh.data >= 5)))
+          ++nvls;
+      }
+    }
+  }
+  CHECK(checked > 30);
+  CHECK(nvls > 5);
 }
