@@ -38,16 +38,9 @@ StepSim::StepSim(const std::vector<Program>& programs, const Placement& placemen
     ring_pos_[static_cast<std::size_t>(placement.model_ring[static_cast<std::size_t>(i)])] =
         static_cast<int>(i);
   }
-  // The rotated axis: model, or model1 with two model axes. Every chip runs until the rotation
-  // decides.
-  rot_axis_ = placement.model2 > 1 ? Axis::Model1 : Axis::Model;
-  rot_k_ = placement.model2 > 1 ? placement.model1 : k;
-  rot_ring_ = placement.model2 > 1 ? collectives::snake_order(placement.model1_shape)
-                                   : placement.model_ring;
-  rot_pos_.assign(rot_ring_.size(), 0);
-  for (std::size_t i = 0; i < rot_ring_.size(); ++i)
-    rot_pos_[static_cast<std::size_t>(rot_ring_[i])] = static_cast<int>(i);
-  rot_step_ = rot_k_;
+  // The rotated axis: model, or model1 with two model axes (decide_rotation may try model2).
+  // Every chip runs until the rotation decides.
+  set_rotated_axis(placement.model2 > 1 ? Axis::Model1 : Axis::Model);
   for (std::int64_t g = 0; g < placement.data * p_; ++g)
     model_groups_.push_back(placement.model_group(g));
   // Two model axes (p = 1): group d * k2 + m2 of model1, d * k1 + m1 of model2.
@@ -407,9 +400,11 @@ void StepSim::start_collective(std::int64_t c, const Instr& in) {
   const auto slots = static_cast<std::size_t>(max_coll_);
   const std::int64_t group = group_of(in.axis, c);
   // Members that must arrive: with replica symmetry the others arrive at the same time.
-  const bool rotated = rotation() > 1 && in.axis == rot_axis_;
+  const bool rotated = rotated_axis(in.axis);
+  // With a rotation, the running members: step of the rotated axis's (k / k2 x step of the
+  // whole model group's with model2 turning).
   const std::int64_t needed = in.axis == Axis::Data ? replicas_
-                              : rotated             ? rot_step_
+                              : rotated             ? group_size(in.axis) / rot_k_ * rot_step_
                                                     : group_size(in.axis);
   auto& arrivals = arrivals_[static_cast<std::size_t>(in.axis)];
   auto& n = arrivals[static_cast<std::size_t>(group) * slots + static_cast<std::size_t>(in.slot)];
@@ -422,7 +417,8 @@ void StepSim::start_collective(std::int64_t c, const Instr& in) {
   const auto* schedule =
       data_reduced() && in.axis == Axis::Data
           ? &reduced_.at(std::make_tuple(group, static_cast<int>(in.op), in.bytes))
-      : rotated ? &rotated_.at(std::make_tuple(group, static_cast<int>(in.op), in.bytes))
+      : rotated ? &(in.axis == rot_axis_ ? rotated_ : rotated_model_)
+                       .at(std::make_tuple(group, static_cast<int>(in.op), in.bytes))
                 : &schedule_for(in.axis, group, in.op, in.bytes);
   // With symmetry a data-axis collective runs on the group's links apart from replica 0's
   // model-axis traffic (whose totals count once per replica).
@@ -466,14 +462,20 @@ void StepSim::finish_collective(std::uint64_t arg) {
   // A member: its stage's program has the collective's name.
   const std::string& name =
       prog(member(axis, group, 0)).names[static_cast<std::size_t>(run_names_[arg])];
-  const bool rotated = rotation() > 1 && axis == rot_axis_;
+  const bool rotated = rotated_axis(axis);
   const std::int64_t size = axis == Axis::Data ? replicas_ : rotated ? rot_step_ : group_size(axis);
   if (symmetric_ && axis == Axis::Data)
     --direct_in_flight_[static_cast<std::size_t>(group)];
-  for (std::int64_t i = 0; i < size; ++i) {
-    // With the rotation the running members: ring positions 0 .. step - 1.
-    const auto who = member(axis, group, rotated ? rot_ring_[static_cast<std::size_t>(i)] : i);
-    member_done(who, axis, slot, row, name, start, trace_.enabled ? run_instrs_.at(arg) : nullptr);
+  // With the rotation the running members: ring positions 0 .. step - 1 of the rotated axis (of
+  // each of the whole model group's k1 model2 rings, member m1 + k1 m2, with model2 turning).
+  const std::int64_t rings =
+      rotated && axis == Axis::Model && rot_axis_ == Axis::Model2 ? placement_.model1 : 1;
+  for (std::int64_t r = 0; r < rings; ++r) {
+    for (std::int64_t i = 0; i < size; ++i) {
+      const auto index = rotated ? r + rot_ring_[static_cast<std::size_t>(i)] * rings : i;
+      member_done(member(axis, group, index), axis, slot, row, name, start,
+                  trace_.enabled ? run_instrs_.at(arg) : nullptr);
+    }
   }
   runs_.erase(it);
   run_names_.erase(arg);
@@ -497,6 +499,22 @@ void StepSim::member_done(std::int64_t c, Axis axis, std::int32_t slot, std::int
   const auto& in = prog(c).code[pc_[static_cast<std::size_t>(c)]];
   if (in.kind == Kind::WaitCollective && in.slot == slot)
     unblock(c);
+}
+
+void StepSim::set_rotated_axis(Axis axis) {
+  const auto& placement = placement_;
+  rot_axis_ = axis;
+  rot_k_ = axis == Axis::Model1   ? placement.model1
+           : axis == Axis::Model2 ? placement.model2
+                                  : placement.model;
+  rot_ring_ = axis == Axis::Model1   ? collectives::snake_order(placement.model1_shape)
+              : axis == Axis::Model2 ? collectives::snake_order(placement.model2_shape)
+                                     : placement.model_ring;
+  rot_pos_.assign(rot_ring_.size(), 0);
+  for (std::size_t i = 0; i < rot_ring_.size(); ++i)
+    rot_pos_[static_cast<std::size_t>(rot_ring_[i])] = static_cast<int>(i);
+  rot_stride_ = axis == Axis::Model2 ? placement.model1 : 1;
+  rot_step_ = rot_k_;
 }
 
 std::int64_t StepSim::groups_per_replica(Axis axis) const {

@@ -208,10 +208,12 @@ class StepSim {
   // Chips each running chip stands for: size / step.
   std::int64_t rotation() const { return rot_k_ / rot_step_; }
   std::string try_rotation(std::int64_t step);  // "" and the rotation set, or why not
-  // Chip c's index along the rotated axis (m, or m1 with two model axes).
+  // Chip c's index along the rotated axis (m; with two model axes m1, or m2 for a decoder).
   std::int64_t rot_index(std::int64_t c) const {
     const auto m = c % placement_.model;
-    return rot_axis_ == Axis::Model ? m : m % placement_.model1;
+    return rot_axis_ == Axis::Model    ? m
+           : rot_axis_ == Axis::Model1 ? m % placement_.model1
+                                       : m / placement_.model1;
   }
   bool executed(std::int64_t c) const {
     return rot_pos_[static_cast<std::size_t>(rot_index(c))] < rot_step_;
@@ -220,9 +222,19 @@ class StepSim {
   // position modulo the step.
   std::int64_t runner_of(std::int64_t c) const {
     const auto i = rot_index(c);
-    return c - i +
-           rot_ring_[static_cast<std::size_t>(rot_pos_[static_cast<std::size_t>(i)] % rot_step_)];
+    return c +
+           (rot_ring_[static_cast<std::size_t>(rot_pos_[static_cast<std::size_t>(i)] % rot_step_)] -
+            i) *
+               rot_stride_;
   }
+  // Whether a collective on `axis` runs as its running members' transfers: the rotated axis's,
+  // and with model2 turning, the whole model group's (a turn of model2 is a ring rotation of it).
+  bool rotated_axis(Axis axis) const {
+    return rotation() > 1 &&
+           (axis == rot_axis_ || (axis == Axis::Model && rot_axis_ == Axis::Model2));
+  }
+  // Sets the rotated axis (Model, Model1 or Model2), its size, ring and stride.
+  void set_rotated_axis(Axis axis);
 
   // Decides whether every data replica provably follows replica 0's timeline: the model-axis
   // collectives of every replica have replica 0's schedule (member for member), the replicas'
@@ -274,13 +286,17 @@ class StepSim {
   // collectives run as reduced_ on data_network_'s mapped links, each transfer standing for
   // data_copies_ (1: the full schedules).
   std::int64_t data_copies_ = 1;
-  // The rotated axis (Model, or Model1 with two model axes), its size, its ring order (rot_ring_[i]
-  // = the index at ring position i) and each index's ring position.
+  // The rotated axis (Model; with two model axes Model1, or Model2 for a decoder, whose LM head
+  // runs collectives over the whole model group), its size, its ring order (rot_ring_[i] = the
+  // index at ring position i), each index's ring position, and how far apart its indices' chips
+  // are (1, or k1 for model2).
   Axis rot_axis_ = Axis::Model;
   std::int64_t rot_k_ = 1;
   std::vector<int> rot_ring_, rot_pos_;
-  std::int64_t rot_step_ = 1;  // ring positions that run: the rotation's step (k without)
-  ReducedSchedules rotated_;   // model group, op, bytes: the running members' transfers
+  std::int64_t rot_stride_ = 1;
+  std::int64_t rot_step_ = 1;       // ring positions that run: the rotation's step (k without)
+  ReducedSchedules rotated_;        // rotated group, op, bytes: the running members' transfers
+  ReducedSchedules rotated_model_;  // with model2 turning: the whole model group's
   bool data_reduced() const { return shifted_ || data_copies_ > 1; }
   std::string symmetry_note_;
   std::int64_t replicas_ = 1;  // data replicas simulated chip by chip: 1 with symmetry, else t

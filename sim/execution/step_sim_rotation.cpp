@@ -35,30 +35,57 @@ void StepSim::decide_rotation(bool allow) {
     return;
   }
   // The least step that works: 1 position (each group's chip at ring position 0 stands for all
-  // k), else a divisor of k (a model axis over two nodes turns by a node's GPUs).
-  const std::string group = rot_axis_ == Axis::Model ? "model group" : "model1 group";
+  // k), else a divisor of k (a model axis over two nodes turns by a node's GPUs). With two model
+  // axes model1 first; a decoder's LM head runs collectives over the whole model group, which a
+  // turn of model1 does not carry onto itself, but a turn of model2 does (a ring rotation by k1).
+  std::vector<Axis> axes = {rot_axis_};
+  bool whole_group = false;
+  for (const auto& program : programs_) {
+    for (const auto& in : program.code)
+      whole_group = whole_group || (in.kind == Kind::Collective && in.axis == Axis::Model);
+  }
+  if (rot_axis_ == Axis::Model1 && whole_group)
+    axes.push_back(Axis::Model2);
   std::string first_why;
-  for (std::int64_t step = 1; step < k; ++step) {
-    if (k % step != 0)
+  for (const Axis axis : axes) {
+    set_rotated_axis(axis);
+    const auto k_axis = rot_k_;
+    if (k_axis < 2)
       continue;
-    const auto why = try_rotation(step);
-    if (why.empty()) {
-      const auto kept = chips_ / k * step;
-      symmetry_note_ +=
-          (rot_axis_ == Axis::Model ? "; model-axis rotation" : "; model-axis rotation (model1)");
-      symmetry_note_ +=
-          step == 1 ? ": each " + group + "'s chip at index 0 stands for its " + std::to_string(k)
-                    : " by " + std::to_string(step) + " positions: each " + group + "'s first " +
-                          std::to_string(step) + " chips stand for its " + std::to_string(k);
-      symmetry_note_ += ", " + std::to_string(kept) + " of " +
-                        std::to_string(static_cast<std::int64_t>(placement_.chip.size())) +
-                        " chips simulated";
-      return;
+    const std::string group = axis == Axis::Model    ? "model group"
+                              : axis == Axis::Model1 ? "model1 group"
+                                                     : "model2 group";
+    std::string axis_why;
+    for (std::int64_t step = 1; step < k_axis; ++step) {
+      if (k_axis % step != 0)
+        continue;
+      const auto why = try_rotation(step);
+      if (why.empty()) {
+        const auto kept = chips_ / k_axis * step;
+        symmetry_note_ += axis == Axis::Model    ? "; model-axis rotation"
+                          : axis == Axis::Model1 ? "; model-axis rotation (model1)"
+                                                 : "; model-axis rotation (model2)";
+        symmetry_note_ +=
+            step == 1
+                ? ": each " + group + "'s chip at index 0 stands for its " + std::to_string(k_axis)
+                : " by " + std::to_string(step) + " positions: each " + group + "'s first " +
+                      std::to_string(step) + " chips stand for its " + std::to_string(k_axis);
+        symmetry_note_ += ", " + std::to_string(kept) + " of " +
+                          std::to_string(static_cast<std::int64_t>(placement_.chip.size())) +
+                          " chips simulated";
+        return;
+      }
+      if (axis_why.empty())
+        axis_why = why;
     }
     if (first_why.empty())
-      first_why = why;
+      first_why = axis_why;
+    else if (!axis_why.empty())
+      first_why += "; along model2: " + axis_why;
   }
   rotated_.clear();  // the last attempt's schedules
+  rotated_model_.clear();
+  set_rotated_axis(axes.front());
   symmetry_note_ += "; model-axis rotation off: " + first_why;
 }
 
@@ -66,6 +93,7 @@ std::string StepSim::try_rotation(std::int64_t step) {
   const auto k = rot_k_;
   const auto& topology = network_.topology();
   rotated_.clear();
+  rotated_model_.clear();
   // The rotation: index i of the rotated axis to the one `step` positions on along its ring, in
   // every group; ring positions below `step` run.
   std::vector<std::int32_t> next(static_cast<std::size_t>(k)), back(static_cast<std::size_t>(k));
@@ -77,11 +105,15 @@ std::string StepSim::try_rotation(std::int64_t step) {
     back[static_cast<std::size_t>(to)] = static_cast<std::int32_t>(i);
     rep[static_cast<std::size_t>(i)] = rot_ring_[static_cast<std::size_t>(pos % step)];
   }
-  // Chip c turned `turns` times: its index i moved `turns` x step positions on.
+  // Index i of the rotated axis turned `turns` times: `turns` x step positions on its ring.
+  auto turned_index = [&](std::int64_t i, int turns) -> std::int64_t {
+    const auto pos = (rot_pos_[static_cast<std::size_t>(i)] + turns * step) % k;
+    return rot_ring_[static_cast<std::size_t>(pos)];
+  };
+  // Chip c turned `turns` times.
   auto turned = [&](std::int64_t c, int turns) {
     const auto i = rot_index(c);
-    const auto pos = (rot_pos_[static_cast<std::size_t>(i)] + turns * step) % k;
-    return c - i + rot_ring_[static_cast<std::size_t>(pos)];
+    return c + (turned_index(i, turns) - i) * rot_stride_;
   };
   const int order = static_cast<int>(k / step);
   std::vector<std::int32_t> image(static_cast<std::size_t>(topology.chip_count()), -1);
@@ -112,22 +144,28 @@ std::string StepSim::try_rotation(std::int64_t step) {
     }
     return true;
   };
+  // With two model axes, the other one: its groups (all of one index of the rotated axis) turn
+  // as wholes.
+  const Axis other_axis = rot_axis_ == Axis::Model1   ? Axis::Model2
+                          : rot_axis_ == Axis::Model2 ? Axis::Model1
+                                                      : Axis::Data;
   bool model_sends = false, pipe_sends = false;
-  std::set<std::pair<int, std::int64_t>> rotated_ops, model2_ops, data_ops;
+  std::set<std::pair<int, std::int64_t>> rotated_ops, other_ops, whole_ops, data_ops;
   for (const auto& program : programs_) {
     for (const auto& in : program.code) {
       model_sends = model_sends || (in.kind == Kind::Send && in.axis == Axis::Model);
       pipe_sends = pipe_sends || (in.kind == Kind::Send && in.axis == Axis::Pipeline);
       if (in.kind != Kind::Collective)
         continue;
-      if (in.axis != rot_axis_ && in.axis != Axis::Data &&
-          !(in.axis == Axis::Model2 && rot_axis_ == Axis::Model1))
+      const bool whole = in.axis == Axis::Model && rot_axis_ == Axis::Model2;
+      if (in.axis != rot_axis_ && in.axis != Axis::Data && in.axis != other_axis && !whole)
         return in.axis == Axis::Model
                    ? "the LM head's collectives run over both model axes"
                    : "a collective on an axis the turn does not carry onto itself";
-      auto& ops = in.axis == rot_axis_      ? rotated_ops
-                  : in.axis == Axis::Model2 ? model2_ops
-                                            : data_ops;
+      auto& ops = in.axis == rot_axis_    ? rotated_ops
+                  : whole                 ? whole_ops
+                  : in.axis == Axis::Data ? data_ops
+                                          : other_ops;
       ops.insert({static_cast<int>(in.op), in.bytes});
     }
   }
@@ -156,26 +194,65 @@ std::string StepSim::try_rotation(std::int64_t step) {
       rotated_.emplace(ReducedKey{g, op_id, bytes}, std::move(reduced));
     }
   }
-  // Two model axes: model2 group d k1 + m1 runs whole where m1 runs; the others are its turns.
-  if (rot_axis_ == Axis::Model1) {
-    const auto k1 = placement_.model1;
+  // Two model axes: the other axis's group d k + i (k the rotated axis's size, i its index) runs
+  // whole where i runs; the others are its turns.
+  if (other_axis != Axis::Data) {
+    const std::string other_name = other_axis == Axis::Model2 ? "model2" : "model1";
+    const auto& other_groups = groups_of(other_axis);
     for (std::int64_t d = 0; d < replicas_; ++d) {
-      for (std::int64_t m1 = 0; m1 < k1; ++m1) {
-        if (!runs(m1))
+      for (std::int64_t i = 0; i < k; ++i) {
+        if (rot_pos_[static_cast<std::size_t>(i)] >= step)
           continue;
-        const auto g = d * k1 + m1;
-        const auto& base = model2_groups_[static_cast<std::size_t>(g)];
-        for (const auto& [op_id, bytes] : model2_ops) {
+        const auto g = d * k + i;
+        const auto& base = other_groups[static_cast<std::size_t>(g)];
+        for (const auto& [op_id, bytes] : other_ops) {
           const auto op = static_cast<CollectiveOp>(op_id);
           for (int turns = 1; turns < order; ++turns) {
-            const auto other = d * k1 + turned(m1, turns);
-            if (!is_turn(base, model2_groups_[static_cast<std::size_t>(other)], op, bytes, turns))
-              return "model2 group " + std::to_string(other) + "'s " + collectives::to_string(op) +
-                     " is not the rotation of group " + std::to_string(g) + "'s";
+            const auto other = d * k + turned_index(i, turns);
+            if (!is_turn(base, other_groups[static_cast<std::size_t>(other)], op, bytes, turns))
+              return other_name + " group " + std::to_string(other) + "'s " +
+                     collectives::to_string(op) + " is not the rotation of group " +
+                     std::to_string(g) + "'s";
           }
-          for (const auto& pair : schedule_pairs(Axis::Model2, g, op, bytes))
+          for (const auto& pair : schedule_pairs(other_axis, g, op, bytes))
             main.push_back(pair);
         }
+      }
+    }
+  }
+  // Model2 turning: the whole model group's member m1 + k1 m2 goes to m1 + k1 m2', so on its ring
+  // (index order) every position moves k1 x (the turn of m2) on: the running members'
+  // transfers, as for the rotated axis.
+  if (rot_axis_ == Axis::Model2 && !whole_ops.empty()) {
+    const auto k1 = placement_.model1;
+    collectives::MemberShifts whole_shifts;
+    std::vector<int> whole_back(static_cast<std::size_t>(k1 * k));
+    whole_shifts.rep.resize(static_cast<std::size_t>(k1 * k));
+    for (std::int64_t m2 = 0; m2 < k; ++m2) {
+      for (std::int64_t m1 = 0; m1 < k1; ++m1) {
+        const auto j = static_cast<std::size_t>(m1 + k1 * m2);
+        whole_back[static_cast<std::size_t>(m1 + k1 * next[static_cast<std::size_t>(m2)])] =
+            static_cast<int>(j);
+        whole_shifts.rep[j] = static_cast<int>(m1 + k1 * rep[static_cast<std::size_t>(m2)]);
+      }
+    }
+    whole_shifts.generators.push_back(std::move(whole_back));
+    for (std::int64_t g = 0; g < replicas_ * groups_per_replica(Axis::Model); ++g) {
+      const auto& group = model_groups_[static_cast<std::size_t>(g)];
+      for (const auto& [op_id, bytes] : whole_ops) {
+        const auto op = static_cast<CollectiveOp>(op_id);
+        const auto name = collectives::default_collective_algorithm(op, topology, group, bytes);
+        const auto& algorithm = collectives::find_collective_algorithm(name, op);
+        if (algorithm.ring_plan == nullptr)
+          return std::string("the model group's ") + collectives::to_string(op) + " runs " +
+                 std::string(name) + ", not a ring";
+        collectives::Schedule reduced;
+        const auto why = collectives::build_ring_plan_reduced(
+            group, algorithm.ring_plan(op, group, bytes, 1), whole_shifts, reduced);
+        if (!why.empty())
+          return why;
+        add_pairs(reduced, main);
+        rotated_model_.emplace(ReducedKey{g, op_id, bytes}, std::move(reduced));
       }
     }
   }

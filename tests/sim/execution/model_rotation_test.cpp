@@ -199,11 +199,69 @@ TEST_CASE("model-axis rotation: two model axes turn along model1",
     check_same(fast, full);
     check_same(fast, unrotated);
   }
-  // A decoder's LM head runs its collectives over both model axes, which a turn of model1 does
-  // not carry onto themselves: the rotation is off, and says why.
-  const ModelConfig decoder = load_model("lm-22b");
-  const auto r = execution::simulate_step(decoder, hw, testing::plan_of(decoder, hw, "2x4x2", "4"));
-  INFO(r.symmetry);
-  CHECK(r.symmetry.find("model-axis rotation off: the LM head's collectives run over both model "
-                        "axes") != std::string::npos);
+}
+
+TEST_CASE("model-axis rotation: a decoder with two model axes turns along model2",
+          "[execution][symmetry][rotation]") {
+  // A decoder's LM head runs collectives over the whole model group, which a turn of model1 does
+  // not carry onto itself (its ring, in index order m1 + k1 m2, would lose its order), but a turn
+  // of model2 does: every position moves k1 on. Model2 groups turn, model1 groups that do not
+  // run are turns of those that do, and the whole group's collectives run as the running
+  // members' transfers. Compared field by field with every chip simulated and with the rotation
+  // off; FSDP on and off, sync and async.
+  ModelConfig decoder = load_model("lm-22b");
+  decoder.depth = 4;
+  HardwareProfile hw = load_hardware("h100-sxm");
+  hw.gpu.leaf_switch_ports = 2;
+  struct Case {
+    std::string mesh, async, fsdp;
+    std::int64_t k2;
+  };
+  const std::vector<Case> cases{
+      {"2x4x2", "off", "on", 2},
+      {"4x2x2", "on", "off", 2},
+      {"2x2x4", "off", "off", 4},
+      {"2x2x2", "on", "on", 2},
+  };
+  for (const auto& c : cases) {
+    PlanFlags f;
+    f.mesh = c.mesh;
+    f.batch = "8";
+    f.microbatches = "2";
+    f.async = c.async;
+    f.fsdp = c.fsdp;
+    const Plan plan = finalize_plan(apply_plan_flags(Plan{}, f), decoder, hw, 0);
+    const auto [fast, full, unrotated] = run_three_ways(decoder, hw, plan);
+    INFO(c.mesh << " async " << c.async << " fsdp " << c.fsdp << ": " << fast.symmetry);
+    CHECK(fast.symmetry.find("model-axis rotation (model2): each model2 group's chip at index 0 "
+                             "stands for its " +
+                             std::to_string(c.k2)) != std::string::npos);
+    CHECK(fast.simulated_chips * c.k2 == unrotated.simulated_chips);
+    CHECK(fast.events < unrotated.events);
+    check_same(fast, full);
+    check_same(fast, unrotated);
+  }
+  // Model2 across nodes (k1 = 8 fills a node, model2 = 4 nodes): it turns node by node. With a
+  // model2 of 4 GPUs in two nodes (2 per node) its ring is a snake over {2, 2} and the whole
+  // group's ring, in index order, is not turned onto itself: off, saying why.
+  ModelConfig llama = load_model("llama3-8b");
+  llama.depth = 4;
+  const HardwareProfile h100 = load_hardware("h100-sxm");
+  {
+    const Plan plan = testing::plan_of(llama, h100, "2x8x4", "16");
+    const auto [fast, full, unrotated] = run_three_ways(llama, h100, plan);
+    INFO(fast.symmetry);
+    CHECK(fast.symmetry.find("model-axis rotation (model2): each model2 group's chip at index 0 "
+                             "stands for its 4, 16 of 64 chips simulated") != std::string::npos);
+    check_same(fast, full);
+    check_same(fast, unrotated);
+  }
+  {
+    const Plan plan = testing::plan_of(llama, h100, "4x4x4", "16");
+    const auto r = execution::simulate_step(llama, h100, plan);
+    INFO(r.symmetry);
+    CHECK(r.symmetry.find("model-axis rotation off: the LM head's collectives run over both "
+                          "model axes; along model2: ") != std::string::npos);
+    check_same(r, testing::simulate_every_chip(llama, h100, plan));
+  }
 }
