@@ -316,6 +316,13 @@ class StepSim {
   // -1 unknown, -2 not numbered (the network's table is full: sent by chip pair).
   std::vector<std::int32_t> send_routes_;
   std::uint64_t send_epoch_ = 0;
+  // The same slots' destination chip and the chip that receives (the running chip it turns onto
+  // with the model-axis rotation; -1 on the receiver: not taken yet), fixed once the rotation is
+  // decided.
+  struct SendPeer {
+    std::int32_t dst = -1, receiver = -1;
+  };
+  std::vector<SendPeer> send_peers_;
   std::vector<SimTime> data_start_;  // [chip * slots + slot]: memoized start
   std::vector<std::int64_t> data_link_busy_ps_, data_link_bytes_;  // memoized batches
   std::int64_t data_messages_ = 0;
