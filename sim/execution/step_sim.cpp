@@ -598,18 +598,18 @@ void StepSim::send(std::int64_t c, const Instr& in) {
   const auto slot = ci * 4 + (in.axis == Axis::Pipeline ? 2 : 0) + (in.direction > 0);
   if (send_peers_.empty())
     send_peers_.resize(placement_.chip.size() * 4);
-  auto& peer = send_peers_[slot];
-  if (peer.receiver < 0) {
+  auto& to_chips = send_peers_[slot];
+  if (to_chips.receiver < 0) {
     const auto to =
         in.axis == Axis::Pipeline ? stage_neighbour(c, in.direction) : neighbour(c, in.direction);
     // With model-axis rotation a send to a chip that does not run goes to the running chip it
     // turns onto: that chip receives, at the same time, the send the rotation carries onto this
     // one.
     const bool turned = rotation() > 1 && in.axis != Axis::Pipeline && !executed(to);
-    peer.dst = static_cast<std::int32_t>(to);
-    peer.receiver = static_cast<std::int32_t>(turned ? runner_of(to) : to);
+    to_chips.dst = static_cast<std::int32_t>(to);
+    to_chips.receiver = static_cast<std::int32_t>(turned ? runner_of(to) : to);
   }
-  const std::int64_t dst = peer.dst, receiver = peer.receiver;
+  const std::int64_t dst = to_chips.dst, receiver = to_chips.receiver;
   const bool rotated = receiver != dst;
   const SimTime now = sim_.now();
   if (send_epoch_ != network_.route_epoch()) {

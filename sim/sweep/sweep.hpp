@@ -16,6 +16,7 @@
 #include "sim/network/topology.hpp"
 #include "sim/plan/memory.hpp"
 #include "sim/plan/plan.hpp"
+#include "sim/sweep/step_bound.hpp"
 
 namespace meshsim::sweep {
 
@@ -70,29 +71,6 @@ struct SweepOptions {
   ErrorSite chips_site{"--chips", "", "chips"};
   std::string fewer_chips = "fewer chips";
 };
-
-// A proven lower bound on simulate_step(...).step_time_s (docs/sweep.md "Pruning"): the chip's
-// compute stream is serial, so the step is at least its busy time plus the waits that nothing can
-// overlap, and at least the time its links need to carry the bytes it must send.
-struct StepBound {
-  double compute_s = 0;        // the bounding chip's compute stream busy time (ops of the cost
-                               // model, as simulated; the optimizer update only without a
-                               // pipeline)
-  double blocking_comm_s = 0;  // sync model-axis collectives, first FSDP gathers of every task,
-                               // a decoder's head gathers, last gradients, the pipeline fill
-                               // and drain
-  double fill_s = 0;           // the pipeline fill's share of blocking_comm_s (the last chip
-                               // waits for microbatch 0's forward through the stages before it)
-  double drain_s = 0;          // the pipeline drain's share of blocking_comm_s
-  double nic_s = 0;            // ring steps' NIC time (with a topology; link_s is at least it)
-  double link_s = 0;           // bytes the chip must send / all its egress bandwidth
-  double step_s = 0;           // max(compute + blocking, link) less a rounding margin
-};
-// `topology` (build_topology of the plan), when given, adds the NIC time of collective-matmul
-// ring steps between NVLink nodes (execution::model_ring_nic_bound_s) to the link bound.
-StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hardware,
-                           const Plan& plan, const MemoryBreakdown& memory,
-                           const network::Topology* topology = nullptr);
 
 // Why a plan was not simulated: reason key (docs/sweep.md "Rejections") and the message.
 struct Rejection {
