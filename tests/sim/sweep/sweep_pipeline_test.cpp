@@ -107,7 +107,7 @@ TEST_CASE("sweep: the pipeline drain tightens the bound, which stays below the s
   int uneven_checked = 0;
   for (const auto& e : all) {
     if (!e.reason.empty() || e.plan.mesh.pipeline != 2 || e.plan.virtual_stages != 1 ||
-        (uneven_checked++ % 4) != 0)
+        (uneven_checked++ % 8) != 0)
       continue;
     for (const auto& stages : {std::vector<std::int64_t>{14, 2}, std::vector<std::int64_t>{9, 7},
                                std::vector<std::int64_t>{3, 13}}) {
