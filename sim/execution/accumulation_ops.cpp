@@ -1,5 +1,7 @@
 #include "sim/execution/accumulation_ops.hpp"
 
+#include "sim/plan/memory.hpp"
+
 namespace meshsim::execution {
 
 Op collective_matmul_accumulate_op(const std::string& linear, double block_bytes) {
@@ -18,7 +20,7 @@ Op collective_matmul_accumulate_op(const std::string& linear, double block_bytes
 GradientOps gradient_ops(const Plan& plan, double layer_params_per_chip, std::int64_t data_axis) {
   GradientOps o;
   const double p = layer_params_per_chip;
-  const double g = plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0;
+  const double g = gradient_element_bytes(plan);
   o.reduce_each = plan.fsdp && data_axis > 1 && plan.grad_sync == GradSync::PerMicrobatch &&
                   plan.microbatches > 1;
   o.cast.name = "gradient cast";

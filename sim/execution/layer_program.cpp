@@ -10,6 +10,7 @@
 #include "sim/execution/matmul_chunk.hpp"
 #include "sim/execution/pipeline_schedule.hpp"
 #include "sim/limits.hpp"
+#include "sim/plan/memory.hpp"
 
 namespace meshsim::execution::detail {
 namespace {
@@ -46,8 +47,6 @@ double op_seconds(const Context& ctx, const Op& op) {
   return op_time_s(ctx.hardware->cost, ctx.hardware->chip, op);
 }
 
-// Emits the ops of one layer pass (forward or backward) with every linear's model-axis traffic,
-// as collective matmul (async) or collective-then-matmul (sync), DESIGN §2.
 }  // namespace
 
 // Async on: collective matmul unless its k chunks (k kernel overheads, k ring steps each paying
@@ -78,13 +77,11 @@ bool collective_matmul_pays(const Context& ctx, const Op& op, double block_bytes
 
 namespace {
 
+// Emits the ops of one layer pass (forward or backward) with every linear's model-axis traffic,
+// as collective matmul (async) or collective-then-matmul (sync), DESIGN §2.
 class LayerEmitter {
  public:
   LayerEmitter(const Context& ctx, ProgramBuilder& b) : ctx_(ctx), b_(b) {}
-
-  bool use_collective_matmul(const Op& op, double block_bytes, CollectiveOp op_kind) const {
-    return collective_matmul_pays(ctx_, op, block_bytes, op_kind);
-  }
 
   // One ring step's transfer of `block` bytes: to the neighbour in `direction`, or half each way
   // on a bidirectional ring. Returns the receptions one step adds at the receiver.
@@ -142,7 +139,7 @@ class LayerEmitter {
   void gather_then_matmul(const Op& op, double block_bytes, std::int32_t row, Phase phase) {
     const std::int64_t k = ctx_.k;  // > 1: linear_op computes locally when nothing moves
     const auto block = static_cast<std::int64_t>(std::llround(block_bytes));
-    if (!use_collective_matmul(op, block_bytes, CollectiveOp::AllGather)) {
+    if (!collective_matmul_pays(ctx_, op, block_bytes, CollectiveOp::AllGather)) {
       model_collective(CollectiveOp::AllGather, block * k, op.name + " all-gather", row, phase);
       b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
       return;
@@ -166,7 +163,7 @@ class LayerEmitter {
   void matmul_then_scatter(const Op& op, double block_bytes, std::int32_t row, Phase phase) {
     const std::int64_t k = ctx_.k;  // > 1: linear_op computes locally when nothing moves
     const auto block = static_cast<std::int64_t>(std::llround(block_bytes));
-    if (!use_collective_matmul(op, block_bytes, CollectiveOp::ReduceScatter)) {
+    if (!collective_matmul_pays(ctx_, op, block_bytes, CollectiveOp::ReduceScatter)) {
       b_.compute(op.name, op_seconds(ctx_, op), op.flop, row, phase, false);
       model_collective(CollectiveOp::ReduceScatter, block * k, op.name + " reduce-scatter", row,
                        phase);
@@ -354,7 +351,7 @@ Program build_program(const Context& ctx, const StageWork& work) {
     emitter.model_collective(op, c.bytes, name, head_row + (phase == Phase::Forward ? 0 : 1),
                              phase);
   };
-  const double grad_element_bytes = plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0;
+  const double grad_element_bytes = gradient_element_bytes(plan);
   // Data-axis sync of the embedding and LM-head weights, as for a layer: FSDP gathers them at the
   // start of every microbatch (held until its backward) and reduce-scatters their gradients,
   // otherwise they are all-reduced; after every microbatch (reduce_each) or the last.

@@ -90,14 +90,7 @@ double model_ring_nic_bound_s(const ModelConfig& model, const HardwareProfile& h
   for (const auto& op : ops) {
     if (op.kind != OpKind::Matmul || op.linear.empty())
       continue;
-    const ResolvedLinear* linear = nullptr;
-    for (const auto& r : ctx.linears) {
-      if (r.name == op.linear)
-        linear = &r;
-    }
-    if (linear == nullptr)
-      continue;
-    const LinearMove* move = model_axis_move(*linear, op.pass);
+    const LinearMove* move = model_axis_move(find_linear(ctx.linears, op.linear), op.pass);
     if (move == nullptr)
       continue;
     const double passes = op.pass == Pass::Forward ? forward_passes : backward_passes;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sim/execution/lm_head.hpp"
+#include "sim/plan/memory.hpp"
 #include "sim/plan/sharding.hpp"
 
 namespace meshsim::execution::detail {
@@ -20,12 +21,9 @@ Context make_context(const ModelConfig& model, const HardwareProfile& hardware, 
   ctx.two_axes = plan.mesh.model2 > 1;
   ctx.microbatch_images = plan.global_batch / (ctx.t * plan.microbatches);
   ctx.microbatch_tokens = ctx.microbatch_images * model.tokens;
-  const ParamCounts params = count_params(model);
-  const double layer_params = static_cast<double>(params.transformer + params.biases_and_norms) /
-                              static_cast<double>(model.depth);
-  ctx.layer_weight_bytes = layer_params / static_cast<double>(ctx.k) * 2.0;
-  ctx.layer_gradient_bytes = layer_params / static_cast<double>(ctx.k) *
-                             (plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0);
+  const LayerShard layer = layer_shard(model, plan);
+  ctx.layer_weight_bytes = layer.weight_bytes;
+  ctx.layer_gradient_bytes = layer.gradient_bytes;
   ctx.lm_head = lm_head_work(model, plan, ctx.microbatch_images);
   ctx.topology = &topology;
   ctx.placement = &placement;

@@ -1,7 +1,6 @@
 #include "sim/plan/memory.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "sim/plan/sharding.hpp"
 
@@ -24,15 +23,25 @@ bool kept_by(Remat remat, ActivationSource source) {
   return true;
 }
 
-const ResolvedLinear& find(const std::vector<ResolvedLinear>& resolved, const std::string& name) {
-  for (const auto& r : resolved) {
-    if (r.name == name)
-      return r;
-  }
-  throw std::logic_error("memory model: the layer has no linear named " + name);
+}  // namespace
+
+double gradient_element_bytes(const Plan& plan) {
+  return plan.gradient_dtype == GradientDtype::Fp32 ? kFp32Bytes : kBf16Bytes;
 }
 
-}  // namespace
+LayerShard layer_shard(const ParamCounts& params, std::int64_t depth, const Plan& plan) {
+  LayerShard s;
+  s.params = static_cast<double>(params.transformer + params.biases_and_norms) /
+             static_cast<double>(std::max<std::int64_t>(1, depth)) /
+             static_cast<double>(std::max<std::int64_t>(1, plan.mesh.model()));
+  s.weight_bytes = kBf16Bytes * s.params;
+  s.gradient_bytes = gradient_element_bytes(plan) * s.params;
+  return s;
+}
+
+LayerShard layer_shard(const ModelConfig& model, const Plan& plan) {
+  return layer_shard(count_params(model), model.depth, plan);
+}
 
 const char* to_string(ActivationSource source) {
   switch (source) {
@@ -75,7 +84,7 @@ std::vector<ActivationTensor> layer_activations(const ModelConfig& model,
   const double fin = static_cast<double>(mlp_in_width(model));
   const auto resolved = resolve_sharding(linears, plan);
   auto in = [&](const char* name) {
-    return static_cast<double>(find(resolved, name).saved_input_elements_per_token);
+    return static_cast<double>(find_linear(resolved, name).saved_input_elements_per_token);
   };
 
   // Boundary activations (layer input, the residual between the two segments): the D/k slice, or
@@ -144,7 +153,7 @@ MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Line
   const double depth = static_cast<double>(std::max<std::int64_t>(1, model.depth));
   const double shard = k * (plan.fsdp ? t : 1.0);  // how many chips split each parameter
   const double p = static_cast<double>(params.total);
-  const double grad_bytes = plan.gradient_dtype == GradientDtype::Fp32 ? kFp32Bytes : kBf16Bytes;
+  const double grad_bytes = gradient_element_bytes(plan);
 
   m.params_per_chip = p / shard;
   m.weights_bytes = kBf16Bytes * m.params_per_chip;
@@ -154,8 +163,7 @@ MemoryBreakdown memory_per_chip(const ModelConfig& model, const std::vector<Line
     // one layer's when every microbatch reduce-scatters (or there is one microbatch); every
     // layer's, accumulated over the microbatches, when only the last one does (docs/plans.md
     // "Gradient sync").
-    const double layer_params =
-        static_cast<double>(params.transformer + params.biases_and_norms) / depth / k;
+    const double layer_params = layer_shard(params, model.depth, plan).params;
     m.weight_gather_buffer_bytes = 2 * kBf16Bytes * layer_params;
     const bool accumulate_all = plan.grad_sync == GradSync::Last && plan.microbatches > 1;
     m.gradient_buffer_bytes = (accumulate_all ? depth : 1.0) * grad_bytes * layer_params;

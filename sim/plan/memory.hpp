@@ -11,6 +11,19 @@
 
 namespace meshsim {
 
+// One transformer layer's parameters on a chip (its weight matrices, biases and norms, every
+// layer alike, split k ways over the model axis), as bf16 weights and as gradients in the plan's
+// gradient dtype: what FSDP gathers and reduce-scatters per layer.
+struct LayerShard {
+  double params = 0;
+  double weight_bytes = 0;
+  double gradient_bytes = 0;
+};
+LayerShard layer_shard(const ParamCounts& params, std::int64_t depth, const Plan& plan);
+LayerShard layer_shard(const ModelConfig& model, const Plan& plan);  // count_params(model)
+// Bytes of one gradient element: 4 (fp32) or 2 (bf16).
+double gradient_element_bytes(const Plan& plan);
+
 // Fixed allowance for the runtime (XLA/CUDA context, collective and matmul workspaces,
 // allocator fragmentation); see docs/plans.md.
 inline constexpr double kRuntimeReserveBytes = 1024.0 * 1024.0 * 1024.0;

@@ -1,6 +1,7 @@
 #include "sim/plan/sharding.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace meshsim {
 namespace {
@@ -179,6 +180,15 @@ const std::vector<LinearMove>& moves_of(const ResolvedLinear& r, Pass pass) {
   return pass == Pass::BackwardInput    ? r.backward_input
          : pass == Pass::BackwardWeight ? r.backward_weight
                                         : r.forward;
+}
+
+const ResolvedLinear& find_linear(const std::vector<ResolvedLinear>& linears,
+                                  const std::string& name) {
+  for (const auto& r : linears) {
+    if (r.name == name)
+      return r;
+  }
+  throw std::logic_error("the layer has no linear named " + name);
 }
 
 const LinearMove* model_axis_move(const ResolvedLinear& r, Pass pass) {

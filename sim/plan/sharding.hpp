@@ -51,6 +51,10 @@ struct ResolvedLinear {
 // and among them the one over the model axis (Model1; "model" on a data x model mesh), or null.
 const std::vector<LinearMove>& moves_of(const ResolvedLinear& r, Pass pass);
 const LinearMove* model_axis_move(const ResolvedLinear& r, Pass pass);
+// The linear named `name` among `linears` (an op's linear); std::logic_error if none: every op
+// of a layer names one of its linears.
+const ResolvedLinear& find_linear(const std::vector<ResolvedLinear>& linears,
+                                  const std::string& name);
 
 // Whether `linear_name` reads the layer's boundary activations (fused_in_proj, qkv, mlp_in) or
 // writes them (fused_out_proj, attn_out, mlp_out): with replicated activations the first kind is

@@ -1,7 +1,6 @@
 #include "sim/sweep/step_bound.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -71,11 +70,7 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   const bool along_tokens = plan.sequence_parallel;
   auto op_s = [&](const Op& op) { return op_time_s(hardware.cost, hardware.chip, op); };
   auto linear_of = [&](const std::string& name) -> const ResolvedLinear& {
-    for (const auto& r : linears) {
-      if (r.name == name)
-        return r;
-    }
-    throw std::logic_error("sweep: op of unknown linear " + name);
+    return find_linear(linears, name);
   };
 
   const double link_bw = chip_link_bandwidth(hardware);
@@ -259,54 +254,39 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
   // Optimizer update: memory-bound over the chip's shard (as the step simulator runs it).
   const Op update = execution::optimizer_update_op(memory, plan);
 
+  // Busy time and count of a list of ops, added to `seconds` and `count`.
+  auto add_ops = [&](const std::vector<Op>& list, double& seconds, double& count) {
+    for (const Op& op : list) {
+      seconds += op_s(op);
+      count += 1;
+    }
+  };
+  // One layer's weights and gradients on the chip (its model shard), which the data axis gathers
+  // and reduces.
+  const LayerShard layer = layer_shard(model, plan);
+
   // Gradient casts and accumulation after every layer's backward, all microbatches, per layer.
   double layer_gradient_s = 0, layer_gradient_ops = 0;
   {
-    const ParamCounts counts = count_params(model);
-    const double layer_params = static_cast<double>(counts.transformer + counts.biases_and_norms) /
-                                static_cast<double>(model.depth) / static_cast<double>(k);
-    const auto grad = execution::gradient_ops(plan, layer_params, t);
-    for (std::int64_t mb = 0; mb < plan.microbatches; ++mb) {
-      for (const Op& op : execution::gradient_ops_after(grad, plan, mb)) {
-        layer_gradient_s += op_s(op);
-        layer_gradient_ops += 1;
-      }
-    }
+    const auto grad = execution::gradient_ops(plan, layer.params, t);
+    for (std::int64_t mb = 0; mb < plan.microbatches; ++mb)
+      add_ops(execution::gradient_ops_after(grad, plan, mb), layer_gradient_s, layer_gradient_ops);
   }
 
   // A decoder's embedding (first chip) and final norm, LM head and loss (last chip), per
   // microbatch at the chip's shape, as the step emits them (lm_head.hpp). The LM head matmul is
   // counted whole, as the layers' linears are.
   const execution::LmHeadWork head = execution::lm_head_work(model, plan, mb_images);
-  double embedding_s = 0, embedding_forward_s = 0, head_s = 0;
+  double embedding_forward_s = 0, embedding_s = 0, head_s = 0;
   double embedding_ops = 0, head_ops = 0;
-  for (const Op& op : head.ops.embedding_forward) {
-    embedding_forward_s += op_s(op);
-    embedding_ops += 1;
-  }
+  add_ops(head.ops.embedding_forward, embedding_forward_s, embedding_ops);
   embedding_s = embedding_forward_s;
-  for (const Op& op : head.ops.embedding_backward) {
-    embedding_s += op_s(op);
-    embedding_ops += 1;
-  }
-  for (const auto* head_pass : {&head.ops.head_forward, &head.ops.head_backward}) {
-    for (const Op& op : *head_pass) {
-      head_s += op_s(op);
-      head_ops += 1;
-    }
-  }
+  add_ops(head.ops.embedding_backward, embedding_s, embedding_ops);
+  add_ops(head.ops.head_forward, head_s, head_ops);
+  add_ops(head.ops.head_backward, head_s, head_ops);
 
-  // Data-axis collectives of one layer's weights and gradients (the chip's model shard).
-  double weight_bytes = 0, grad_bytes = 0;
+  const double weight_bytes = layer.weight_bytes, grad_bytes = layer.gradient_bytes;
   const double share = static_cast<double>(t - 1) / static_cast<double>(t);
-  if (t > 1) {
-    const ParamCounts params = count_params(model);
-    const double layer_params = static_cast<double>(params.transformer + params.biases_and_norms) /
-                                static_cast<double>(model.depth);
-    weight_bytes = layer_params / static_cast<double>(k) * 2.0;
-    grad_bytes = layer_params / static_cast<double>(k) *
-                 (plan.gradient_dtype == GradientDtype::Fp32 ? 4.0 : 2.0);
-  }
   const bool gathers = t > 1 && plan.fsdp;
   // The least time of a data-axis collective of the chip of stage s (data 0, model 0) with a
   // buffer of `bytes` per chip: an all-gather delivers (t-1)/t of it into the chip, a
