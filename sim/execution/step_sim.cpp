@@ -595,28 +595,28 @@ void StepSim::flush_sends(void* self, std::uint64_t) {
 void StepSim::send(std::int64_t c, const Instr& in) {
   const auto ci = static_cast<std::size_t>(c);
   const auto recv_slots = static_cast<std::size_t>(max_recv_);
-  const auto slot = ci * 4 + (in.axis == Axis::Pipeline ? 2 : 0) + (in.direction > 0);
-  if (send_peers_.empty())
-    send_peers_.resize(placement_.chip.size() * 4);
-  auto& to_chips = send_peers_[slot];
-  if (to_chips.receiver < 0) {
+  if (send_slots_.empty())
+    send_slots_.resize(placement_.chip.size() * 4);
+  auto& slot = send_slots_[ci * 4 + (in.axis == Axis::Pipeline ? 2 : 0) + (in.direction > 0)];
+  if (slot.receiver < 0) {
     const auto to =
         in.axis == Axis::Pipeline ? stage_neighbour(c, in.direction) : neighbour(c, in.direction);
     // With model-axis rotation a send to a chip that does not run goes to the running chip it
     // turns onto: that chip receives, at the same time, the send the rotation carries onto this
     // one.
     const bool turned = rotation() > 1 && in.axis != Axis::Pipeline && !executed(to);
-    to_chips.dst = static_cast<std::int32_t>(to);
-    to_chips.receiver = static_cast<std::int32_t>(turned ? runner_of(to) : to);
+    slot.dst = static_cast<std::int32_t>(to);
+    slot.receiver = static_cast<std::int32_t>(turned ? runner_of(to) : to);
   }
-  const std::int64_t dst = to_chips.dst, receiver = to_chips.receiver;
+  const std::int64_t dst = slot.dst, receiver = slot.receiver;
   const bool rotated = receiver != dst;
   const SimTime now = sim_.now();
   if (send_epoch_ != network_.route_epoch()) {
     send_epoch_ = network_.route_epoch();
-    send_routes_.assign(placement_.chip.size() * 4, -1);
+    for (auto& s : send_slots_)
+      s.route = -1;
   }
-  auto& route = send_routes_[slot];
+  auto& route = slot.route;
   if (route == -1) {
     route = network_.route_id(placement_.chip[ci], placement_.chip[static_cast<std::size_t>(dst)]);
     route = route >= 0 ? route : -2;

@@ -311,18 +311,16 @@ class StepSim {
   std::vector<std::int32_t> direct_in_flight_;  // per data group: collectives on data_network_
   std::vector<std::vector<std::int64_t>> compute_until_next_batch_ps_;  // per stage
   std::vector<std::vector<std::size_t>> collective_instr_;  // per stage, per slot: instruction
-  // Route numbers of the chips' point-to-point sends on network_ ([chip * 4 + slot], slot: model
-  // or pipeline x direction), taken on first use for network_'s current routes (send_epoch_);
-  // -1 unknown, -2 not numbered (the network's table is full: sent by chip pair).
-  std::vector<std::int32_t> send_routes_;
-  std::uint64_t send_epoch_ = 0;
-  // The same slots' destination chip and the chip that receives (the running chip it turns onto
-  // with the model-axis rotation; -1 on the receiver: not taken yet), fixed once the rotation is
-  // decided.
-  struct SendPeer {
-    std::int32_t dst = -1, receiver = -1;
+  // The chips' point-to-point sends, per slot [chip * 4 + model or pipeline x direction], taken
+  // on first use: the destination chip, the chip that receives (the running chip the destination
+  // turns onto with the model-axis rotation; fixed once the rotation is decided), and the route
+  // number on network_'s current routes (send_epoch_; -1 unknown, -2 not numbered: the network's
+  // table is full, sent by chip pair).
+  struct SendSlot {
+    std::int32_t dst = -1, receiver = -1, route = -1;
   };
-  std::vector<SendPeer> send_peers_;
+  std::vector<SendSlot> send_slots_;
+  std::uint64_t send_epoch_ = 0;
   std::vector<SimTime> data_start_;  // [chip * slots + slot]: memoized start
   std::vector<std::int64_t> data_link_busy_ps_, data_link_bytes_;  // memoized batches
   std::int64_t data_messages_ = 0;

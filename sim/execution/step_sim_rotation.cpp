@@ -46,31 +46,29 @@ void StepSim::decide_rotation(bool allow) {
   }
   if (rot_axis_ == Axis::Model1 && whole_group)
     axes.push_back(Axis::Model2);
-  std::string first_why;
+  std::string why_off;
   for (const Axis axis : axes) {
     set_rotated_axis(axis);
     const auto k_axis = rot_k_;
     if (k_axis < 2)
       continue;
-    const std::string group = axis == Axis::Model    ? "model group"
-                              : axis == Axis::Model1 ? "model1 group"
-                                                     : "model2 group";
+    const std::string name = axis == Axis::Model    ? "model"
+                             : axis == Axis::Model1 ? "model1"
+                                                    : "model2";
+    const std::string group = name + " group";
     std::string axis_why;
     for (std::int64_t step = 1; step < k_axis; ++step) {
       if (k_axis % step != 0)
         continue;
       const auto why = try_rotation(step);
       if (why.empty()) {
-        const auto kept = chips_ / k_axis * step;
-        symmetry_note_ += axis == Axis::Model    ? "; model-axis rotation"
-                          : axis == Axis::Model1 ? "; model-axis rotation (model1)"
-                                                 : "; model-axis rotation (model2)";
+        symmetry_note_ += "; model-axis rotation" + (axis == Axis::Model ? "" : " (" + name + ")");
         symmetry_note_ +=
             step == 1
                 ? ": each " + group + "'s chip at index 0 stands for its " + std::to_string(k_axis)
                 : " by " + std::to_string(step) + " positions: each " + group + "'s first " +
                       std::to_string(step) + " chips stand for its " + std::to_string(k_axis);
-        symmetry_note_ += ", " + std::to_string(kept) + " of " +
+        symmetry_note_ += ", " + std::to_string(chips_ / k_axis * step) + " of " +
                           std::to_string(static_cast<std::int64_t>(placement_.chip.size())) +
                           " chips simulated";
         return;
@@ -78,15 +76,15 @@ void StepSim::decide_rotation(bool allow) {
       if (axis_why.empty())
         axis_why = why;
     }
-    if (first_why.empty())
-      first_why = axis_why;
+    if (why_off.empty())
+      why_off = axis_why;
     else if (!axis_why.empty())
-      first_why += "; along model2: " + axis_why;
+      why_off += "; along " + name + ": " + axis_why;
   }
   rotated_.clear();  // the last attempt's schedules
   rotated_model_.clear();
   set_rotated_axis(axes.front());
-  symmetry_note_ += "; model-axis rotation off: " + first_why;
+  symmetry_note_ += "; model-axis rotation off: " + why_off;
 }
 
 std::string StepSim::try_rotation(std::int64_t step) {
@@ -175,25 +173,37 @@ std::string StepSim::try_rotation(std::int64_t step) {
   collectives::MemberShifts shifts;
   shifts.rep = rep;
   shifts.generators.push_back(std::vector<int>(back.begin(), back.end()));
-  const auto& rotated_groups = groups_of(rot_axis_);
-  for (std::int64_t g = 0; g < replicas_ * groups_per_replica(rot_axis_); ++g) {
-    const auto& group = rotated_groups[static_cast<std::size_t>(g)];
-    for (const auto& [op_id, bytes] : rotated_ops) {
-      const auto op = static_cast<CollectiveOp>(op_id);
-      const auto name = collectives::default_collective_algorithm(op, topology, group, bytes);
-      const auto& algorithm = collectives::find_collective_algorithm(name, op);
-      if (algorithm.ring_plan == nullptr)
-        return std::string("the model axis's ") + collectives::to_string(op) + " runs " +
-               std::string(name) + ", not a ring";
-      collectives::Schedule reduced;
-      const auto why = collectives::build_ring_plan_reduced(
-          group, algorithm.ring_plan(op, group, bytes, 1), shifts, reduced);
-      if (!why.empty())
-        return why;
-      add_pairs(reduced, main);
-      rotated_.emplace(ReducedKey{g, op_id, bytes}, std::move(reduced));
+  // The running members' transfers of every collective of `ops` on the first `count` groups of
+  // `groups`, reduced by `member_shifts` (ring-type algorithms only: `what` names the group in the
+  // reason why not), into `out` and, as pairs, into `main`.
+  auto reduce_groups = [&](const std::vector<collectives::Group>& groups, std::int64_t count,
+                           const std::set<std::pair<int, std::int64_t>>& ops,
+                           const collectives::MemberShifts& member_shifts, ReducedSchedules& out,
+                           const char* what) -> std::string {
+    for (std::int64_t g = 0; g < count; ++g) {
+      const auto& group = groups[static_cast<std::size_t>(g)];
+      for (const auto& [op_id, bytes] : ops) {
+        const auto op = static_cast<CollectiveOp>(op_id);
+        const auto name = collectives::default_collective_algorithm(op, topology, group, bytes);
+        const auto& algorithm = collectives::find_collective_algorithm(name, op);
+        if (algorithm.ring_plan == nullptr)
+          return std::string(what) + "'s " + collectives::to_string(op) + " runs " +
+                 std::string(name) + ", not a ring";
+        collectives::Schedule reduced;
+        const auto why = collectives::build_ring_plan_reduced(
+            group, algorithm.ring_plan(op, group, bytes, 1), member_shifts, reduced);
+        if (!why.empty())
+          return why;
+        add_pairs(reduced, main);
+        out.emplace(ReducedKey{g, op_id, bytes}, std::move(reduced));
+      }
     }
-  }
+    return {};
+  };
+  if (auto why = reduce_groups(groups_of(rot_axis_), replicas_ * groups_per_replica(rot_axis_),
+                               rotated_ops, shifts, rotated_, "the model axis");
+      !why.empty())
+    return why;
   // Two model axes: the other axis's group d k + i (k the rotated axis's size, i its index) runs
   // whole where i runs; the others are its turns.
   if (other_axis != Axis::Data) {
@@ -237,24 +247,10 @@ std::string StepSim::try_rotation(std::int64_t step) {
       }
     }
     whole_shifts.generators.push_back(std::move(whole_back));
-    for (std::int64_t g = 0; g < replicas_ * groups_per_replica(Axis::Model); ++g) {
-      const auto& group = model_groups_[static_cast<std::size_t>(g)];
-      for (const auto& [op_id, bytes] : whole_ops) {
-        const auto op = static_cast<CollectiveOp>(op_id);
-        const auto name = collectives::default_collective_algorithm(op, topology, group, bytes);
-        const auto& algorithm = collectives::find_collective_algorithm(name, op);
-        if (algorithm.ring_plan == nullptr)
-          return std::string("the model group's ") + collectives::to_string(op) + " runs " +
-                 std::string(name) + ", not a ring";
-        collectives::Schedule reduced;
-        const auto why = collectives::build_ring_plan_reduced(
-            group, algorithm.ring_plan(op, group, bytes, 1), whole_shifts, reduced);
-        if (!why.empty())
-          return why;
-        add_pairs(reduced, main);
-        rotated_model_.emplace(ReducedKey{g, op_id, bytes}, std::move(reduced));
-      }
-    }
+    if (auto why = reduce_groups(model_groups_, replicas_ * groups_per_replica(Axis::Model),
+                                 whole_ops, whole_shifts, rotated_model_, "the model group");
+        !why.empty())
+      return why;
   }
   for (std::int64_t c = 0; c < chips_; ++c) {
     if (!runs(c))
