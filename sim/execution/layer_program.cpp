@@ -290,9 +290,7 @@ Program build_program(const Context& ctx, const StageWork& work) {
   for (const auto& op : ops)
     (op.pass == Pass::Forward ? forward : backward).push_back(op);
   // Selective recomputation rebuilds what the memory model does not keep (docs/plans.md).
-  const std::vector<std::string> selective = {
-      "qk_norm",     "split_heads",     "attn_scores", "softmax", "attn_values",
-      "merge_heads", "flash_attention", "gelu",        "relu",    "swiglu"};
+  const std::vector<std::string>& selective = selective_recompute_ops();
   const bool data_traffic = ctx.t > 1;
   // Data-axis buffers are padded to a multiple of 2t bytes, so every ring step of every phase moves
   // equal pieces from every member (as XLA pads sharded buffers; at most 2t - 1 bytes).

@@ -25,6 +25,13 @@ bool kept_by(Remat remat, ActivationSource source) {
 
 }  // namespace
 
+const std::vector<std::string>& selective_recompute_ops() {
+  static const std::vector<std::string> ops = {
+      "qk_norm",     "split_heads",     "attn_scores", "softmax", "attn_values",
+      "merge_heads", "flash_attention", "gelu",        "relu",    "swiglu"};
+  return ops;
+}
+
 double gradient_element_bytes(const Plan& plan) {
   return plan.gradient_dtype == GradientDtype::Fp32 ? kFp32Bytes : kBf16Bytes;
 }

@@ -24,6 +24,11 @@ LayerShard layer_shard(const ModelConfig& model, const Plan& plan);  // count_pa
 // Bytes of one gradient element: 4 (fp32) or 2 (bf16).
 double gradient_element_bytes(const Plan& plan);
 
+// The ops selective rematerialization recomputes before a layer's backward: those producing the
+// tensors Remat::Selective does not keep (QkNorm, Softmax, AttentionOrGelu and the head splits
+// around them; docs/plans.md "Activations"). The step runs them, the sweep's bound counts them.
+const std::vector<std::string>& selective_recompute_ops();
+
 // Fixed allowance for the runtime (XLA/CUDA context, collective and matmul workspaces,
 // allocator fragmentation); see docs/plans.md.
 inline constexpr double kRuntimeReserveBytes = 1024.0 * 1024.0 * 1024.0;

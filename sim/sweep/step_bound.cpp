@@ -15,13 +15,6 @@
 namespace meshsim::sweep {
 namespace {
 
-// Ops that selective recomputation rebuilds (the step simulator's list, docs/plans.md).
-const std::vector<std::string> kSelectiveOps = {
-    "qk_norm",     "split_heads",     "attn_scores", "softmax", "attn_values",
-    "merge_heads", "flash_attention", "gelu",        "relu",    "swiglu"};
-
-// The most bytes per second a chip can push out (or take in): every link leaving it at full
-// bandwidth. Torus: links_per_chip ICI links; GPU: its NVLink port plus its NIC (docs/sweep.md).
 // The rates the step's links run at: each class's bandwidth times the profile's collective
 // efficiency for it (network::Topology::apply_collective_costs).
 double nvlink_rate(const HardwareProfile& hw) {
@@ -30,7 +23,9 @@ double nvlink_rate(const HardwareProfile& hw) {
 double nic_rate(const HardwareProfile& hw) {
   return hw.gpu.nic_bandwidth_bytes_per_s * hw.collectives.nic_efficiency;
 }
-// All egress links of a chip together: what any chip can push, whatever the routing.
+// The most bytes per second a chip can push out (or take in), whatever the routing: every link
+// leaving it at its rate. Torus: links_per_chip ICI links; GPU: its NVLink port plus its NIC
+// (docs/sweep.md).
 double chip_link_bandwidth(const HardwareProfile& hw) {
   if (hw.kind == InterconnectKind::Torus)
     return static_cast<double>(hw.torus.links_per_chip) * hw.torus.link_bandwidth_bytes_per_s *
@@ -142,6 +137,7 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
     return members / static_cast<double>(g) * block_bytes / nic_rate(hardware);
   };
   const MeshAxis model_axis = MeshAxis::Model1;  // "model" on a data x model mesh
+  const auto& selective = selective_recompute_ops();
   double fwd_s = 0, bwd_s = 0, recompute_s = 0;
   double fwd_ops = 0, bwd_ops = 0, recompute_ops = 0;
   double fwd_block_s = 0, bwd_block_s = 0;  // sync model-axis waits
@@ -231,7 +227,7 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       fwd_block_s += block_s;
       fwd_send += send;
       if (plan.remat == Remat::Selective &&
-          std::find(kSelectiveOps.begin(), kSelectiveOps.end(), op.name) != kSelectiveOps.end()) {
+          std::find(selective.begin(), selective.end(), op.name) != selective.end()) {
         recompute_s += s;
         recompute_ops += n;
       }

@@ -2,22 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <optional>
-#include <stdexcept>
 
-#include "hardware_profiles/cost_model.hpp"
-#include "sim/execution/accumulation_ops.hpp"
-#include "sim/execution/lm_head.hpp"
-#include "sim/execution/matmul_chunk.hpp"
-#include "sim/execution/optimizer_update.hpp"
 #include "sim/execution/pipeline_memory.hpp"
 #include "sim/execution/placement.hpp"
-#include "sim/execution/ring_nic_bound.hpp"
 #include "sim/limits.hpp"
-#include "sim/plan/sharding.hpp"
 #include "sim/sweep/distribution.hpp"
 
 namespace meshsim::sweep {

@@ -13,7 +13,6 @@
 #include "hardware_profiles/hardware.hpp"
 #include "models/model.hpp"
 #include "sim/execution/step.hpp"
-#include "sim/network/topology.hpp"
 #include "sim/plan/memory.hpp"
 #include "sim/plan/plan.hpp"
 #include "sim/sweep/step_bound.hpp"
