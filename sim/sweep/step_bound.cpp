@@ -89,54 +89,68 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
                : ring_bytes;
   };
   const bool async = plan.async_collective_matmul;
-  // A model-axis collective whose group spans NVLink nodes: everything a node's members receive
-  // from other nodes, and send to them, crosses those members' own NICs (a route between nodes
-  // leaves and enters through the end GPUs' NIC links; docs/network.md). An all-gather's node
-  // needs the (size - g) blocks of the members outside it, g of its members in it; a
-  // reduce-scatter's node must send its contribution to their (size - g) shards (an all-reduce
-  // needs at least as much). So one of its g NICs carries (size - g) / g blocks at least.
-  // g: the members in member 0's node of replica 0's group (GPU id = rank, model-major ranks:
-  // docs/plans.md "Mapping"; the groups of other replicas lie alike).
-  auto nic_s = [&](MeshAxis axis, double block_bytes) {
-    if (!gpu || hardware.gpu.gpus_per_node <= 0 || !(nic_rate(hardware) > 0))
-      return 0.0;
+  // A collective whose group spans NVLink nodes: everything a node's members receive from other
+  // nodes, and send to them, crosses those members' own NICs (a route between nodes leaves and
+  // enters through the end GPUs' NIC links; docs/network.md). With g of its `size` members in a
+  // node, an all-gather's node needs the (size - g) blocks of the members outside it, and a
+  // reduce-scatter's node must send its contribution to their (size - g) shards: one of its g
+  // NICs carries (size - g) / g blocks at least. An all-reduce's node needs the other nodes'
+  // contribution to every element: size / g blocks. g: the members in the node of the group's
+  // member at GPU `first` (members `stride` GPUs apart; GPU id = rank, model-major ranks,
+  // docs/plans.md "Mapping"); `size` when the group lies in one node.
+  auto members_in_node = [&](std::int64_t first, std::int64_t stride, std::int64_t size) {
     const std::int64_t node = hardware.gpu.gpus_per_node;
-    const std::int64_t size = two_axes ? plan.mesh.size(axis) : k;
-    const std::int64_t stride = axis == MeshAxis::Model2 ? plan.mesh.model1 : 1;
-    std::int64_t g = 0;
-    for (std::int64_t i = 0; i < size; ++i)
-      g += (i * stride) / node == 0 ? 1 : 0;
-    if (g >= size)
-      return 0.0;
-    return static_cast<double>(size - g) / static_cast<double>(g) * block_bytes /
-           nic_rate(hardware);
-  };
-  // The members of the data group of the chip of stage s, data 0, model 0 in its node (GPU id
-  // (s t + d) k + m, docs/plans.md "Mapping"); t when it lies in one node.
-  auto data_in_its_node = [&](std::int64_t s) {
-    if (!gpu || hardware.gpu.gpus_per_node <= 0)
+    if (!gpu || node <= 0)
       return std::int64_t{1};
-    const std::int64_t node = hardware.gpu.gpus_per_node;
-    const std::int64_t base = s * plan.mesh.data * k;
     std::int64_t g = 0;
-    while (g < plan.mesh.data && (base + g * k) / node == base / node)
+    while (g < size && (first + g * stride) / node == first / node)
       ++g;
     return g;
   };
-  auto data_in_node = [&](std::int64_t s) { return gpu && data_in_its_node(s) >= plan.mesh.data; };
-  // Its data-axis collectives over the NICs, as above with g = data_in_its_node(s): an
-  // all-gather or reduce-scatter moves (t - g) / g blocks over one of their NICs at least; an
-  // all-reduce, whose every element needs the other nodes' contributions, t / g blocks.
-  auto data_nic_s = [&](std::int64_t s, double block_bytes, bool all_reduce) {
-    if (!gpu || hardware.gpu.gpus_per_node <= 0 || !(nic_rate(hardware) > 0))
+  auto group_nic_s = [&](std::int64_t first, std::int64_t stride, std::int64_t size,
+                         double block_bytes, bool all_reduce) {
+    if (!gpu || !(nic_rate(hardware) > 0))
       return 0.0;
-    const std::int64_t g = data_in_its_node(s);
-    if (g >= plan.mesh.data)
+    const std::int64_t g = members_in_node(first, stride, size);
+    if (g >= size)
       return 0.0;
-    const auto members = static_cast<double>(all_reduce ? plan.mesh.data : plan.mesh.data - g);
-    return members / static_cast<double>(g) * block_bytes / nic_rate(hardware);
+    return static_cast<double>(all_reduce ? size : size - g) / static_cast<double>(g) *
+           block_bytes / nic_rate(hardware);
   };
-  const MeshAxis model_axis = MeshAxis::Model1;  // "model" on a data x model mesh
+  // A model axis's group (replica 0's; the others lie alike) and the data group of the chip of
+  // stage s, data 0, model 0 (GPU id (s t + d) k + m).
+  auto nic_s = [&](MeshAxis axis, double block_bytes, bool all_reduce) {
+    return group_nic_s(0, axis == MeshAxis::Model2 ? plan.mesh.model1 : 1,
+                       two_axes ? plan.mesh.size(axis) : k, block_bytes, all_reduce);
+  };
+  auto data_in_node = [&](std::int64_t s) { return gpu && members_in_node(s * t * k, k, t) >= t; };
+  auto data_nic_s = [&](std::int64_t s, double block_bytes, bool all_reduce) {
+    return group_nic_s(s * t * k, k, t, block_bytes, all_reduce);
+  };
+  // A move run as a synchronous collective over `axis`: its least time (its bytes into, or out
+  // of, the chip over the model group's links, its blocks over the NICs where the group spans
+  // nodes, NVLS for an all-reduce inside a node) and the bytes the chip must send (its own block
+  // of an all-gather, the partial sums of a reduce-scatter, a ring's or NVLS's share of an
+  // all-reduce).
+  struct SyncMove {
+    double s = 0, sent = 0;
+  };
+  auto sync_move = [&](const LinearMove& m, MeshAxis axis) {
+    const auto size = static_cast<double>(two_axes ? plan.mesh.size(axis) : k);
+    const double moved = m.bytes_per_token * tokens;  // (size - 1) blocks; a ring all-reduce's:
+                                                      // 2 (size - 1) / size of its buffer
+    SyncMove r;
+    if (m.kind == MoveKind::AllReduce) {
+      const double buffer = moved * size / (2.0 * (size - 1));
+      r.s = all_reduce_s(std::max(moved / model_bw, nic_s(axis, buffer / size, true)), buffer,
+                         model_in_node);
+      r.sent = all_reduce_send(moved, buffer, model_in_node);
+    } else {
+      r.s = std::max(moved / model_bw, nic_s(axis, moved / (size - 1), false));
+      r.sent = m.kind == MoveKind::AllGather ? moved / (size - 1) : moved;
+    }
+    return r;
+  };
   const auto& selective = selective_recompute_ops();
   double fwd_s = 0, bwd_s = 0, recompute_s = 0;
   double fwd_ops = 0, bwd_ops = 0, recompute_ops = 0;
@@ -154,40 +168,15 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
       // `moved` bytes into this chip (its own block leaves at least once), a reduce-scatter
       // sends `moved` bytes of partial sums out.
       s = op_s(op);
-      const auto& r = linear_of(op.linear);
-      const auto& moves = moves_of(r, op.pass);
-      for (const auto& m : moves) {
-        const double moved = m.bytes_per_token * tokens;
-        const double size = static_cast<double>(plan.mesh.size(m.axis));
-        if (m.kind == MoveKind::AllReduce) {
-          // moved = 2 (n-1)/n of the buffer (a ring's bytes): the buffer is n/(2 (n-1)) of it.
-          const double buffer = moved * size / (2.0 * (size - 1));
-          block_s += all_reduce_s(std::max(moved / model_bw, nic_s(m.axis, buffer / size)), buffer,
-                                  model_in_node);
-          send += all_reduce_send(moved, buffer, model_in_node);
-          continue;
-        }
-        block_s += std::max(moved / model_bw, nic_s(m.axis, moved / (size - 1)));
-        send += m.kind == MoveKind::AllGather ? moved / (size - 1) : moved;
+      for (const auto& m : moves_of(linear_of(op.linear), op.pass)) {
+        const SyncMove sync = sync_move(m, m.axis);
+        block_s += sync.s;
+        send += sync.sent;
       }
     } else if (move != nullptr) {
       // Per chip and step of the move: bytes_per_token x tokens = (k-1) blocks.
       const double moved = move->bytes_per_token * tokens;
-      // The synchronous collective's least time: its bytes into (or out of) the chip over all its
-      // links, or its blocks over the NICs where the model axis spans nodes.
-      const bool all_reduce = move->kind == MoveKind::AllReduce;
-      const double buffer =  // an all-reduce's buffer: moved = 2 (k-1)/k of it
-          all_reduce ? moved * static_cast<double>(k) / (2.0 * static_cast<double>(k - 1)) : 0.0;
-      double sync_s = std::max(
-          moved / model_bw,
-          nic_s(model_axis, moved / static_cast<double>(k - 1) / (all_reduce ? 2.0 : 1.0)));
-      if (all_reduce)
-        sync_s = all_reduce_s(sync_s, buffer, model_in_node);
-      // Bytes the chip must send: its own block (all-gather), the partial sums (reduce-scatter),
-      // a ring's or NVLS's share (all-reduce).
-      const double sent = move->kind == MoveKind::AllGather ? moved / static_cast<double>(k - 1)
-                          : all_reduce ? all_reduce_send(moved, buffer, model_in_node)
-                                       : moved;
+      const SyncMove sync = sync_move(*move, MeshAxis::Model1);  // "model" on a data x model mesh
       if (async) {
         // The step runs a collective matmul (k chunks, k kernel overheads, and after every
         // reduce-scatter chunk but the first an fp32 accumulator add) or, where that would not
@@ -208,15 +197,15 @@ StepBound step_lower_bound(const ModelConfig& model, const HardwareProfile& hard
                      op_s(execution::collective_matmul_accumulate_op(op.name, block));
           n += static_cast<double>(k - 1);
         }
-        block_s = std::max(0.0, std::min(chunked - s, sync_s));
+        block_s = std::max(0.0, std::min(chunked - s, sync.s));
         // Chunked, the program sends every block it passes on; else as the sync case below.
-        send = sent;
+        send = sync.sent;
       } else {
         s = op_s(op);
         // The compute stream waits for the whole collective: an all-gather delivers `moved`
         // bytes into this chip, a reduce-scatter must send `moved` bytes of partial sums out.
-        block_s = sync_s;
-        send = sent;
+        block_s = sync.s;
+        send = sync.sent;
       }
     } else {
       s = op_s(op);
